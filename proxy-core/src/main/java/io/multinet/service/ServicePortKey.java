@@ -1,0 +1,61 @@
+package io.multinet.service;
+
+import static java.util.Objects.requireNonNull;
+
+import io.multinet.network.IpAddress;
+import io.multinet.network.Network;
+import io.multinet.network.Protocol;
+import java.util.Comparator;
+
+/**
+ * What a packet is matched on: the same VIP, protocol and port may exist once in every network.
+ *
+ * @param networkId the {@link Network#id()} (0 for the default network)
+ * @param address the virtual IP (cluster IP, or an external or load-balancer address)
+ * @param protocol TCP, UDP or SCTP
+ * @param port 1-65535
+ */
+public record ServicePortKey(int networkId, IpAddress address, Protocol protocol, int port)
+    implements Comparable<ServicePortKey> {
+
+  private static final Comparator<ServicePortKey> ORDER =
+      Comparator.comparingInt(ServicePortKey::networkId)
+          .thenComparing(ServicePortKey::address)
+          .thenComparing(ServicePortKey::protocol)
+          .thenComparingInt(ServicePortKey::port);
+
+  public ServicePortKey {
+    requireNonNull(address, "address");
+    requireNonNull(protocol, "protocol");
+    checkNetworkId(networkId);
+    checkPort("port", port);
+  }
+
+  public static ServicePortKey of(int networkId, String address, Protocol protocol, int port) {
+    return new ServicePortKey(networkId, IpAddress.parse(address), protocol, port);
+  }
+
+  static void checkNetworkId(int networkId) {
+    if (networkId < 0 || networkId > Network.MAX_ID) {
+      throw new IllegalArgumentException(
+          "networkId: " + networkId + " (expected: 0-" + Network.MAX_ID + ")");
+    }
+  }
+
+  static void checkPort(String field, int port) {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(field + ": " + port + " (expected: 1-65535)");
+    }
+  }
+
+  @Override
+  public int compareTo(ServicePortKey o) {
+    return ORDER.compare(this, o);
+  }
+
+  @Override
+  public String toString() {
+    String host = address.isV4() ? address.toString() : "[" + address + "]";
+    return networkId + "/" + host + ":" + port + "/" + protocol;
+  }
+}
