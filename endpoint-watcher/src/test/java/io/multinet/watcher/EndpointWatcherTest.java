@@ -1,0 +1,336 @@
+package io.multinet.watcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.multinet.watcher.crd.ClusterIPClaim;
+import io.multinet.watcher.crd.NetworkResource;
+import io.multinet.watcher.ipam.ClusterIpAllocator;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Against the mock API server in CRUD mode. Address ranges: see {@link TestCluster}. */
+@EnableKubernetesMockClient(crud = true)
+class EndpointWatcherTest {
+
+  KubernetesClient client;
+  private TestCluster cluster;
+  private EndpointWatcher watcher;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    cluster = new TestCluster(client).crds().blueAndRed();
+    watcher = new EndpointWatcher(client, Clock.systemUTC());
+  }
+
+  @AfterEach
+  void tearDown() {
+    watcher.close();
+  }
+
+  private void startLeading() throws InterruptedException {
+    watcher.start();
+    watcher.setLeading(true);
+    assertThat(watcher.awaitIdle(Duration.ofSeconds(20), Duration.ofMillis(300))).isTrue();
+  }
+
+  @Test
+  void reconcile_sameVipAndPodIpsInTwoNetworks_keepsThemApart() throws Exception {
+    cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.pod("red-1", "web", "node-1", "default/red-net", "10.1.0.11");
+    cluster.pod(
+        "both", "web", "node-2", "default/blue-net", "10.1.0.12", "default/red-net", "10.1.0.13");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    cluster.service("web-red", "red", "web", 80, 8080);
+
+    startLeading();
+
+    assertThat(cluster.endpoints("web-blue"))
+        .containsExactly("10.1.0.11:8080 ready blue", "10.1.0.12:8080 ready blue");
+    assertThat(cluster.endpoints("web-red"))
+        .containsExactly("10.1.0.11:8080 ready red", "10.1.0.13:8080 ready red");
+    Service blue = client.services().inNamespace("default").withName("web-blue").get();
+    Service red = client.services().inNamespace("default").withName("web-red").get();
+    assertThat(cluster.annotation(blue, ClusterIpAllocator.ANNOTATION)).startsWith("10.96.");
+    assertThat(cluster.annotation(red, ClusterIpAllocator.ANNOTATION)).startsWith("10.96.");
+    assertThat(client.resources(ClusterIPClaim.class).list().getItems()).hasSize(2);
+    // The interface each address was found on travels with the slice.
+    assertThat(cluster.slices("web-blue").getFirst().getMetadata().getAnnotations())
+        .containsEntry("multinet.io/interfaces", "{\"10.1.0.11\":\"net1\",\"10.1.0.12\":\"net1\"}");
+  }
+
+  @Test
+  void reconcile_unchangedView_writesNothingMore() throws Exception {
+    cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    startLeading();
+    long before = watcher.writes();
+
+    // A label that changes nothing the slices show.
+    client
+        .pods()
+        .inNamespace("default")
+        .withName("blue-1")
+        .edit(
+            p -> {
+              p.getMetadata().getLabels().put("unrelated", "x");
+              return p;
+            });
+    assertThat(watcher.awaitIdle(Duration.ofSeconds(10), Duration.ofMillis(300))).isTrue();
+
+    assertThat(watcher.writes()).isEqualTo(before);
+  }
+
+  @Test
+  void reconcile_podChanges_reachSlices() throws Exception {
+    cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    startLeading();
+
+    cluster.pod("blue-2", "web", "node-2", "default/blue-net", "10.1.0.12");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(cluster.endpoints("web-blue"))
+                    .containsExactly("10.1.0.11:8080 ready blue", "10.1.0.12:8080 ready blue"));
+
+    client.pods().inNamespace("default").withName("blue-1").delete();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(cluster.endpoints("web-blue"))
+                    .containsExactly("10.1.0.12:8080 ready blue"));
+  }
+
+  @Test
+  void reconcile_terminatingPod_isServingButNotReady() throws Exception {
+    Pod p = cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    client
+        .pods()
+        .inNamespace("default")
+        .withName(p.getMetadata().getName())
+        .edit(
+            x -> {
+              x.getMetadata().setFinalizers(List.of("multinet.io/test"));
+              return x;
+            });
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    startLeading();
+
+    client
+        .pods()
+        .inNamespace("default")
+        .withName("blue-1")
+        .delete(); // finalizer keeps it terminating
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              var e = cluster.slices("web-blue").getFirst().getEndpoints().getFirst();
+              assertThat(e.getConditions().getTerminating()).isTrue();
+              assertThat(e.getConditions().getServing()).isTrue();
+              assertThat(e.getConditions().getReady()).isFalse();
+            });
+  }
+
+  @Test
+  void reconcile_badInputs_getEventsAndMetricsWhileOthersWork() throws Exception {
+    cluster.pod("good", "web", "node-1", "default/blue-net", "10.1.0.11");
+    Pod bad = cluster.pod("bad", "web", "node-1", "default/blue-net", "10.1.0.12");
+    client
+        .pods()
+        .inNamespace("default")
+        .withName(bad.getMetadata().getName())
+        .edit(
+            x -> {
+              x.getMetadata()
+                  .getAnnotations()
+                  .put("k8s.v1.cni.cncf.io/network-status", "[{\"name\": ");
+              return x;
+            });
+    cluster.pod("outside", "web", "node-1", "default/blue-net", "10.2.0.1");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    cluster.service("lost", "green", "web", 80, 8080);
+
+    startLeading();
+
+    assertThat(cluster.endpoints("web-blue")).containsExactly("10.1.0.11:8080 ready blue");
+    assertThat(cluster.slices("lost")).isEmpty();
+    assertThat(watcher.metrics().snapshot())
+        .containsEntry("UnknownNetwork", 1L)
+        .containsEntry("MalformedNetworkStatus", 1L)
+        .containsEntry("EndpointOutsideNetwork", 1L);
+    List<Event> events = client.v1().events().inNamespace("default").list().getItems();
+    assertThat(events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getInvolvedObject().getName()).isEqualTo("lost");
+              assertThat(e.getType()).isEqualTo("Warning");
+              assertThat(e.getReason()).isEqualTo("UnknownNetwork");
+              assertThat(e.getMessage()).contains("green").contains("expected");
+            })
+        .anySatisfy(
+            e -> {
+              assertThat(e.getInvolvedObject().getName()).isEqualTo("bad");
+              assertThat(e.getReason()).isEqualTo("MalformedNetworkStatus");
+            });
+  }
+
+  @Test
+  void reconcile_invalidNetwork_isReportedInStatusAndEvent() throws Exception {
+    var n = new NetworkResource();
+    n.getMetadata().setName("green");
+    var spec = new NetworkResource.Spec();
+    spec.id = 56; // blue has it
+    spec.serviceCIDRs = List.of("10.97.0.0/16");
+    n.setSpec(spec);
+    client.resources(NetworkResource.class).resource(n).create();
+
+    startLeading();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              NetworkResource green =
+                  client.resources(NetworkResource.class).withName("green").get();
+              assertThat(green.getStatus()).isNotNull();
+              assertThat(green.getStatus().conditions)
+                  .singleElement()
+                  .satisfies(
+                      c -> {
+                        assertThat(c.getStatus()).isEqualTo("False");
+                        assertThat(c.getMessage())
+                            .isEqualTo("id: 56 (expected: unique across Networks; blue has it)");
+                      });
+              NetworkResource blue = client.resources(NetworkResource.class).withName("blue").get();
+              assertThat(blue.getStatus().conditions.getFirst().getStatus()).isEqualTo("True");
+            });
+    assertThat(watcher.metrics().count("InvalidNetwork")).isEqualTo(1);
+  }
+
+  @Test
+  void reconcile_serviceLeavesNetwork_removesSlicesAndFreesAddress() throws Exception {
+    cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    startLeading();
+    assertThat(cluster.slices("web-blue")).hasSize(1);
+
+    client.services().inNamespace("default").withName("web-blue").delete();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(cluster.slices("web-blue")).isEmpty();
+              assertThat(client.resources(ClusterIPClaim.class).list().getItems()).isEmpty();
+            });
+  }
+
+  @Test
+  void reconcile_requestedAddress_isKeptWhenFreeAndRefusedWhenTaken() throws Exception {
+    Service a = cluster.service("a", "blue", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName("a")
+        .edit(
+            s -> {
+              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              return s;
+            });
+    cluster.service("b", "blue", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName("b")
+        .edit(
+            s -> {
+              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              return s;
+            });
+    cluster.service("c", "red", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName("c")
+        .edit(
+            s -> {
+              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              return s;
+            });
+    cluster.service("d", "blue", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName("d")
+        .edit(
+            s -> {
+              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.97.0.1");
+              return s;
+            });
+
+    startLeading();
+
+    // The same address in another network is a different address.
+    assertThat(
+            client
+                .resources(ClusterIPClaim.class)
+                .withName("blue.10.96.7.7")
+                .get()
+                .getSpec()
+                .serviceName)
+        .isEqualTo("a");
+    assertThat(
+            client
+                .resources(ClusterIPClaim.class)
+                .withName("red.10.96.7.7")
+                .get()
+                .getSpec()
+                .serviceName)
+        .isEqualTo("c");
+    assertThat(watcher.metrics().snapshot())
+        .containsEntry("ClusterIPAllocated", 1L)
+        .containsEntry("ClusterIPOutOfRange", 1L);
+    assertThat(client.resources(ClusterIPClaim.class).list().getItems()).hasSize(2);
+    assertThat(a.getMetadata().getName()).isEqualTo("a");
+    Map<String, String> events = new java.util.TreeMap<>();
+    client
+        .v1()
+        .events()
+        .inNamespace("default")
+        .list()
+        .getItems()
+        .forEach(e -> events.put(e.getInvolvedObject().getName(), e.getReason()));
+    assertThat(events)
+        .containsEntry("b", "ClusterIPAllocated")
+        .containsEntry("d", "ClusterIPOutOfRange");
+  }
+
+  @Test
+  void setLeading_false_writesNothing() throws Exception {
+    cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    watcher.start();
+    // Nothing may appear for a while: a follower keeps its caches warm but writes nothing.
+    await()
+        .during(Duration.ofMillis(700))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> cluster.slices("web-blue").isEmpty() && watcher.writes() == 0);
+
+    watcher.setLeading(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.slices("web-blue").size() == 1);
+  }
+}

@@ -1,0 +1,161 @@
+package io.multinet.watcher;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.watcher.crd.NetworkResource;
+import io.multinet.watcher.slice.SlicePlanner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds objects in the mock API server. Address ranges: networks blue (id 56) and red (id 57) both
+ * use service range 10.96.0.0/16 and pod range 10.1.0.0/16, so their addresses overlap on purpose;
+ * attachments are default/blue-net and default/red-net.
+ */
+final class TestCluster {
+
+  static final String NS = "default";
+
+  private final KubernetesClient client;
+
+  TestCluster(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Registers our CRDs from the chart, so the mock honours the status subresource. */
+  TestCluster crds() throws IOException {
+    for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
+      try (InputStream in = Files.newInputStream(Path.of("../charts/multinet-proxy/crds", f))) {
+        client.load(in).items().forEach(i -> client.resource(i).create());
+      }
+    }
+    return this;
+  }
+
+  TestCluster network(String name, int id, String attachment) {
+    var n = new NetworkResource();
+    n.getMetadata().setName(name);
+    var spec = new NetworkResource.Spec();
+    spec.id = id;
+    spec.serviceCIDRs = List.of("10.96.0.0/16");
+    spec.podCIDRs = List.of("10.1.0.0/16");
+    spec.attachments = List.of(attachment);
+    n.setSpec(spec);
+    client.resources(NetworkResource.class).resource(n).create();
+    return this;
+  }
+
+  TestCluster blueAndRed() {
+    return network("blue", 56, "default/blue-net").network("red", 57, "default/red-net");
+  }
+
+  Service service(String name, String network, String app, int port, int targetPort) {
+    Service s =
+        new ServiceBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(NS)
+            .withAnnotations(Map.of("multinet.io/network", network))
+            .endMetadata()
+            .withNewSpec()
+            .withSelector(Map.of("app", app))
+            .addNewPort()
+            .withName("http")
+            .withProtocol("TCP")
+            .withPort(port)
+            .withTargetPort(new IntOrString(targetPort))
+            .endPort()
+            .endSpec()
+            .build();
+    return client.resource(s).create();
+  }
+
+  /** A running, ready pod with one interface per (attachment, address) pair given. */
+  Pod pod(String name, String app, String node, String... attachmentAndAddress) {
+    var status =
+        new StringBuilder(
+            "[{\"name\":\"cbr0\",\"interface\":\"eth0\",\"ips\":[\"10.244.0.9\"],\"default\":true}");
+    for (int i = 0; i < attachmentAndAddress.length; i += 2) {
+      status
+          .append(",{\"name\":\"")
+          .append(attachmentAndAddress[i])
+          .append("\",\"interface\":\"net")
+          .append(i / 2 + 1)
+          .append("\",\"ips\":[\"")
+          .append(attachmentAndAddress[i + 1])
+          .append("\"]}");
+    }
+    status.append(']');
+    Pod p =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(NS)
+            .withLabels(Map.of("app", app))
+            .withAnnotations(Map.of("k8s.v1.cni.cncf.io/network-status", status.toString()))
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(node)
+            .addNewContainer()
+            .withName("c")
+            .withImage("echo")
+            .endContainer()
+            .endSpec()
+            .withNewStatus()
+            .withPhase("Running")
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus("True")
+            .endCondition()
+            .endStatus()
+            .build();
+    return client.resource(p).create();
+  }
+
+  List<EndpointSlice> slices(String service) {
+    return client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(NS)
+        .withLabel(SlicePlanner.SERVICE_NAME_LABEL, service)
+        .withLabel(SlicePlanner.MANAGED_BY_LABEL, SlicePlanner.MANAGED_BY)
+        .list()
+        .getItems();
+  }
+
+  /** "address:port ready" for every endpoint of the Service's slices, sorted. */
+  List<String> endpoints(String service) {
+    List<String> out = new ArrayList<>();
+    for (EndpointSlice s : slices(service)) {
+      int port = s.getPorts().getFirst().getPort();
+      for (var e : s.getEndpoints()) {
+        out.add(
+            e.getAddresses().getFirst()
+                + ":"
+                + port
+                + (Boolean.TRUE.equals(e.getConditions().getReady()) ? " ready" : " not-ready")
+                + " "
+                + s.getMetadata().getLabels().get(SlicePlanner.NETWORK_LABEL));
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  String annotation(HasMetadata o, String key) {
+    Map<String, String> a = o.getMetadata().getAnnotations();
+    return a == null ? "" : a.getOrDefault(key, "");
+  }
+}
