@@ -257,15 +257,22 @@ public final class EndpointWatcher implements AutoCloseable {
                 + " ms",
             e);
         metrics.increment("ReconcileError");
+        if (!running.get()) {
+          return;
+        }
         pendingRetries.incrementAndGet();
-        var _ =
-            retries.schedule(
-                () -> {
-                  queue.add(item.key(), item.triggered());
-                  pendingRetries.decrementAndGet();
-                },
-                delay,
-                TimeUnit.MILLISECONDS);
+        try {
+          var _ =
+              retries.schedule(
+                  () -> {
+                    queue.add(item.key(), item.triggered());
+                    pendingRetries.decrementAndGet();
+                  },
+                  delay,
+                  TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          pendingRetries.decrementAndGet(); // closed meanwhile: nothing to retry for
+        }
       } finally {
         queue.done(item.key());
       }

@@ -1,5 +1,6 @@
 package io.multinet.watcher.crd;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -20,6 +21,7 @@ public final class CalicoNetworkResource extends CustomResource<CalicoNetworkRes
   private static final long serialVersionUID = 1L;
 
   /** The fields multinet reads; others (physicalNetworkName) are ignored. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Spec {
     public @Nullable Integer vni;
     public @Nullable String range;

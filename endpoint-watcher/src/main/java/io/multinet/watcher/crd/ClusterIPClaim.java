@@ -1,5 +1,6 @@
 package io.multinet.watcher.crd;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -22,6 +23,7 @@ public final class ClusterIPClaim extends CustomResource<ClusterIPClaim.Spec, Vo
   private static final long serialVersionUID = 1L;
 
   /** Which network and address, and the Service that holds it. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Spec {
     public @Nullable String network;
     public @Nullable String address;

@@ -1,5 +1,6 @@
 package io.multinet.watcher.crd;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -22,6 +23,7 @@ public final class NetworkAttachmentDefinition
   private static final long serialVersionUID = 1L;
 
   /** The CNI configuration, a JSON string. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Spec {
     public @Nullable String config;
   }

@@ -1,5 +1,6 @@
 package io.multinet.watcher.crd;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -21,6 +22,7 @@ public final class NetworkResource
   private static final long serialVersionUID = 1L;
 
   /** The network's desired shape; every field is validated by the controller, not trusted. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Spec {
     public @Nullable Integer id;
     public @Nullable List<String> serviceCIDRs;
@@ -31,17 +33,20 @@ public final class NetworkResource
   }
 
   /** Node-side ingress interfaces and the policy routing table of the kernel dataplane. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Kernel {
     public @Nullable List<String> interfaces;
     public @Nullable Integer routingTable;
   }
 
   /** The VPP FIB table this network maps to. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Vpp {
     public @Nullable Integer vrf;
   }
 
   /** Ready or Invalid, with the reason. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Status {
     public List<Condition> conditions = new ArrayList<>();
   }

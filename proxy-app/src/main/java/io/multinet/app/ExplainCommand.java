@@ -1,0 +1,111 @@
+package io.multinet.app;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.watcher.EndpointWatcher;
+import io.multinet.watcher.Problem;
+import io.multinet.watcher.explain.ExplainReport;
+import io.multinet.watcher.manifest.ManifestLoader;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code multinet-proxy explain}: loads manifests into an embedded API server, runs the same
+ * controller code to convergence and prints what it made of them.
+ */
+@Command(
+    name = "explain",
+    description =
+        "Load manifests offline, run the controller on them and print the per-network result.")
+final class ExplainCommand implements Callable<Integer> {
+
+  enum Format {
+    json,
+    table
+  }
+
+  @CommandLine.Spec
+  @SuppressWarnings("NullAway.Init") // injected by picocli before call()
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--manifests",
+      required = true,
+      description = "Directory of YAML/JSON manifests (searched recursively).")
+  @SuppressWarnings("NullAway.Init") // required option
+  Path manifests;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "json",
+      description = "Output format: ${COMPLETION-CANDIDATES}.")
+  Format output = Format.json;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT60S",
+      description = "How long to wait for convergence (ISO-8601).")
+  Duration timeout = Duration.ofSeconds(60);
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (!Files.isDirectory(manifests)) {
+      err.println("explain: --manifests " + manifests + " (expected: a directory)");
+      return 2;
+    }
+    // The controller's own warnings go to the report, not to the terminal.
+    Logger.getLogger("io.multinet").setLevel(Level.SEVERE);
+    try (var api = new EmbeddedApiServer();
+        KubernetesClient client = api.newClient()) {
+      List<Problem> problems = new ArrayList<>(loadCrds(client));
+      var loader = new ManifestLoader(client, "default");
+      problems.addAll(loader.loadDirectory(manifests).problems());
+      try (var watcher = new EndpointWatcher(client, Clock.systemUTC())) {
+        watcher.start();
+        watcher.setLeading(true);
+        if (!watcher.awaitIdle(timeout, Duration.ofMillis(500))) {
+          err.println("explain: the controller did not converge within " + timeout);
+          return 1;
+        }
+        var report = ExplainReport.build(client, watcher.catalog(), problems);
+        if (output == Format.json) {
+          out.println(ExplainReport.toJson(report));
+        } else {
+          ExplainTable.print(report, out);
+        }
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** Our CRDs, so that Network status and claims behave as on a real cluster. */
+  private static List<Problem> loadCrds(KubernetesClient client) throws java.io.IOException {
+    var loader = new ManifestLoader(client, "default");
+    List<HasMetadata> items = new ArrayList<>();
+    for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
+      try (InputStream in =
+          ExplainCommand.class.getResourceAsStream("/io/multinet/watcher/crds/" + f)) {
+        if (in == null) {
+          throw new IllegalStateException("CRD " + f + " missing from the jar");
+        }
+        items.addAll(loader.parse(in));
+      }
+    }
+    return loader.create(items).problems();
+  }
+}

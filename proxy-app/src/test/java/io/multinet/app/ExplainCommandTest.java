@@ -1,0 +1,141 @@
+package io.multinet.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * explain end to end: manifests → embedded API server → controller → report. Address ranges are the
+ * manifests' own: examples/demo uses 10.96.0.0/16 (cluster IPs) and 10.1.0.0/16 (pods) in both blue
+ * and red; the Calico/VPP fixtures use 172.19.0.0/16 and 172.21.0.0/16.
+ */
+class ExplainCommandTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void explain_demoManifests_sameVipInTwoNetworks() throws Exception {
+    JsonNode report = explain("--manifests", "../examples/demo", "-o", "json");
+
+    JsonNode blue = network(report, "blue");
+    assertThat(blue.path("id").asInt()).isEqualTo(56);
+    JsonNode web = service(blue, "demo", "web");
+    assertThat(web.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
+    JsonNode http = web.path("ports").get(0);
+    assertThat(http.path("name").asText()).isEqualTo("http");
+    assertThat(http.path("protocol").asText()).isEqualTo("TCP");
+    assertThat(http.path("port").asInt()).isEqualTo(80);
+    assertThat(http.path("endpoints")).hasSize(2);
+    JsonNode first = http.path("endpoints").get(0);
+    assertThat(first.path("address").asText()).isEqualTo("10.1.0.11");
+    assertThat(first.path("port").asInt()).isEqualTo(8080); // named target port resolved
+    assertThat(first.path("node").asText()).isEqualTo("node-1");
+    assertThat(first.path("interface").asText()).isEqualTo("net1");
+    assertThat(first.path("ready").asBoolean()).isTrue();
+    assertThat(first.path("serving").asBoolean()).isTrue();
+    assertThat(first.path("terminating").asBoolean()).isFalse();
+
+    JsonNode red = service(network(report, "red"), "demo", "web-red");
+    assertThat(red.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
+    assertThat(red.path("ports").get(0).path("endpoints"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.path("address").asText()).isEqualTo("10.1.0.11"));
+    assertThat(report.path("events")).isEmpty();
+  }
+
+  @Test
+  void explain_badManifests_becomeEventsNotFailures(@TempDir Path dir) throws Exception {
+    Files.writeString(
+        dir.resolve("net.yaml"),
+        """
+        apiVersion: multinet.io/v1alpha1
+        kind: Network
+        metadata: {name: blue}
+        spec: {id: 56, serviceCIDRs: ["10.96.0.0/16"], attachments: ["default/blue-net"]}
+        ---
+        apiVersion: multinet.io/v1alpha1
+        kind: Network
+        metadata: {name: broken}
+        spec: {id: 57, serviceCIDRs: ["10.96.0.1/16"]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: lost, annotations: {multinet.io/network: nowhere}}
+        spec: {selector: {app: x}, ports: [{port: 80}]}
+        """);
+    Files.writeString(dir.resolve("garbage.json"), "{\"not\": \"kubernetes\"}");
+
+    JsonNode report = explain("--manifests", dir.toString());
+
+    assertThat(report.path("networks")).hasSize(1);
+    assertThat(report.path("events").toString())
+        .contains("\"reason\":\"InvalidNetwork\"")
+        .contains("cidr: 10.96.0.1/16 (expected: no host bits set, i.e. 10.96.0.0/16)")
+        .contains("\"reason\":\"UnknownNetwork\"")
+        .contains("\"reason\":\"UnreadableManifest\"");
+  }
+
+  @Test
+  void explain_calicoVppFixtures_loadWithoutFailing() throws Exception {
+    JsonNode report =
+        explain(
+            "--manifests",
+            "../endpoint-watcher/src/test/resources/fixtures/vpp-dataplane/test/yaml/multinet");
+
+    JsonNode blue = network(report, "blue");
+    assertThat(blue.path("id").asInt()).isEqualTo(56);
+    assertThat(network(report, "red").path("id").asInt()).isEqualTo(88);
+    // The fixture's pods carry no network-status yet (nothing ran them), so no endpoints.
+    JsonNode svc = service(blue, "default", "my-service");
+    assertThat(svc.path("ports").get(0).path("endpoints")).isEmpty();
+    assertThat(report.path("events").toString()).contains("UnsupportedKind");
+  }
+
+  @Test
+  void explain_tableOutput_listsEndpoints() throws Exception {
+    var out = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(out));
+    assertThat(cli.execute("explain", "--manifests", "../examples/demo", "-o", "table")).isZero();
+    assertThat(out.toString()).contains("NETWORK").contains("demo/web").contains("10.1.0.12:8080");
+  }
+
+  private static JsonNode explain(String... args) throws Exception {
+    var out = new StringWriter();
+    var err = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    String[] full = new String[args.length + 1];
+    full[0] = "explain";
+    System.arraycopy(args, 0, full, 1, args.length);
+    int exit = cli.execute(full);
+    assertThat(exit).as("exit; stderr: %s", err).isZero();
+    return JSON.readTree(out.toString());
+  }
+
+  private static JsonNode network(JsonNode report, String name) {
+    for (JsonNode n : report.path("networks")) {
+      if (n.path("name").asText().equals(name)) {
+        return n;
+      }
+    }
+    throw new AssertionError("no network " + name + " in " + report);
+  }
+
+  private static JsonNode service(JsonNode network, String namespace, String name) {
+    for (JsonNode s : network.path("services")) {
+      if (s.path("namespace").asText().equals(namespace) && s.path("name").asText().equals(name)) {
+        return s;
+      }
+    }
+    throw new AssertionError("no service " + namespace + "/" + name + " in " + network);
+  }
+}
