@@ -150,7 +150,17 @@ public final class NetworkCatalog {
     }
     List<Cidr> service = cidrs("serviceCIDRs", spec.serviceCIDRs);
     List<Cidr> pods = cidrs("podCIDRs", spec.podCIDRs);
-    Network network = Network.of(name, spec.id, service, pods);
+    Network network;
+    try {
+      network = Network.of(name, spec.id, service, pods);
+    } catch (IllegalArgumentException e) {
+      // Speak the CRD's field names, not the Java model's.
+      throw new IllegalArgumentException(
+          String.valueOf(e.getMessage())
+              .replaceFirst("^serviceCidrs:", "serviceCIDRs:")
+              .replaceFirst("^podCidrs:", "podCIDRs:"),
+          e);
+    }
     List<String> attachments = spec.attachments == null ? List.of() : spec.attachments;
     for (String a : attachments) {
       if (a == null || a.isBlank() || a.chars().filter(c -> c == '/').count() > 1) {
