@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.watcher.EndpointWatcher;
 import io.multinet.watcher.Problem;
 import io.multinet.watcher.explain.ExplainReport;
+import io.multinet.watcher.explain.Trace;
 import io.multinet.watcher.manifest.ManifestLoader;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +56,18 @@ final class ExplainCommand implements Callable<Integer> {
   Format output = Format.json;
 
   @Option(
+      names = "--node",
+      defaultValue = "node-1",
+      description = "The node to trace for: its zone and which endpoints are local.")
+  String node = "node-1";
+
+  @Option(
+      names = "--trace",
+      description =
+          "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR]: the backends eligible on --node, and why not the others.")
+  @Nullable String trace;
+
+  @Option(
       names = "--timeout",
       defaultValue = "PT60S",
       description = "How long to wait for convergence (ISO-8601).")
@@ -80,6 +94,12 @@ final class ExplainCommand implements Callable<Integer> {
         if (!watcher.awaitIdle(timeout, Duration.ofMillis(500))) {
           err.println("explain: the controller did not converge within " + timeout);
           return 1;
+        }
+        String t = trace;
+        if (t != null) {
+          Trace.run(client, watcher.catalog(), node, t).forEach(out::println);
+          out.flush();
+          return 0;
         }
         var report = ExplainReport.build(client, watcher.catalog(), problems);
         if (output == Format.json) {

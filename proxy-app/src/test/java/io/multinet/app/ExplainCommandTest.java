@@ -107,6 +107,40 @@ class ExplainCommandTest {
     assertThat(out.toString()).contains("NETWORK").contains("demo/web").contains("10.1.0.12:8080");
   }
 
+  @Test
+  void explain_trace_namesEligibleBackendsAndWhyNotOthers() throws Exception {
+    var out = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit =
+        cli.execute(
+            "explain",
+            "--manifests",
+            "../examples/demo",
+            "--node",
+            "node-1",
+            "--trace",
+            "network=red,dst=10.96.0.10:80/TCP,src=10.1.0.99");
+    assertThat(exit).isZero();
+    assertThat(out.toString())
+        .contains("trace 57/10.96.0.10:80/TCP on node node-1 (zone zone-a)")
+        .contains("service demo/web-red:http")
+        .contains("10.1.0.11:8080  eligible (node node-1, net1)")
+        .doesNotContain("10.1.0.12"); // blue's pod, same VIP, other network
+
+    var miss = new StringWriter();
+    cli.setOut(new PrintWriter(miss));
+    assertThat(
+            cli.execute(
+                "explain",
+                "--manifests",
+                "../examples/demo",
+                "--trace",
+                "network=blue,dst=10.96.0.99:80/TCP"))
+        .isZero();
+    assertThat(miss.toString()).contains("no service port 56/10.96.0.99:80/TCP");
+  }
+
   private static JsonNode explain(String... args) throws Exception {
     var out = new StringWriter();
     var err = new StringWriter();

@@ -149,7 +149,7 @@ public final class ExplainReport {
         if (target == null) {
           continue;
         }
-        Map<String, String> ifaces = interfaces(sl);
+        Map<String, String> ifaces = SlicePlanner.interfaces(sl);
         for (Endpoint e : sl.getEndpoints()) {
           for (String a : e.getAddresses()) {
             ObjectNode ep = JSON.createObjectNode();
@@ -201,20 +201,6 @@ public final class ExplainReport {
       }
     }
     return null;
-  }
-
-  private static Map<String, String> interfaces(EndpointSlice sl) {
-    Map<String, String> a = sl.getMetadata().getAnnotations();
-    String json = a == null ? null : a.get(SlicePlanner.INTERFACES);
-    if (json == null) {
-      return Map.of();
-    }
-    try {
-      return JSON.readValue(
-          json, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      return Map.of();
-    }
   }
 
   private static void putNullable(ObjectNode o, String field, @Nullable String value) {

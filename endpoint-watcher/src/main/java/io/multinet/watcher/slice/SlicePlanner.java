@@ -354,7 +354,8 @@ public final class SlicePlanner {
         interfaces.get(parsed.toString()));
   }
 
-  static Map<String, String> interfaces(EndpointSlice s) {
+  /** The slice's address → pod interface map; empty when absent or unreadable. */
+  public static Map<String, String> interfaces(EndpointSlice s) {
     String json = orEmpty(s.getMetadata().getAnnotations()).get(INTERFACES);
     if (json == null) {
       return Map.of();
