@@ -1,0 +1,215 @@
+package io.multinet.dataplane.kernel;
+
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.ServicePort;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The Linux kernel dataplane: {@link KernelRuleset}'s table programmed through in-process
+ * libnftables, plus {@link PolicyRouting}. It remembers what it applied, so a delta is computed in
+ * memory and sent as one batch of element updates, never by listing the ruleset.
+ */
+public final class KernelBackend implements DataplaneBackend {
+
+  private static final Logger LOG = Logger.getLogger(KernelBackend.class.getName());
+
+  private final NftExecutor nft;
+  private final PolicyRouting routing;
+  private @Nullable StateModel applied;
+  private Map<String, List<KernelRuleset.Instance>> instances = new HashMap<>();
+  private Set<String> chains = new TreeSet<>();
+
+  /** A backend for {@code netns} (null: the agent's own namespace). */
+  public KernelBackend(@Nullable String netns) {
+    this.nft = new NftExecutor(netns);
+    this.routing = new PolicyRouting(netns);
+  }
+
+  @Override
+  public String name() {
+    return "kernel";
+  }
+
+  @Override
+  public void applyFull(DesiredState state) throws DataplaneException {
+    StateModel model;
+    Map<String, List<KernelRuleset.Instance>> next;
+    try {
+      model = StateModel.of(state);
+      next = instances(model.ports().values());
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException("state: " + e.getMessage(), true, e);
+    }
+    List<KernelRuleset.Instance> all = new ArrayList<>();
+    next.values().forEach(all::addAll);
+    try {
+      nft.run(KernelRuleset.full(model.toState(), next));
+      routing.sync(tables(model));
+    } catch (NftException | IOException e) {
+      applied = null; // the next call must be a full one
+      throw new DataplaneException("full sync: " + e.getMessage(), true, e);
+    }
+    applied = model;
+    instances = next;
+    chains = new TreeSet<>(KernelRuleset.chainsFor(all));
+  }
+
+  @Override
+  public void applyDelta(Delta delta) throws DataplaneException {
+    StateModel before = applied;
+    if (before == null) {
+      throw new DataplaneException("delta before any full state", true, null);
+    }
+    StateModel after;
+    try {
+      after = before.apply(delta);
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException("delta: " + e.getMessage(), false, e);
+    }
+    if (!delta.getUpsertNetworksList().isEmpty()
+        || !delta.getRemoveNetworksList().isEmpty()
+        || delta.hasNode()) {
+      // Networks and node facts shape the table itself: rebuild it, still in one transaction.
+      applyFull(after.toState());
+      return;
+    }
+    var batch = new StringBuilder();
+    var nextInstances = new HashMap<>(instances);
+    var nextChains = new TreeSet<>(chains);
+    List<String> removed = new ArrayList<>();
+    for (var k : delta.getRemoveServicePortsList()) {
+      String key =
+          k.getNetworkId()
+              + "/"
+              + k.getAddress()
+              + "/"
+              + KernelRuleset.proto(k.getProtocol())
+              + "/"
+              + k.getPort();
+      removed.add(key);
+    }
+    try {
+      for (String key : removed) {
+        List<KernelRuleset.Instance> old = nextInstances.remove(key);
+        if (old != null) {
+          old.forEach(i -> batch.append(KernelRuleset.delete(i)));
+        }
+      }
+      for (ServicePort sp : delta.getUpsertServicePortsList()) {
+        String key = KernelRuleset.key(sp);
+        List<KernelRuleset.Instance> fresh = KernelRuleset.instances(sp);
+        List<KernelRuleset.Instance> old = nextInstances.put(key, fresh);
+        if (old != null) {
+          old.forEach(i -> batch.append(KernelRuleset.delete(i)));
+        }
+        for (String chain : KernelRuleset.chainsFor(fresh)) {
+          if (nextChains.add(chain)) {
+            batch
+                .append("add chain ")
+                .append(KernelRuleset.TABLE)
+                .append(' ')
+                .append(chain)
+                .append('\n');
+            batch
+                .append("table ")
+                .append(KernelRuleset.TABLE)
+                .append(" {\n")
+                .append(KernelRuleset.chain(chain))
+                .append("}\n");
+          }
+        }
+        fresh.forEach(i -> batch.append(KernelRuleset.add(i)));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException("delta: " + e.getMessage(), false, e);
+    }
+    if (batch.isEmpty()) {
+      applied = after;
+      return;
+    }
+    try {
+      nft.run(batch.toString());
+    } catch (NftException e) {
+      throw new DataplaneException("delta: " + e.getMessage(), true, e);
+    }
+    applied = after;
+    instances = nextInstances;
+    chains = nextChains;
+  }
+
+  @Override
+  public DesiredState observe() throws DataplaneException {
+    try {
+      String json = nft.listJson("list table " + KernelRuleset.TABLE);
+      return KernelObserver.read(json);
+    } catch (NftException e) {
+      if (e.getMessage() != null && e.getMessage().contains("No such file or directory")) {
+        return DesiredState.getDefaultInstance();
+      }
+      throw new DataplaneException("observe: " + e.getMessage(), false, e);
+    } catch (RuntimeException e) {
+      throw new DataplaneException("observe: unreadable nft listing: " + e.getMessage(), false, e);
+    }
+  }
+
+  @Override
+  public void cleanup() throws DataplaneException {
+    try {
+      nft.run("table " + KernelRuleset.TABLE + " {}\ndelete table " + KernelRuleset.TABLE + "\n");
+      routing.clear();
+    } catch (NftException | IOException e) {
+      throw new DataplaneException("cleanup: " + e.getMessage(), false, e);
+    }
+    applied = null;
+    instances = new HashMap<>();
+    chains = new TreeSet<>();
+  }
+
+  /** The last applied state, or null before the first full state. */
+  public @Nullable StateModel applied() {
+    return applied;
+  }
+
+  @Override
+  public void close() {
+    nft.close();
+  }
+
+  private static Map<String, List<KernelRuleset.Instance>> instances(Iterable<ServicePort> ports) {
+    List<ServicePort> usable = new ArrayList<>();
+    for (ServicePort sp : ports) {
+      try {
+        KernelRuleset.instances(sp);
+        usable.add(sp);
+      } catch (IllegalArgumentException e) {
+        // One port the kernel cannot serve (SCTP, mixed families) must not block the others.
+        LOG.log(Level.WARNING, "skipping " + sp.getName() + ": " + e.getMessage());
+      }
+    }
+    return KernelRuleset.index(usable);
+  }
+
+  private static Map<Integer, Integer> tables(StateModel model) {
+    var out = new HashMap<Integer, Integer>();
+    for (NetworkSpec n : model.networks().values()) {
+      if (n.getId() != 0) {
+        out.put(n.getId(), n.getKernel().getRoutingTable());
+      }
+    }
+    return out;
+  }
+}

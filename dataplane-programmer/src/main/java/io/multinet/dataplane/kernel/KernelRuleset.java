@@ -1,0 +1,578 @@
+package io.multinet.dataplane.kernel;
+
+import static java.util.Objects.requireNonNull;
+
+import io.multinet.dataplane.v1.Backend;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.LoadBalancing;
+import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.Protocol;
+import io.multinet.dataplane.v1.ServicePort;
+import io.multinet.network.Cidr;
+import io.multinet.network.IpAddress;
+import io.multinet.service.Endpoint;
+import io.multinet.table.Maglev;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Renders desired state as nftables text for one table, {@code inet multinet}. The layout is chosen
+ * so that an endpoint change is an element-only update of a map bound by few rules (see
+ * docs/kernel-dataplane.md for the measurements behind it):
+ *
+ * <ul>
+ *   <li>{@code raw_pre} (priority raw): the ingress interface picks the network, which sets the
+ *       conntrack zone (= network id) and the routing mark (id &lt;&lt; 16 under 0xffff0000), so
+ *       overlapping addresses of two networks never share conntrack entries or routes.
+ *   <li>{@code svc4}/{@code svc6}: one verdict map keyed by (zone, VIP, protocol, port), used by
+ *       one rule per hook: it jumps to a shared chain per (algorithm, backend count).
+ *   <li>{@code lb_rand_N} / {@code lb_hash_M}: pick slot {@code numgen random mod N} or {@code
+ *       jhash ... mod M} (a Maglev table of M slots) and DNAT through {@code ep4_tcp}, {@code
+ *       ep4_udp}, {@code ep6_tcp}, {@code ep6_udp}: endpoint maps keyed by (zone, VIP, port, slot).
+ *   <li>ClientIP affinity: {@code aff_*} chains look the client up in a dynamic map first; a chain
+ *       at dstnat+10 records the choice of a new connection with the service's timeout.
+ *   <li>No backends: {@code goto no_endpoints} (TCP reset / ICMP unreachable) when none exist
+ *       anywhere, {@code drop} when a Local policy has none on this node.
+ *   <li>{@code nat_post}: masquerade hairpin connections (client = chosen backend), traffic from
+ *       outside the default network's cluster CIDRs, and all of it with masqueradeAll.
+ * </ul>
+ *
+ * Keys stay at four fields and map types name {@code tcp dport}/{@code udp dport}: nft 1.0.6
+ * mis-lists longer keys and rejects {@code th dport} data maps in later transactions.
+ */
+final class KernelRuleset {
+
+  static final String TABLE = "inet multinet";
+  static final long MARK_MASK = 0xffff_0000L;
+  static final int SEED = 0x5eed;
+  private static final int MIN_MAP_SIZE = 1 << 16;
+
+  /**
+   * ClientIP affinity is IPv4 only: the IPv6 recorder's key and data (ct zone . ip6 saddr . ct
+   * original ip6 daddr . port : ip6 daddr . port) exceed nft 1.0.6's registers, and libnftables
+   * aborts the process on it. IPv6 ports with affinity get plain load balancing (logged).
+   */
+  static final List<String> AFFINITY_FAMILIES = List.of("4");
+
+  private static final int MIN_EP_MAP_SIZE = 1 << 20;
+
+  private KernelRuleset() {}
+
+  /** One address of a service port as the kernel serves it: the VIP, or an external address. */
+  record Instance(
+      int zone,
+      IpAddress address,
+      Protocol protocol,
+      int port,
+      String verdict,
+      List<String> slots,
+      int affinityTimeout,
+      List<IpAddress> hairpin) {
+
+    String svcMap() {
+      return address.isV4() ? "svc4" : "svc6";
+    }
+
+    String epMap() {
+      return (address.isV4() ? "ep4_" : "ep6_") + proto(protocol);
+    }
+
+    String svcKey() {
+      return zone + " . " + address + " . " + proto(protocol) + " . " + port;
+    }
+
+    String slotKey(int slot) {
+      return zone + " . " + address + " . " + port + " . " + slot;
+    }
+  }
+
+  /** The instances a service port expands to, with their verdicts and endpoint elements. */
+  static List<Instance> instances(ServicePort sp) {
+    requireNonNull(sp, "sp");
+    if (sp.getProtocol() != Protocol.TCP && sp.getProtocol() != Protocol.UDP) {
+      throw new IllegalArgumentException(
+          "protocol: "
+              + sp.getProtocol()
+              + " for "
+              + sp.getName()
+              + " (expected: TCP or UDP; the kernel backend has no SCTP maps)");
+    }
+    List<Instance> out = new ArrayList<>();
+    IpAddress vip = IpAddress.parse(sp.getAddress());
+    out.add(instance(sp, sp.getNetworkId(), vip, sp.getBackendsList()));
+    for (String ext : sp.getExternalAddressesList()) {
+      out.add(instance(sp, sp.getNetworkId(), IpAddress.parse(ext), sp.getExternalBackendsList()));
+    }
+    return out;
+  }
+
+  private static Instance instance(
+      ServicePort sp, int zone, IpAddress address, List<Backend> backends) {
+    List<Backend> sorted = new ArrayList<>(backends);
+    sorted.sort(
+        Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
+            .thenComparingInt(Backend::getPort));
+    for (Backend b : sorted) {
+      if (IpAddress.parse(b.getAddress()).family() != address.family()) {
+        throw new IllegalArgumentException(
+            "backend: "
+                + b.getAddress()
+                + " of "
+                + sp.getName()
+                + " (expected: the family of "
+                + address
+                + ")");
+      }
+    }
+    int affinity = address.isV4() ? sp.getAffinityTimeoutSeconds() : 0;
+    List<IpAddress> hairpin = new ArrayList<>();
+    for (Backend b : sorted) {
+      if (b.getLocal()) {
+        hairpin.add(IpAddress.parse(b.getAddress()));
+      }
+    }
+    if (sorted.isEmpty()) {
+      return new Instance(
+          zone,
+          address,
+          sp.getProtocol(),
+          sp.getPort(),
+          sp.getHasAnyEndpoints() ? "drop" : "goto no_endpoints",
+          List.of(),
+          0,
+          List.of());
+    }
+    List<String> slots = new ArrayList<>();
+    String chain;
+    if (sp.getLoadBalancing() == LoadBalancing.MAGLEV) {
+      List<Endpoint> eps = new ArrayList<>(sorted.size());
+      for (Backend b : sorted) {
+        eps.add(Endpoint.builder(b.getAddress(), b.getPort()).build());
+      }
+      int m = sp.getMaglevTableSize() == 0 ? Maglev.tableSize(eps.size()) : sp.getMaglevTableSize();
+      char[] table = Maglev.build(eps, m);
+      for (char c : table) {
+        slots.add(endpoint(sorted.get(c)));
+      }
+      chain = (affinity > 0 ? "aff_hash_" : "lb_hash_") + m;
+    } else {
+      for (Backend b : sorted) {
+        slots.add(endpoint(b));
+      }
+      chain = (affinity > 0 ? "aff_rand_" : "lb_rand_") + sorted.size();
+    }
+    return new Instance(
+        zone, address, sp.getProtocol(), sp.getPort(), "goto " + chain, slots, affinity, hairpin);
+  }
+
+  private static String endpoint(Backend b) {
+    return b.getAddress() + " . " + b.getPort();
+  }
+
+  /** The whole table, replacing whatever is there, as one batch. */
+  static String full(DesiredState state, Map<String, List<Instance>> instancesByPort) {
+    List<Instance> all = new ArrayList<>();
+    instancesByPort.values().forEach(all::addAll);
+    var sb = new StringBuilder(64 * 1024);
+    // Create-then-delete makes the batch valid whether or not the table exists; the new table is
+    // committed in the same transaction, so traffic never sees an empty ruleset.
+    sb.append("table ").append(TABLE).append(" {}\n");
+    sb.append("delete table ").append(TABLE).append('\n');
+    sb.append("table ").append(TABLE).append(" {\n");
+    networks(sb, state.getNetworksList());
+    int services = Math.max(MIN_MAP_SIZE, pow2(all.size() * 2));
+    int slots = 0;
+    for (Instance i : all) {
+      slots += i.slots().size();
+    }
+    int epSize = Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+    sb.append("  map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
+        .append(services)
+        .append("; }\n");
+    sb.append("  map svc6 { typeof ct zone . ip6 daddr . meta l4proto . th dport : verdict; size ")
+        .append(services)
+        .append("; }\n");
+    sb.append(
+            "  map affsvc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
+        .append(services)
+        .append("; }\n");
+    sb.append(
+            "  map affsvc6 { typeof ct zone . ip6 daddr . meta l4proto . th dport : verdict; size ")
+        .append(services)
+        .append("; }\n");
+    for (String f : List.of("4", "6")) {
+      String ip = f.equals("4") ? "ip" : "ip6";
+      for (String p : List.of("tcp", "udp")) {
+        sb.append("  map ep")
+            .append(f)
+            .append('_')
+            .append(p)
+            .append(" { typeof ct zone . ")
+            .append(ip)
+            .append(" daddr . ")
+            .append(p)
+            .append(" dport . numgen random mod 1 : ")
+            .append(ip)
+            .append(" daddr . ")
+            .append(p)
+            .append(" dport; size ")
+            .append(epSize)
+            .append("; }\n");
+        if (!AFFINITY_FAMILIES.contains(f)) {
+          continue;
+        }
+        sb.append("  map aff")
+            .append(f)
+            .append('_')
+            .append(p)
+            .append(" { typeof ct zone . ")
+            .append(ip)
+            .append(" saddr . ")
+            .append(ip)
+            .append(" daddr . ")
+            .append(p)
+            .append(" dport : ")
+            .append(ip)
+            .append(" daddr . ")
+            .append(p)
+            .append(" dport; flags dynamic, timeout; size ")
+            .append(MIN_EP_MAP_SIZE)
+            .append("; }\n");
+      }
+      sb.append("  set hairpin")
+          .append(f)
+          .append(" { typeof ct zone . ")
+          .append(ip)
+          .append(" saddr . ")
+          .append(ip)
+          .append(" daddr; size ")
+          .append(services)
+          .append("; }\n");
+      sb.append("  set cluster")
+          .append(f)
+          .append(" { type ")
+          .append(f.equals("4") ? "ipv4_addr" : "ipv6_addr")
+          .append("; flags interval; }\n");
+    }
+    sb.append(
+        "  chain no_endpoints {\n    meta l4proto tcp reject with tcp reset\n    reject\n  }\n");
+    for (String chain : chainsFor(all)) {
+      sb.append(chain(chain));
+    }
+    hooks(sb, state.getNode().getMasqueradeAll(), !state.getNode().getClusterCidrsList().isEmpty());
+    sb.append("}\n");
+    // Elements, in the same transaction.
+    List<String> cidr4 = new ArrayList<>();
+    List<String> cidr6 = new ArrayList<>();
+    for (String c : state.getNode().getClusterCidrsList()) {
+      (Cidr.parse(c).address().isV4() ? cidr4 : cidr6).add(c);
+    }
+    addElements(sb, "cluster4", cidr4);
+    addElements(sb, "cluster6", cidr6);
+    for (Instance i : all) {
+      sb.append(add(i));
+    }
+    return sb.toString();
+  }
+
+  /** Commands adding one instance's elements. */
+  static String add(Instance i) {
+    var sb = new StringBuilder();
+    sb.append("add element ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.svcMap())
+        .append(" { ")
+        .append(i.svcKey())
+        .append(" : ")
+        .append(i.verdict())
+        .append(" }\n");
+    elements(sb, "add", i.epMap(), slotElements(i));
+    if (i.affinityTimeout() > 0) {
+      sb.append("add element ")
+          .append(TABLE)
+          .append(" aff")
+          .append(i.svcMap())
+          .append(" { ")
+          .append(i.svcKey())
+          .append(" : goto aff_rec_")
+          .append(i.affinityTimeout())
+          .append(" }\n");
+    }
+    elements(sb, "add", hairpinSet(i), hairpinElements(i));
+    return sb.toString();
+  }
+
+  /** Commands deleting one instance's elements (exactly those {@link #add} added). */
+  static String delete(Instance i) {
+    var sb = new StringBuilder();
+    sb.append("delete element ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.svcMap())
+        .append(" { ")
+        .append(i.svcKey())
+        .append(" }\n");
+    List<String> keys = new ArrayList<>();
+    for (int s = 0; s < i.slots().size(); s++) {
+      keys.add(i.slotKey(s));
+    }
+    elements(sb, "delete", i.epMap(), keys);
+    if (i.affinityTimeout() > 0) {
+      sb.append("delete element ")
+          .append(TABLE)
+          .append(" aff")
+          .append(i.svcMap())
+          .append(" { ")
+          .append(i.svcKey())
+          .append(" }\n");
+    }
+    elements(sb, "delete", hairpinSet(i), hairpinElements(i));
+    return sb.toString();
+  }
+
+  /** The chains an instance jumps to (with the affinity recorder), for creating them on demand. */
+  static Set<String> chainsFor(List<Instance> instances) {
+    var out = new TreeSet<String>();
+    for (Instance i : instances) {
+      String v = i.verdict();
+      if (v.startsWith("goto ") && !v.equals("goto no_endpoints")) {
+        String chain = v.substring(5);
+        out.add(chain);
+        if (chain.startsWith("aff_")) {
+          out.add("lb_" + chain.substring(4));
+          out.add("aff_rec_" + i.affinityTimeout());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A shared chain's definition; its name says what it does. */
+  static String chain(String name) {
+    var sb = new StringBuilder("  chain ").append(name).append(" {\n");
+    if (name.startsWith("lb_")) {
+      boolean hash = name.startsWith("lb_hash_");
+      int n = Integer.parseInt(name.substring(name.lastIndexOf('_') + 1));
+      for (String f : List.of("4", "6")) {
+        String ip = f.equals("4") ? "ip" : "ip6";
+        for (String p : List.of("tcp", "udp")) {
+          String pick =
+              hash
+                  ? "jhash "
+                      + ip
+                      + " saddr . "
+                      + p
+                      + " sport mod "
+                      + n
+                      + " seed 0x"
+                      + Integer.toHexString(SEED)
+                  : "numgen random mod " + n;
+          sb.append("    meta nfproto ipv")
+              .append(f)
+              .append(" meta l4proto ")
+              .append(p)
+              .append(" dnat ")
+              .append(ip)
+              .append(" to ct zone . ")
+              .append(ip)
+              .append(" daddr . ")
+              .append(p)
+              .append(" dport . ")
+              .append(pick)
+              .append(" map @ep")
+              .append(f)
+              .append('_')
+              .append(p)
+              .append('\n');
+        }
+      }
+    } else if (name.startsWith("aff_rec_")) {
+      String timeout = name.substring("aff_rec_".length());
+      for (String f : AFFINITY_FAMILIES) {
+        String ip = f.equals("4") ? "ip" : "ip6";
+        for (String p : List.of("tcp", "udp")) {
+          sb.append("    meta nfproto ipv")
+              .append(f)
+              .append(" meta l4proto ")
+              .append(p)
+              .append(" update @aff")
+              .append(f)
+              .append('_')
+              .append(p)
+              .append(" { ct zone . ")
+              .append(ip)
+              .append(" saddr . ct original ")
+              .append(ip)
+              .append(" daddr . ct original proto-dst timeout ")
+              .append(timeout)
+              .append("s : ")
+              .append(ip)
+              .append(" daddr . ")
+              .append(p)
+              .append(" dport }\n");
+        }
+      }
+    } else if (name.startsWith("aff_")) {
+      for (String f : AFFINITY_FAMILIES) {
+        String ip = f.equals("4") ? "ip" : "ip6";
+        for (String p : List.of("tcp", "udp")) {
+          sb.append("    meta nfproto ipv")
+              .append(f)
+              .append(" meta l4proto ")
+              .append(p)
+              .append(" dnat ")
+              .append(ip)
+              .append(" to ct zone . ")
+              .append(ip)
+              .append(" saddr . ")
+              .append(ip)
+              .append(" daddr . ")
+              .append(p)
+              .append(" dport map @aff")
+              .append(f)
+              .append('_')
+              .append(p)
+              .append('\n');
+        }
+      }
+      sb.append("    goto lb_").append(name.substring(4)).append('\n');
+    } else {
+      throw new IllegalArgumentException(
+          "chain: " + name + " (expected: lb_*, aff_* or aff_rec_*)");
+    }
+    return sb.append("  }\n").toString();
+  }
+
+  private static void networks(StringBuilder sb, List<NetworkSpec> networks) {
+    var ifaces = new TreeMap<String, Integer>();
+    for (NetworkSpec n : networks) {
+      if (n.getId() == 0) {
+        continue; // the default network: zone 0, no mark, main table
+      }
+      sb.append("  chain net_")
+          .append(n.getId())
+          .append(" {\n    ct zone set ")
+          .append(n.getId())
+          .append("\n    meta mark set meta mark & 0x")
+          .append(Long.toHexString(~MARK_MASK & 0xffff_ffffL))
+          .append(" | 0x")
+          .append(Long.toHexString(mark(n.getId())))
+          .append("\n  }\n");
+      for (String i : n.getKernel().getInterfacesList()) {
+        ifaces.put(i, n.getId());
+      }
+    }
+    sb.append("  map if_net { typeof iifname : verdict; flags interval; }\n");
+    sb.append(
+        "  chain raw_pre {\n    type filter hook prerouting priority raw; policy accept;\n    iifname vmap @if_net\n  }\n");
+    var elems = new ArrayList<String>();
+    ifaces.forEach((i, id) -> elems.add("\"" + i + "\" : goto net_" + id));
+    sb.append("}\n");
+    addElements(sb, "if_net", elems);
+    sb.append("table ").append(TABLE).append(" {\n");
+  }
+
+  private static void hooks(StringBuilder sb, boolean masqueradeAll, boolean clusterCidrs) {
+    sb.append("  chain nat_pre {\n    type nat hook prerouting priority dstnat; policy accept;\n")
+        .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
+        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n  }\n");
+    // Host-originated traffic (zone 0) reaches the default network's VIPs too.
+    sb.append("  chain nat_out {\n    type nat hook output priority -100; policy accept;\n")
+        .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
+        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n  }\n");
+    sb.append(
+            "  chain aff_record {\n    type filter hook prerouting priority dstnat + 10; policy accept;\n")
+        .append(
+            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
+        .append(
+            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
+    sb.append("  chain nat_post {\n    type nat hook postrouting priority srcnat; policy accept;\n")
+        .append("    ct status dnat ct zone . ip saddr . ip daddr @hairpin4 masquerade\n")
+        .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n");
+    if (masqueradeAll) {
+      sb.append("    ct status dnat masquerade fully-random\n");
+    } else if (clusterCidrs) {
+      // kube-proxy's rule: default-network traffic to a VIP from outside the cluster is
+      // masqueraded.
+      sb.append("    ct status dnat ct zone 0 ip saddr != @cluster4 masquerade fully-random\n")
+          .append("    ct status dnat ct zone 0 ip6 saddr != @cluster6 masquerade fully-random\n");
+    }
+    sb.append("  }\n");
+  }
+
+  private static List<String> slotElements(Instance i) {
+    List<String> out = new ArrayList<>(i.slots().size());
+    for (int s = 0; s < i.slots().size(); s++) {
+      out.add(i.slotKey(s) + " : " + i.slots().get(s));
+    }
+    return out;
+  }
+
+  private static String hairpinSet(Instance i) {
+    return i.address().isV4() ? "hairpin4" : "hairpin6";
+  }
+
+  private static List<String> hairpinElements(Instance i) {
+    List<String> out = new ArrayList<>();
+    for (IpAddress a : i.hairpin()) {
+      out.add(i.zone() + " . " + a + " . " + a);
+    }
+    return out;
+  }
+
+  private static void addElements(StringBuilder sb, String set, List<String> elements) {
+    elements(sb, "add", set, elements);
+  }
+
+  private static void elements(StringBuilder sb, String verb, String set, List<String> elements) {
+    // Bounded command lines: libnftables parses each one whole.
+    for (int from = 0; from < elements.size(); from += 512) {
+      sb.append(verb).append(" element ").append(TABLE).append(' ').append(set).append(" { ");
+      sb.append(String.join(", ", elements.subList(from, Math.min(elements.size(), from + 512))));
+      sb.append(" }\n");
+    }
+  }
+
+  static long mark(int networkId) {
+    return ((long) networkId << 16) & MARK_MASK;
+  }
+
+  static String proto(Protocol p) {
+    return p.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static int pow2(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+  }
+
+  /**
+   * Deterministic ordering of instances by service port key, for golden tests and stable batches.
+   */
+  static Map<String, List<Instance>> index(List<ServicePort> ports) {
+    var out = new LinkedHashMap<String, List<Instance>>();
+    List<ServicePort> sorted = new ArrayList<>(ports);
+    sorted.sort(Comparator.comparing(KernelRuleset::key));
+    for (ServicePort sp : sorted) {
+      out.put(key(sp), instances(sp));
+    }
+    return out;
+  }
+
+  static String key(ServicePort sp) {
+    return sp.getNetworkId()
+        + "/"
+        + sp.getAddress()
+        + "/"
+        + proto(sp.getProtocol())
+        + "/"
+        + sp.getPort();
+  }
+}

@@ -1,0 +1,118 @@
+package io.multinet.dataplane.kernel;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * libnftables in-process through the FFM API: one context, one batch per {@link #run} and so one
+ * kernel transaction, all or nothing. No process per change and no ruleset listing: the context
+ * keeps its own cache. A context is not thread-safe and belongs to the network namespace of the
+ * thread that created it; {@link NftExecutor} gives each one a thread of its own.
+ */
+final class Libnftables implements AutoCloseable {
+
+  private static final int JSON_OUTPUT = 1 << 4;
+
+  private static final class Native {
+    static final Linker LINKER = Linker.nativeLinker();
+    // Loaded once for the life of the JVM; a missing library fails here with a clear message.
+    static final SymbolLookup LIB = SymbolLookup.libraryLookup("libnftables.so.1", Arena.global());
+    static final MethodHandle CTX_NEW = fn("nft_ctx_new", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    static final MethodHandle CTX_FREE = fn("nft_ctx_free", FunctionDescriptor.ofVoid(ADDRESS));
+    static final MethodHandle BUF_OUT =
+        fn("nft_ctx_buffer_output", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle BUF_ERR =
+        fn("nft_ctx_buffer_error", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle GET_OUT =
+        fn("nft_ctx_get_output_buffer", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    static final MethodHandle GET_ERR =
+        fn("nft_ctx_get_error_buffer", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    static final MethodHandle SET_FLAGS =
+        fn("nft_ctx_output_set_flags", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    static final MethodHandle SET_DRY =
+        fn("nft_ctx_set_dry_run", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
+    static final MethodHandle RUN =
+        fn("nft_run_cmd_from_buffer", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+
+    private static MethodHandle fn(String name, FunctionDescriptor fd) {
+      return LINKER.downcallHandle(
+          LIB.find(name)
+              .orElseThrow(() -> new UnsatisfiedLinkError("libnftables.so.1 lacks " + name)),
+          fd);
+    }
+  }
+
+  private final MemorySegment ctx;
+
+  Libnftables() {
+    try {
+      ctx = (MemorySegment) Native.CTX_NEW.invokeExact(0);
+      if (ctx.equals(MemorySegment.NULL)) {
+        throw new IllegalStateException("nft_ctx_new returned NULL");
+      }
+      if ((int) Native.BUF_OUT.invokeExact(ctx) != 0
+          || (int) Native.BUF_ERR.invokeExact(ctx) != 0) {
+        throw new IllegalStateException("libnftables: cannot buffer output");
+      }
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("libnftables", t);
+    }
+  }
+
+  /** Runs one batch of nft commands as one transaction; returns its output. */
+  String run(String commands) throws NftException {
+    try (Arena a = Arena.ofConfined()) {
+      int rc = (int) Native.RUN.invokeExact(ctx, a.allocateFrom(commands));
+      String out = string((MemorySegment) Native.GET_OUT.invokeExact(ctx));
+      if (rc != 0) {
+        throw new NftException(string((MemorySegment) Native.GET_ERR.invokeExact(ctx)).strip());
+      }
+      return out;
+    } catch (NftException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("libnftables", t);
+    }
+  }
+
+  /** Output JSON instead of nft syntax (elements included: never terse). */
+  void jsonOutput(boolean json) {
+    try {
+      Native.SET_FLAGS.invokeExact(ctx, json ? JSON_OUTPUT : 0);
+    } catch (Throwable t) {
+      throw new IllegalStateException("libnftables", t);
+    }
+  }
+
+  /** Checks batches without committing them. */
+  void dryRun(boolean dry) {
+    try {
+      Native.SET_DRY.invokeExact(ctx, dry);
+    } catch (Throwable t) {
+      throw new IllegalStateException("libnftables", t);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      Native.CTX_FREE.invokeExact(ctx);
+    } catch (Throwable t) {
+      throw new IllegalStateException("libnftables", t);
+    }
+  }
+
+  private static String string(MemorySegment p) {
+    return p.equals(MemorySegment.NULL) ? "" : p.reinterpret(Long.MAX_VALUE).getString(0);
+  }
+}

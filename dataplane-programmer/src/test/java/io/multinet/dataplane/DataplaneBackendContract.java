@@ -1,0 +1,132 @@
+package io.multinet.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.Protocol;
+import io.multinet.dataplane.v1.ServicePortKey;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link DataplaneBackend} must do, checked by reading the real dataplane back with
+ * {@link DataplaneBackend#observe()}. Subclasses provide a backend on a fresh dataplane and the
+ * form in which that backend shows a desired state. Address ranges: see {@link States}.
+ */
+public abstract class DataplaneBackendContract {
+
+  protected DataplaneBackend backend;
+
+  /** A backend on an empty dataplane that the test owns. */
+  protected abstract DataplaneBackend newBackend() throws Exception;
+
+  /** What {@link DataplaneBackend#observe()} shows once {@code desired} is applied. */
+  protected abstract DesiredState expected(DesiredState desired);
+
+  @BeforeEach
+  void createBackend() throws Exception {
+    backend = newBackend();
+  }
+
+  /** Removes what {@link #newBackend} created around the backend (a namespace, a VPP). */
+  protected void destroyDataplane() throws Exception {}
+
+  @AfterEach
+  void closeBackend() throws Exception {
+    try {
+      backend.cleanup();
+    } finally {
+      backend.close();
+      destroyDataplane();
+    }
+  }
+
+  @Test
+  void applyFull_isWhatTheDataplaneHolds() throws Exception {
+    DesiredState s = States.twoNetworks();
+    backend.applyFull(s);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void applyFull_replacesEverythingBefore() throws Exception {
+    backend.applyFull(States.twoNetworks());
+    DesiredState smaller =
+        States.twoNetworks().toBuilder().removeServicePorts(0).removeServicePorts(0).build();
+    backend.applyFull(smaller);
+    assertThat(backend.observe()).isEqualTo(expected(smaller));
+  }
+
+  @Test
+  void applyDelta_changesWhatItSays() throws Exception {
+    DesiredState s = States.twoNetworks();
+    backend.applyFull(s);
+    var changed = s.getServicePorts(1).toBuilder().removeBackends(2).build();
+    var added =
+        States.port(57, "10.96.0.99", Protocol.UDP, 9, States.backend("10.1.0.22", 9999, false))
+            .build();
+    var removed = s.getServicePorts(0);
+    Delta d =
+        Delta.newBuilder()
+            .addUpsertServicePorts(changed)
+            .addUpsertServicePorts(added)
+            .addRemoveServicePorts(
+                ServicePortKey.newBuilder()
+                    .setNetworkId(removed.getNetworkId())
+                    .setAddress(removed.getAddress())
+                    .setProtocol(removed.getProtocol())
+                    .setPort(removed.getPort()))
+            .build();
+
+    backend.applyDelta(d);
+
+    DesiredState after = StateModel.of(s).apply(d).toState();
+    assertThat(backend.observe()).isEqualTo(expected(after));
+  }
+
+  @Test
+  void applyDelta_beforeAnyFullState_asksForOne() {
+    assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
+  }
+
+  @Test
+  void applyDelta_invalid_leavesTheDataplaneAsItWas() throws Exception {
+    DesiredState s = States.twoNetworks();
+    backend.applyFull(s);
+    // An IPv6 backend for an IPv4 VIP cannot be programmed.
+    var bad =
+        s.getServicePorts(0).toBuilder()
+            .addBackends(States.backend("fd00:1::99", 80, false))
+            .build();
+
+    assertThatThrownBy(
+            () -> backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(bad).build()))
+        .isInstanceOf(DataplaneException.class)
+        .hasMessageContaining("fd00:1::99");
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void applyDelta_networkChange_isApplied() throws Exception {
+    DesiredState s = States.twoNetworks();
+    backend.applyFull(s);
+    Delta d =
+        Delta.newBuilder()
+            .addUpsertNetworks(States.network(58, "green", "gr-*", 1058))
+            .addRemoveNetworks(57)
+            .build();
+    backend.applyDelta(d);
+    assertThat(backend.observe()).isEqualTo(expected(StateModel.of(s).apply(d).toState()));
+  }
+
+  @Test
+  void cleanup_removesEverything() throws Exception {
+    backend.applyFull(States.twoNetworks());
+    backend.cleanup();
+    assertThat(backend.observe()).isEqualTo(DesiredState.getDefaultInstance());
+  }
+}
