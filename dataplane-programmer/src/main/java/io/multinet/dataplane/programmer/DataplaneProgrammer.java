@@ -1,0 +1,192 @@
+package io.multinet.dataplane.programmer;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.v1.Ack;
+import io.multinet.dataplane.v1.DataplaneGrpc;
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.StatusRequest;
+import io.multinet.dataplane.v1.StatusResponse;
+import io.multinet.dataplane.v1.Update;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The programmer side of the dataplane API: keeps one Program stream open, sends the whole desired
+ * state first and deltas afterwards, and waits for each Ack. After any failed Ack or a broken
+ * stream (the agent restarted) the next {@link #apply} sends the whole state again.
+ */
+public final class DataplaneProgrammer implements AutoCloseable {
+
+  private final ManagedChannel channel;
+  private final @Nullable EventLoopGroup group;
+  private final Duration timeout;
+  private final LinkedBlockingQueue<Object> acks = new LinkedBlockingQueue<>();
+  private @Nullable StreamObserver<Update> stream;
+  private @Nullable StateModel acked;
+  private long generation;
+  private long fullSends;
+  private long deltaSends;
+
+  private DataplaneProgrammer(
+      ManagedChannel channel, @Nullable EventLoopGroup group, Duration timeout) {
+    this.channel = channel;
+    this.group = group;
+    this.timeout = timeout;
+  }
+
+  /** Connects to an agent at {@code unix:///path} or {@code inprocess:NAME}. */
+  public static DataplaneProgrammer connect(String endpoint, Duration timeout) {
+    requireNonNull(endpoint, "endpoint");
+    if (endpoint.startsWith("inprocess:")) {
+      return new DataplaneProgrammer(
+          InProcessChannelBuilder.forName(endpoint.substring("inprocess:".length()))
+              .directExecutor()
+              .build(),
+          null,
+          timeout);
+    }
+    if (!endpoint.startsWith("unix://")) {
+      throw new IllegalArgumentException(
+          "endpoint: " + endpoint + " (expected: unix:///path or inprocess:NAME)");
+    }
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(
+                new DomainSocketAddress(endpoint.substring("unix://".length())))
+            .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
+            .eventLoopGroup(group)
+            .usePlaintext()
+            .build();
+    return new DataplaneProgrammer(channel, group, timeout);
+  }
+
+  /**
+   * Makes the agent serve {@code desired}: the whole state on a new stream or after a failure, else
+   * only what changed since the last acknowledged state. Returns the generation applied.
+   */
+  public synchronized long apply(DesiredState desired) throws DataplaneException {
+    StateModel next = StateModel.of(desired);
+    StateModel previous = acked;
+    StreamObserver<Update> s = stream;
+    Update update;
+    if (s == null || previous == null) {
+      s = open();
+      update = Update.newBuilder().setGeneration(++generation).setFull(next.toState()).build();
+      fullSends++;
+    } else {
+      Delta delta = StateModel.diff(previous, next);
+      if (delta.equals(Delta.getDefaultInstance())) {
+        return generation;
+      }
+      update = Update.newBuilder().setGeneration(++generation).setDelta(delta).build();
+      deltaSends++;
+    }
+    acked = null; // until the Ack says otherwise
+    s.onNext(update);
+    Object answer;
+    try {
+      answer = acks.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      reset();
+      throw new DataplaneException("interrupted waiting for the agent", true, e);
+    }
+    if (answer instanceof Ack ack && ack.getGeneration() == update.getGeneration()) {
+      if (!ack.getOk()) {
+        throw new DataplaneException(
+            "agent refused generation " + ack.getGeneration() + ": " + ack.getError(), true, null);
+      }
+      acked = next;
+      return generation;
+    }
+    reset();
+    if (answer instanceof Throwable t) {
+      throw new DataplaneException("dataplane stream broke: " + t.getMessage(), true, t);
+    }
+    throw new DataplaneException(
+        answer == null ? "no Ack within " + timeout : "unexpected answer " + answer, true, null);
+  }
+
+  public StatusResponse status() {
+    return DataplaneGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .status(StatusRequest.getDefaultInstance());
+  }
+
+  /** How many full states and deltas were sent: deltas must dominate once synced. */
+  public synchronized long fullSends() {
+    return fullSends;
+  }
+
+  public synchronized long deltaSends() {
+    return deltaSends;
+  }
+
+  private StreamObserver<Update> open() {
+    acks.clear();
+    StreamObserver<Update> s =
+        DataplaneGrpc.newStub(channel)
+            .program(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(Ack ack) {
+                    acks.add(ack);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    acks.add(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    acks.add(new IllegalStateException("agent closed the stream"));
+                  }
+                });
+    stream = s;
+    return s;
+  }
+
+  private void reset() {
+    StreamObserver<Update> s = stream;
+    stream = null;
+    acked = null;
+    if (s != null) {
+      try {
+        s.onCompleted();
+      } catch (RuntimeException e) {
+        // already broken
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    reset();
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    EventLoopGroup g = group;
+    if (g != null) {
+      var _ = g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.multinet.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multinet.dataplane.agent.AgentServer;
+import io.multinet.dataplane.agent.DataplaneAgent;
+import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.dataplane.v1.DesiredState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gRPC protocol between programmer and agent. Address ranges: see {@link States}. */
+class ProgrammerAgentTest {
+
+  @Test
+  void apply_sendsFullThenDeltasOnly() throws Exception {
+    var backend = new InMemoryBackend();
+    String name = UUID.randomUUID().toString();
+    try (var server = AgentServer.inProcess(name, new DataplaneAgent(backend));
+        var programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5))) {
+      DesiredState s = States.twoNetworks();
+      long g1 = programmer.apply(s);
+      DesiredState s2 = s.toBuilder().removeServicePorts(0).build();
+      long g2 = programmer.apply(s2);
+      long g3 = programmer.apply(s2); // unchanged: nothing sent
+
+      assertThat(g2).isEqualTo(g1 + 1);
+      assertThat(g3).isEqualTo(g2);
+      assertThat(backend.fulls).hasValue(1);
+      assertThat(backend.deltas).hasValue(1);
+      assertThat(backend.observe()).isEqualTo(StateModel.of(s2).toState());
+      var status = programmer.status();
+      assertThat(status.getAppliedGeneration()).isEqualTo(g2);
+      assertThat(status.getServicePorts()).isEqualTo(s2.getServicePortsCount());
+      assertThat(status.getBackend()).isEqualTo("memory");
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
+  void apply_afterAFailure_sendsTheWholeStateAgain() throws Exception {
+    var backend = new InMemoryBackend();
+    String name = UUID.randomUUID().toString();
+    try (var server = AgentServer.inProcess(name, new DataplaneAgent(backend));
+        var programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5))) {
+      DesiredState s = States.twoNetworks();
+      programmer.apply(s);
+      backend.failNext.set(1);
+      DesiredState s2 = s.toBuilder().removeServicePorts(0).build();
+
+      assertThatThrownBy(() -> programmer.apply(s2))
+          .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue())
+          .hasMessageContaining("told to fail");
+      programmer.apply(s2);
+
+      assertThat(backend.fulls).hasValue(2);
+      assertThat(backend.observe()).isEqualTo(StateModel.of(s2).toState());
+      assertThat(programmer.status().getErrors()).isEqualTo(1);
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
+  void apply_afterAgentRestart_resyncsInFull(@TempDir Path dir) throws Exception {
+    Path socket = dir.resolve("run/dataplane.sock");
+    var first = new InMemoryBackend();
+    var server = AgentServer.unixSocket(socket, new DataplaneAgent(first));
+    try (var programmer = DataplaneProgrammer.connect("unix://" + socket, Duration.ofSeconds(5))) {
+      assertThat(Files.getPosixFilePermissions(socket))
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      DesiredState s = States.twoNetworks();
+      programmer.apply(s);
+      server.close();
+
+      var second = new InMemoryBackend();
+      server = AgentServer.unixSocket(socket, new DataplaneAgent(second));
+      DesiredState s2 = s.toBuilder().removeServicePorts(1).build();
+      // The first try meets the broken stream; the next one resends everything to the new agent.
+      try {
+        programmer.apply(s2);
+      } catch (DataplaneException expected) {
+        assertThat(expected.needFull()).isTrue();
+        programmer.apply(s2);
+      }
+      assertThat(second.fulls).hasValue(1);
+      assertThat(second.observe()).isEqualTo(StateModel.of(s2).toState());
+    } finally {
+      server.close();
+    }
+  }
+}
