@@ -2,11 +2,22 @@ package io.multinet.app;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.dataplane.DesiredStates;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.KernelHints;
+import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.NodeFacts;
+import io.multinet.dataplane.v1.VppHints;
+import io.multinet.service.NodeInfo;
 import io.multinet.watcher.EndpointWatcher;
 import io.multinet.watcher.Problem;
 import io.multinet.watcher.explain.ExplainReport;
 import io.multinet.watcher.explain.Trace;
 import io.multinet.watcher.manifest.ManifestLoader;
+import io.multinet.watcher.network.NetworkCatalog;
+import io.multinet.watcher.network.NetworkDefinition;
+import io.multinet.watcher.slice.EndpointBuilder;
+import io.multinet.watcher.view.NodeView;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -14,7 +25,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -35,7 +49,8 @@ final class ExplainCommand implements Callable<Integer> {
 
   enum Format {
     json,
-    table
+    table,
+    dataplane
   }
 
   @CommandLine.Spec
@@ -104,6 +119,8 @@ final class ExplainCommand implements Callable<Integer> {
         var report = ExplainReport.build(client, watcher.catalog(), problems);
         if (output == Format.json) {
           out.println(ExplainReport.toJson(report));
+        } else if (output == Format.dataplane) {
+          out.println(DesiredStates.toJson(dataplaneState(client, watcher.catalog())));
         } else {
           ExplainTable.print(report, out);
         }
@@ -111,6 +128,40 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /** The desired dataplane state of {@code --node}, as the node proxy would program it. */
+  private DesiredState dataplaneState(KubernetesClient client, NetworkCatalog catalog) {
+    var nodeObj = client.nodes().withName(node).get();
+    String zone =
+        nodeObj == null || nodeObj.getMetadata().getLabels() == null
+            ? null
+            : nodeObj.getMetadata().getLabels().get(EndpointBuilder.ZONE_LABEL);
+    var view =
+        NodeView.build(
+            new NodeInfo(node, zone),
+            catalog,
+            client.services().inAnyNamespace().list().getItems(),
+            client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
+            ns -> client.namespaces().withName(ns).get(),
+            null,
+            null);
+    Map<Integer, NetworkSpec> hints = new HashMap<>();
+    for (NetworkDefinition d : catalog.networks()) {
+      var spec =
+          NetworkSpec.newBuilder()
+              .setId(d.network().id())
+              .setName(d.name())
+              .setKernel(
+                  KernelHints.newBuilder()
+                      .addAllInterfaces(d.kernelInterfaces())
+                      .setRoutingTable(Objects.requireNonNullElse(d.routingTable(), 0)));
+      if (d.vrf() != null) {
+        spec.setVpp(VppHints.newBuilder().setVrf(d.vrf()));
+      }
+      hints.put(d.network().id(), spec.build());
+    }
+    return DesiredStates.from(view.table(), hints, NodeFacts.newBuilder().setName(node).build());
   }
 
   /** Our CRDs, so that Network status and claims behave as on a real cluster. */

@@ -11,7 +11,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
     description = "A network-aware service proxy for Kubernetes that replaces kube-proxy.",
-    subcommands = {VersionCommand.class, ExplainCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      VersionCommand.class,
+      ExplainCommand.class,
+      AgentCommand.class,
+      DataplaneCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class MultinetProxy implements Runnable {
 
   @CommandLine.Spec

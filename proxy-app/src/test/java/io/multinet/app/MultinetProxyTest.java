@@ -33,6 +33,6 @@ class MultinetProxyTest {
     int exit = cli.execute("no-such-command");
 
     assertThat(exit).isEqualTo(2);
-    assertThat(err.toString()).contains("Unmatched argument").contains("Usage: multinet-proxy");
+    assertThat(err.toString()).contains("Unmatched argument at index 0: 'no-such-command'");
   }
 }

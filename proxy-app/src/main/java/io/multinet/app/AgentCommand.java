@@ -1,0 +1,51 @@
+package io.multinet.app;
+
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.agent.AgentServer;
+import io.multinet.dataplane.agent.DataplaneAgent;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code multinet-proxy agent}: serves the dataplane API in front of one backend. */
+@Command(
+    name = "agent",
+    description = "Serve the gRPC dataplane API on a unix socket in front of a dataplane backend.")
+final class AgentCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  @SuppressWarnings("NullAway.Init")
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--backend",
+      defaultValue = "kernel",
+      description = "Dataplane: ${COMPLETION-CANDIDATES}.")
+  DataplaneCommand.BackendKind backend = DataplaneCommand.BackendKind.kernel;
+
+  @Option(names = "--netns", description = "Network namespace to program; default: this one.")
+  @Nullable String netns;
+
+  @Option(
+      names = "--socket",
+      defaultValue = "/run/multinet/dataplane.sock",
+      description = "The unix socket to serve on (made 0600).")
+  Path socket = AgentServer.DEFAULT_SOCKET;
+
+  @Override
+  public Integer call() throws Exception {
+    try (DataplaneBackend b = DataplaneCommand.open(backend, netns);
+        AgentServer server = AgentServer.unixSocket(socket, new DataplaneAgent(b))) {
+      spec.commandLine()
+          .getOut()
+          .println("dataplane agent (" + b.name() + ") serving on unix://" + socket);
+      spec.commandLine().getOut().flush();
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+      server.awaitTermination();
+    }
+    return 0;
+  }
+}

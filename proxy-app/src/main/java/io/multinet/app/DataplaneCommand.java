@@ -1,0 +1,175 @@
+package io.multinet.app;
+
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.DesiredStates;
+import io.multinet.dataplane.kernel.KernelBackend;
+import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.dataplane.v1.DesiredState;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code multinet-proxy dataplane}: program, inspect and clean a dataplane directly. */
+@Command(
+    name = "dataplane",
+    description =
+        "Apply a desired state to a dataplane, show an agent's status, or remove everything.",
+    subcommands = {
+      DataplaneCommand.Apply.class,
+      DataplaneCommand.Cleanup.class,
+      DataplaneCommand.Status.class
+    })
+final class DataplaneCommand implements Runnable {
+
+  @CommandLine.Spec
+  @SuppressWarnings("NullAway.Init") // injected by picocli
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  enum BackendKind {
+    kernel
+  }
+
+  static DataplaneBackend open(BackendKind kind, @Nullable String netns) {
+    return switch (kind) {
+      case kernel -> new KernelBackend(netns);
+    };
+  }
+
+  /** {@code dataplane apply}: exits 0 only when the state is applied. */
+  @Command(
+      name = "apply",
+      description = "Apply a desired state (proto3 JSON, as explain -o dataplane prints it).")
+  static final class Apply implements Callable<Integer> {
+    @CommandLine.Spec
+    @SuppressWarnings("NullAway.Init")
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--backend",
+        defaultValue = "kernel",
+        description = "Dataplane: ${COMPLETION-CANDIDATES}.")
+    BackendKind backend = BackendKind.kernel;
+
+    @Option(
+        names = "--netns",
+        description = "Network namespace to program (ip netns name); default: this one.")
+    @Nullable String netns;
+
+    @Option(
+        names = "--state",
+        required = true,
+        description = "File with the desired state, or - for standard input.")
+    @SuppressWarnings("NullAway.Init")
+    String state;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter err = spec.commandLine().getErr();
+      String json =
+          state.equals("-")
+              ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+              : Files.readString(Path.of(state));
+      DesiredState desired;
+      try {
+        desired = DesiredStates.fromJson(json);
+      } catch (IllegalArgumentException e) {
+        err.println("dataplane apply: " + e.getMessage());
+        return 2;
+      }
+      try (DataplaneBackend b = open(backend, netns)) {
+        b.applyFull(desired);
+      } catch (DataplaneException e) {
+        err.println("dataplane apply: " + e.getMessage());
+        return 1;
+      }
+      spec.commandLine()
+          .getOut()
+          .println(
+              "applied "
+                  + desired.getServicePortsCount()
+                  + " service ports in "
+                  + desired.getNetworksCount()
+                  + " networks");
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  /** {@code dataplane cleanup}: removes the table and the policy routing rules. */
+  @Command(
+      name = "cleanup",
+      description = "Remove everything multinet-proxy programmed into the dataplane.")
+  static final class Cleanup implements Callable<Integer> {
+    @CommandLine.Spec
+    @SuppressWarnings("NullAway.Init")
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--backend", defaultValue = "kernel")
+    BackendKind backend = BackendKind.kernel;
+
+    @Option(names = "--netns")
+    @Nullable String netns;
+
+    @Override
+    public Integer call() {
+      try (DataplaneBackend b = open(backend, netns)) {
+        b.cleanup();
+      } catch (DataplaneException e) {
+        spec.commandLine().getErr().println("dataplane cleanup: " + e.getMessage());
+        return 1;
+      }
+      return 0;
+    }
+  }
+
+  /** {@code dataplane status}: the agent's applied generation and counts. */
+  @Command(name = "status", description = "Ask a dataplane agent what it has applied.")
+  static final class Status implements Callable<Integer> {
+    @CommandLine.Spec
+    @SuppressWarnings("NullAway.Init")
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--dataplane-endpoint", defaultValue = "unix:///run/multinet/dataplane.sock")
+    String endpoint = "unix:///run/multinet/dataplane.sock";
+
+    @Override
+    public Integer call() {
+      try (var p = DataplaneProgrammer.connect(endpoint, Duration.ofSeconds(5))) {
+        var s = p.status();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(
+            "backend %s, generation %d: %d networks, %d service ports, %d backends; %d full syncs, %d deltas, %d errors%s%n",
+            s.getBackend(),
+            s.getAppliedGeneration(),
+            s.getNetworks(),
+            s.getServicePorts(),
+            s.getBackends(),
+            s.getFullSyncs(),
+            s.getDeltas(),
+            s.getErrors(),
+            s.getLastError().isEmpty() ? "" : " (last: " + s.getLastError() + ")");
+        out.flush();
+        return 0;
+      } catch (RuntimeException e) {
+        spec.commandLine()
+            .getErr()
+            .println("dataplane status: " + endpoint + ": " + e.getMessage());
+        return 1;
+      }
+    }
+  }
+}
