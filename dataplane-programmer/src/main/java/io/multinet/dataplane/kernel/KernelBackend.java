@@ -33,6 +33,9 @@ public final class KernelBackend implements DataplaneBackend {
   private Map<String, List<KernelRuleset.Instance>> instances = new HashMap<>();
   private Set<String> chains = new TreeSet<>();
 
+  /** Hairpin elements by how many instances need them: services share backends. */
+  private Map<String, Integer> hairpinRefs = new HashMap<>();
+
   /** A backend for {@code netns} (null: the agent's own namespace). */
   public KernelBackend(@Nullable String netns) {
     this.nft = new NftExecutor(netns);
@@ -66,6 +69,14 @@ public final class KernelBackend implements DataplaneBackend {
     applied = model;
     instances = next;
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
+    hairpinRefs = new HashMap<>();
+    all.forEach(i -> count(hairpinRefs, i, 1));
+  }
+
+  private static void count(Map<String, Integer> refs, KernelRuleset.Instance i, int by) {
+    for (String e : KernelRuleset.hairpinElements(i)) {
+      refs.merge(e, by, (a, b) -> a + b == 0 ? null : a + b);
+    }
   }
 
   @Override
@@ -90,6 +101,7 @@ public final class KernelBackend implements DataplaneBackend {
     var batch = new StringBuilder();
     var nextInstances = new HashMap<>(instances);
     var nextChains = new TreeSet<>(chains);
+    var nextRefs = new HashMap<>(hairpinRefs);
     List<String> removed = new ArrayList<>();
     for (var k : delta.getRemoveServicePortsList()) {
       String key =
@@ -107,6 +119,7 @@ public final class KernelBackend implements DataplaneBackend {
         List<KernelRuleset.Instance> old = nextInstances.remove(key);
         if (old != null) {
           old.forEach(i -> batch.append(KernelRuleset.delete(i)));
+          old.forEach(i -> count(nextRefs, i, -1));
         }
       }
       for (ServicePort sp : delta.getUpsertServicePortsList()) {
@@ -115,7 +128,9 @@ public final class KernelBackend implements DataplaneBackend {
         List<KernelRuleset.Instance> old = nextInstances.put(key, fresh);
         if (old != null) {
           old.forEach(i -> batch.append(KernelRuleset.delete(i)));
+          old.forEach(i -> count(nextRefs, i, -1));
         }
+        fresh.forEach(i -> count(nextRefs, i, 1));
         for (String chain : KernelRuleset.chainsFor(fresh)) {
           if (nextChains.add(chain)) {
             batch
@@ -137,6 +152,11 @@ public final class KernelBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
+    var gone = new TreeSet<String>(hairpinRefs.keySet());
+    gone.removeAll(nextRefs.keySet());
+    var fresh = new TreeSet<String>(nextRefs.keySet());
+    fresh.removeAll(hairpinRefs.keySet());
+    batch.append(KernelRuleset.hairpin(gone, fresh));
     if (batch.isEmpty()) {
       applied = after;
       return;
@@ -149,6 +169,7 @@ public final class KernelBackend implements DataplaneBackend {
     applied = after;
     instances = nextInstances;
     chains = nextChains;
+    hairpinRefs = nextRefs;
   }
 
   @Override
@@ -177,6 +198,7 @@ public final class KernelBackend implements DataplaneBackend {
     applied = null;
     instances = new HashMap<>();
     chains = new TreeSet<>();
+    hairpinRefs = new HashMap<>();
   }
 
   /** The last applied state, or null before the first full state. */

@@ -276,9 +276,12 @@ final class KernelRuleset {
     }
     addElements(sb, "cluster4", cidr4);
     addElements(sb, "cluster6", cidr6);
+    var hairpins = new TreeSet<String>();
     for (Instance i : all) {
       sb.append(add(i));
+      hairpins.addAll(hairpinElements(i));
     }
+    sb.append(hairpin(Set.of(), hairpins));
     return sb.toString();
   }
 
@@ -306,7 +309,31 @@ final class KernelRuleset {
           .append(i.affinityTimeout())
           .append(" }\n");
     }
-    elements(sb, "add", hairpinSet(i), hairpinElements(i));
+    return sb.toString();
+  }
+
+  /**
+   * Commands changing the hairpin sets from the elements in {@code before} to those in {@code
+   * after}; elements are reference-counted by the caller, since services share backends.
+   */
+  static String hairpin(Set<String> removed, Set<String> added) {
+    var sb = new StringBuilder();
+    for (String family : List.of("4", "6")) {
+      List<String> del = new ArrayList<>();
+      List<String> add = new ArrayList<>();
+      for (String e : removed) {
+        if (e.startsWith(family + "|")) {
+          del.add(e.substring(2));
+        }
+      }
+      for (String e : added) {
+        if (e.startsWith(family + "|")) {
+          add.add(e.substring(2));
+        }
+      }
+      elements(sb, "delete", "hairpin" + family, del);
+      elements(sb, "add", "hairpin" + family, add);
+    }
     return sb.toString();
   }
 
@@ -334,7 +361,6 @@ final class KernelRuleset {
           .append(i.svcKey())
           .append(" }\n");
     }
-    elements(sb, "delete", hairpinSet(i), hairpinElements(i));
     return sb.toString();
   }
 
@@ -516,14 +542,11 @@ final class KernelRuleset {
     return out;
   }
 
-  private static String hairpinSet(Instance i) {
-    return i.address().isV4() ? "hairpin4" : "hairpin6";
-  }
-
-  private static List<String> hairpinElements(Instance i) {
+  /** An instance's hairpin elements as "4|zone . a . a" (family-tagged), for reference counts. */
+  static List<String> hairpinElements(Instance i) {
     List<String> out = new ArrayList<>();
     for (IpAddress a : i.hairpin()) {
-      out.add(i.zone() + " . " + a + " . " + a);
+      out.add((a.isV4() ? "4|" : "6|") + i.zone() + " . " + a + " . " + a);
     }
     return out;
   }

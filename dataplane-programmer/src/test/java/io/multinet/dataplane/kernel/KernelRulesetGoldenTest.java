@@ -1,0 +1,103 @@
+package io.multinet.dataplane.kernel;
+
+import static io.multinet.dataplane.States.backend;
+import static io.multinet.dataplane.States.network;
+import static io.multinet.dataplane.States.port;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.NodeFacts;
+import io.multinet.dataplane.v1.Protocol;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exact nftables text for small states, sorted line by line (so the order of maps and chains
+ * inside a batch does not matter). Every rule shape the agent can send appears here: libnftables
+ * aborts the whole process on some malformed shapes, so a new shape must be reviewed, loaded in the
+ * contract and traffic tests, and then added. To regenerate after an intended change, run with
+ * {@code -Dgolden.update=true} and review the diff. Address ranges: see {@link
+ * io.multinet.dataplane.States}.
+ */
+class KernelRulesetGoldenTest {
+
+  @Test
+  void full_smallState_matchesGolden() throws IOException {
+    DesiredState s =
+        DesiredState.newBuilder()
+            .addNetworks(network(56, "blue", "bl-*", 1056))
+            .addServicePorts(
+                port(
+                    56,
+                    "10.96.0.10",
+                    Protocol.TCP,
+                    80,
+                    backend("10.1.0.11", 8080, true),
+                    backend("10.1.0.12", 8080, false)))
+            .addServicePorts(
+                port(56, "10.96.0.11", Protocol.UDP, 53, backend("10.1.0.11", 53, true))
+                    .setAffinityTimeoutSeconds(30))
+            .addServicePorts(
+                port(56, "fd00:96::10", Protocol.TCP, 80, backend("fd00:1::11", 8080, false)))
+            .addServicePorts(port(56, "10.96.0.40", Protocol.TCP, 80))
+            .addServicePorts(port(56, "10.96.0.41", Protocol.TCP, 80).setHasAnyEndpoints(true))
+            .addServicePorts(
+                port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
+                    .addExternalAddresses("203.0.113.7")
+                    .addExternalBackends(backend("10.0.0.5", 8443, false)))
+            .setNode(NodeFacts.newBuilder().setName("node-a").addClusterCidrs("10.0.0.0/16"))
+            .build();
+    StateModel m = StateModel.of(s);
+
+    String text =
+        KernelRuleset.full(m.toState(), KernelRuleset.index(new ArrayList<>(m.ports().values())));
+
+    assertGolden("small-state.nft", text);
+  }
+
+  @Test
+  void delta_endpointChange_isElementsOnly() throws IOException {
+    var before =
+        KernelRuleset.instances(
+            port(
+                    56,
+                    "10.96.0.10",
+                    Protocol.TCP,
+                    80,
+                    backend("10.1.0.11", 8080, true),
+                    backend("10.1.0.12", 8080, false))
+                .build());
+    var after =
+        KernelRuleset.instances(
+            port(56, "10.96.0.10", Protocol.TCP, 80, backend("10.1.0.11", 8080, true)).build());
+    StringBuilder batch = new StringBuilder();
+    before.forEach(i -> batch.append(KernelRuleset.delete(i)));
+    after.forEach(i -> batch.append(KernelRuleset.add(i)));
+
+    assertThat(batch.toString()).doesNotContain("chain").doesNotContain("rule");
+    assertGolden("endpoint-change.nft", batch.toString());
+  }
+
+  private static void assertGolden(String name, String text) throws IOException {
+    String[] lines = text.split("\n", -1);
+    Arrays.sort(lines);
+    String sorted = String.join("\n", lines).strip() + "\n";
+    if (Boolean.getBoolean("golden.update")) {
+      Files.writeString(Path.of("src/test/resources/golden", name), sorted);
+    }
+    try (InputStream in = KernelRulesetGoldenTest.class.getResourceAsStream("/golden/" + name)) {
+      assertThat(in).as("golden file %s (run with -Dgolden.update=true once)", name).isNotNull();
+      String expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(List.of(sorted.split("\n")))
+          .containsExactlyElementsOf(List.of(expected.split("\n")));
+    }
+  }
+}
