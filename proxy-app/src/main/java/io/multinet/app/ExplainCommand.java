@@ -98,6 +98,8 @@ final class ExplainCommand implements Callable<Integer> {
     }
     // The controller's own warnings go to the report, not to the terminal.
     Logger.getLogger("io.multinet").setLevel(Level.SEVERE);
+    Logger.getLogger("io.fabric8")
+        .setLevel(Level.WARNING); // the embedded server logs every request
     try (var api = new EmbeddedApiServer();
         KubernetesClient client = api.newClient()) {
       List<Problem> problems = new ArrayList<>(loadCrds(client));
