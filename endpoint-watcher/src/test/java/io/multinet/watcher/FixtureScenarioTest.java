@@ -184,6 +184,93 @@ class FixtureScenarioTest {
                 client.services().inNamespace("default").withName("testsvc").get(),
                 "multinet.io/cluster-ips"))
         .startsWith("10.97.");
+    String json =
+        io.multinet.watcher.explain.ExplainReport.toJson(
+            io.multinet.watcher.explain.ExplainReport.build(client, watcher.catalog(), List.of()));
+    assertThat(json)
+        .contains("\"name\" : \"testsvc\"")
+        .contains("\"address\" : \"10.1.1.2\"")
+        .contains("\"terminating\" : true");
+  }
+
+  @Test
+  void ovnUserDefinedNetworkStatus_explainShowsTheSecondaryInterface() throws Exception {
+    var net = new NetworkResource();
+    net.getMetadata().setName("green");
+    var spec = new NetworkResource.Spec();
+    spec.id = 30;
+    spec.serviceCIDRs = List.of("10.98.0.0/16");
+    spec.podCIDRs = List.of("100.10.0.0/16");
+    spec.attachments = List.of("green/green-secondary-network");
+    net.setSpec(spec);
+    client.resources(NetworkResource.class).resource(net).create();
+    String status =
+        new String(
+            resource(
+                    "fixtures/ovn-kubernetes/docs/features/user-defined-networks/user-defined-networks.md.d/L323-348_network-status-green.json")
+                .readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+    client
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("green-pod")
+                .withNamespace("green")
+                .withLabels(Map.of("app", "green"))
+                .withAnnotations(Map.of("k8s.v1.cni.cncf.io/network-status", status))
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName("node-1")
+                .addNewContainer()
+                .withName("c")
+                .withImage("x")
+                .endContainer()
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .addNewCondition()
+                .withType("Ready")
+                .withStatus("True")
+                .endCondition()
+                .endStatus()
+                .build())
+        .create();
+    client
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("green-svc")
+                .withNamespace("green")
+                .withAnnotations(Map.of("multinet.io/network", "green"))
+                .endMetadata()
+                .withNewSpec()
+                .withSelector(Map.of("app", "green"))
+                .addNewPort()
+                .withName("http")
+                .withProtocol("TCP")
+                .withPort(80)
+                .withTargetPort(new IntOrString(8080))
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+
+    startLeading();
+
+    String json =
+        io.multinet.watcher.explain.ExplainReport.toJson(
+            io.multinet.watcher.explain.ExplainReport.build(client, watcher.catalog(), List.of()));
+    JsonNode report = new ObjectMapper().readTree(json);
+    JsonNode svc = report.path("networks").get(0).path("services").get(0);
+    assertThat(report.path("networks").get(0).path("name").asText()).isEqualTo("green");
+    assertThat(svc.path("name").asText()).isEqualTo("green-svc");
+    // Only the secondary interface is on green: not eth0's 10.244.0.6, not the primary UDN's
+    // 200.203.2.5.
+    assertThat(svc.path("ports").get(0).path("endpoints").toString())
+        .contains("\"address\":\"100.10.1.7\"")
+        .contains("\"interface\":\"net1\"")
+        .doesNotContain("10.244.0.6")
+        .doesNotContain("200.203.2.5");
   }
 
   private void runningWithStatus(String pod, String node, String networkStatus) {
