@@ -67,7 +67,9 @@ public final class DesiredStates {
                   internal.maglevTableSize() > 0 ? LoadBalancing.MAGLEV : LoadBalancing.RANDOM)
               .setMaglevTableSize(internal.maglevTableSize())
               .setAffinityTimeoutSeconds(sp.policy().sessionAffinity().timeoutSeconds())
-              .setNodePort(sp.nodePort());
+              .setNodePort(sp.nodePort())
+              .setExternalTrafficLocal(
+                  sp.policy().externalTrafficPolicy() == io.multinet.service.TrafficPolicy.LOCAL);
       internal.backends().forEach(e -> b.addBackends(backend(e, nodeInfo)));
       for (IpAddress a : sp.externalAddresses()) {
         b.addExternalAddresses(a.toString());

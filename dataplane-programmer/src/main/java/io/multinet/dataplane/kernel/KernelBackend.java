@@ -36,6 +36,8 @@ public final class KernelBackend implements DataplaneBackend {
   /** Hairpin elements by how many instances need them: services share backends. */
   private Map<String, Integer> hairpinRefs = new HashMap<>();
 
+  private Map<String, KernelRuleset.NodePort> nodePorts = new HashMap<>();
+
   /** A backend for {@code netns} (null: the agent's own namespace). */
   public KernelBackend(@Nullable String netns) {
     this.nft = new NftExecutor(netns);
@@ -60,7 +62,13 @@ public final class KernelBackend implements DataplaneBackend {
     List<KernelRuleset.Instance> all = new ArrayList<>();
     next.values().forEach(all::addAll);
     try {
-      nft.run(KernelRuleset.full(model.toState(), next));
+      List<ServicePort> usable = new ArrayList<>();
+      for (ServicePort sp : model.ports().values()) {
+        if (next.containsKey(KernelRuleset.key(sp))) {
+          usable.add(sp);
+        }
+      }
+      nft.run(KernelRuleset.full(model.toState(), next, KernelRuleset.nodePorts(usable)));
       routing.sync(tables(model));
     } catch (NftException | IOException e) {
       applied = null; // the next call must be a full one
@@ -71,6 +79,14 @@ public final class KernelBackend implements DataplaneBackend {
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
     hairpinRefs = new HashMap<>();
     all.forEach(i -> count(hairpinRefs, i, 1));
+    nodePorts = new HashMap<>();
+    for (ServicePort sp : model.ports().values()) {
+      KernelRuleset.NodePort np =
+          next.containsKey(KernelRuleset.key(sp)) ? KernelRuleset.nodePort(sp) : null;
+      if (np != null) {
+        nodePorts.put(KernelRuleset.key(sp), np);
+      }
+    }
   }
 
   private static void count(Map<String, Integer> refs, KernelRuleset.Instance i, int by) {
@@ -102,6 +118,7 @@ public final class KernelBackend implements DataplaneBackend {
     var nextInstances = new HashMap<>(instances);
     var nextChains = new TreeSet<>(chains);
     var nextRefs = new HashMap<>(hairpinRefs);
+    var nextNodePorts = new HashMap<>(nodePorts);
     List<String> removed = new ArrayList<>();
     for (var k : delta.getRemoveServicePortsList()) {
       String key =
@@ -116,6 +133,7 @@ public final class KernelBackend implements DataplaneBackend {
     }
     try {
       for (String key : removed) {
+        nodePort(batch, nextNodePorts.remove(key), null);
         List<KernelRuleset.Instance> old = nextInstances.remove(key);
         if (old != null) {
           old.forEach(i -> batch.append(KernelRuleset.delete(i)));
@@ -131,6 +149,10 @@ public final class KernelBackend implements DataplaneBackend {
           old.forEach(i -> count(nextRefs, i, -1));
         }
         fresh.forEach(i -> count(nextRefs, i, 1));
+        KernelRuleset.NodePort np = KernelRuleset.nodePort(sp);
+        KernelRuleset.NodePort oldNp =
+            np == null ? nextNodePorts.remove(key) : nextNodePorts.put(key, np);
+        nodePort(batch, oldNp, np);
         for (String chain : KernelRuleset.chainsFor(fresh)) {
           if (nextChains.add(chain)) {
             batch
@@ -170,6 +192,48 @@ public final class KernelBackend implements DataplaneBackend {
     instances = nextInstances;
     chains = nextChains;
     hairpinRefs = nextRefs;
+    nodePorts = nextNodePorts;
+  }
+
+  /** Commands taking one NodePort from {@code before} to {@code after} (either may be null). */
+  private static void nodePort(
+      StringBuilder batch,
+      KernelRuleset.@Nullable NodePort before,
+      KernelRuleset.@Nullable NodePort after) {
+    if (before != null && before.equals(after)) {
+      return;
+    }
+    String t = KernelRuleset.TABLE;
+    if (before != null && (after == null || !before.chain().equals(after.chain()))) {
+      batch
+          .append("delete element ")
+          .append(t)
+          .append(' ')
+          .append(before.map())
+          .append(" { ")
+          .append(KernelRuleset.proto(before.protocol()))
+          .append(" . ")
+          .append(before.port())
+          .append(" }\n");
+      batch.append("delete chain ").append(t).append(' ').append(before.chain()).append('\n');
+      before = null;
+    }
+    if (after != null) {
+      if (before != null) {
+        batch.append("flush chain ").append(t).append(' ').append(after.chain()).append('\n');
+        batch.append(KernelRuleset.define(after));
+      } else {
+        batch.append(KernelRuleset.define(after));
+        batch
+            .append("add element ")
+            .append(t)
+            .append(' ')
+            .append(after.map())
+            .append(" { ")
+            .append(after.element())
+            .append(" }\n");
+      }
+    }
   }
 
   @Override
@@ -199,6 +263,7 @@ public final class KernelBackend implements DataplaneBackend {
     instances = new HashMap<>();
     chains = new TreeSet<>();
     hairpinRefs = new HashMap<>();
+    nodePorts = new HashMap<>();
   }
 
   /** The last applied state, or null before the first full state. */

@@ -52,6 +52,10 @@ final class KernelRuleset {
   static final String TABLE = "inet multinet";
   static final long MARK_MASK = 0xffff_0000L;
   static final int SEED = 0x5eed;
+
+  /** kube-proxy's masquerade bit (14): set on NodePort traffic, masqueraded in postrouting. */
+  static final long MASQUERADE_MARK = 0x4000;
+
   private static final int MIN_MAP_SIZE = 1 << 16;
 
   /**
@@ -91,6 +95,86 @@ final class KernelRuleset {
     String slotKey(int slot) {
       return zone + " . " + address + " . " + port + " . " + slot;
     }
+  }
+
+  /**
+   * A NodePort as the kernel serves it: its own small chain (NodePorts are few, so per-port chains
+   * with an anonymous map cost nothing at scale) reached from {@code nodeports4}/{@code nodeports6}
+   * for local destination addresses in the default network.
+   */
+  record NodePort(String family, Protocol protocol, int port, String body) {
+
+    String chain() {
+      return "np" + family + "_" + proto(protocol) + "_" + port;
+    }
+
+    String map() {
+      return "nodeports" + family;
+    }
+
+    String element() {
+      return proto(protocol) + " . " + port + " : goto " + chain();
+    }
+  }
+
+  /** The NodePort of a service port, or null when it has none. */
+  static @org.jspecify.annotations.Nullable NodePort nodePort(ServicePort sp) {
+    if (sp.getNodePort() == 0 || sp.getNetworkId() != 0) {
+      return null; // NodePorts belong to the default network only
+    }
+    boolean v4 = IpAddress.parse(sp.getAddress()).isV4();
+    String f = v4 ? "4" : "6";
+    String ip = v4 ? "ip" : "ip6";
+    String p = proto(sp.getProtocol());
+    var body = new StringBuilder();
+    List<Backend> backends = new ArrayList<>(sp.getExternalBackendsList());
+    backends.sort(
+        Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
+            .thenComparingInt(Backend::getPort));
+    if (backends.isEmpty()) {
+      body.append("    ")
+          .append(sp.getHasAnyEndpoints() ? "drop" : "goto no_endpoints")
+          .append('\n');
+    } else {
+      if (!sp.getExternalTrafficLocal()) {
+        // kube-proxy's rule: NodePort traffic is masqueraded unless the policy keeps it local.
+        body.append("    meta mark set meta mark | 0x")
+            .append(Long.toHexString(MASQUERADE_MARK))
+            .append('\n');
+      }
+      var map = new ArrayList<String>();
+      for (int i = 0; i < backends.size(); i++) {
+        map.add(i + " : " + backends.get(i).getAddress() + " . " + backends.get(i).getPort());
+      }
+      body.append("    meta l4proto ")
+          .append(p)
+          .append(" dnat ")
+          .append(ip)
+          .append(" to numgen random mod ")
+          .append(backends.size())
+          .append(" map { ")
+          .append(String.join(", ", map))
+          .append(" }\n");
+    }
+    return new NodePort(f, sp.getProtocol(), sp.getNodePort(), body.toString());
+  }
+
+  /** Every NodePort of {@code ports}, sorted by chain name. */
+  static List<NodePort> nodePorts(Iterable<ServicePort> ports) {
+    List<NodePort> out = new ArrayList<>();
+    for (ServicePort sp : ports) {
+      NodePort np = nodePort(sp);
+      if (np != null) {
+        out.add(np);
+      }
+    }
+    out.sort(Comparator.comparing(NodePort::chain));
+    return out;
+  }
+
+  /** Defines a NodePort's chain, as a batch line. */
+  static String define(NodePort np) {
+    return "table " + TABLE + " {\n  chain " + np.chain() + " {\n" + np.body() + "  }\n}\n";
   }
 
   /** The instances a service port expands to, with their verdicts and endpoint elements. */
@@ -177,7 +261,8 @@ final class KernelRuleset {
   }
 
   /** The whole table, replacing whatever is there, as one batch. */
-  static String full(DesiredState state, Map<String, List<Instance>> instancesByPort) {
+  static String full(
+      DesiredState state, Map<String, List<Instance>> instancesByPort, List<NodePort> nodePorts) {
     List<Instance> all = new ArrayList<>();
     instancesByPort.values().forEach(all::addAll);
     var sb = new StringBuilder(64 * 1024);
@@ -261,6 +346,8 @@ final class KernelRuleset {
           .append(f.equals("4") ? "ipv4_addr" : "ipv6_addr")
           .append("; flags interval; }\n");
     }
+    sb.append("  map nodeports4 { typeof meta l4proto . th dport : verdict; }\n");
+    sb.append("  map nodeports6 { typeof meta l4proto . th dport : verdict; }\n");
     sb.append(
         "  chain no_endpoints {\n    meta l4proto tcp reject with tcp reset\n    reject\n  }\n");
     for (String chain : chainsFor(all)) {
@@ -276,6 +363,16 @@ final class KernelRuleset {
     }
     addElements(sb, "cluster4", cidr4);
     addElements(sb, "cluster6", cidr6);
+    for (NodePort np : nodePorts) {
+      sb.append(define(np));
+      sb.append("add element ")
+          .append(TABLE)
+          .append(' ')
+          .append(np.map())
+          .append(" { ")
+          .append(np.element())
+          .append(" }\n");
+    }
     var hairpins = new TreeSet<String>();
     for (Instance i : all) {
       sb.append(add(i));
@@ -509,7 +606,11 @@ final class KernelRuleset {
   private static void hooks(StringBuilder sb, boolean masqueradeAll, boolean clusterCidrs) {
     sb.append("  chain nat_pre {\n    type nat hook prerouting priority dstnat; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
-        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n  }\n");
+        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n")
+        .append(
+            "    ct zone 0 fib daddr type local meta nfproto ipv4 meta l4proto . th dport vmap @nodeports4\n")
+        .append(
+            "    ct zone 0 fib daddr type local meta nfproto ipv6 meta l4proto . th dport vmap @nodeports6\n  }\n");
     // Host-originated traffic (zone 0) reaches the default network's VIPs too.
     sb.append("  chain nat_out {\n    type nat hook output priority -100; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
@@ -522,7 +623,8 @@ final class KernelRuleset {
             "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
     sb.append("  chain nat_post {\n    type nat hook postrouting priority srcnat; policy accept;\n")
         .append("    ct status dnat ct zone . ip saddr . ip daddr @hairpin4 masquerade\n")
-        .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n");
+        .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n")
+        .append("    meta mark & 0x4000 == 0x4000 masquerade fully-random\n");
     if (masqueradeAll) {
       sb.append("    ct status dnat masquerade fully-random\n");
     } else if (clusterCidrs) {

@@ -37,6 +37,52 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void nodePort_isDispatchedToItsChain_andChangesInPlace() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    int i = 8; // the default-network port with an external address
+    var np = s.getServicePorts(i).toBuilder().setNodePort(30443).build();
+    backend.applyFull(s.toBuilder().setServicePorts(i, np).build());
+    String chain = list("list", "chain", "inet", "multinet", "np4_tcp_30443");
+    org.assertj.core.api.Assertions.assertThat(chain)
+        .contains("meta mark set meta mark | 0x00004000")
+        .contains("dnat ip to numgen random mod 1 map { 0 : 10.0.0.5 . 8443 }");
+    org.assertj.core.api.Assertions.assertThat(
+            list("list", "map", "inet", "multinet", "nodeports4"))
+        .contains("tcp . 30443 : goto np4_tcp_30443");
+
+    var local =
+        np.toBuilder()
+            .setExternalTrafficLocal(true)
+            .clearExternalBackends()
+            .addExternalBackends(io.multinet.dataplane.States.backend("10.0.0.7", 8443, true))
+            .build();
+    backend.applyDelta(
+        io.multinet.dataplane.v1.Delta.newBuilder().addUpsertServicePorts(local).build());
+    chain = list("list", "chain", "inet", "multinet", "np4_tcp_30443");
+    org.assertj.core.api.Assertions.assertThat(chain)
+        .doesNotContain("0x00004000")
+        .contains("10.0.0.7 . 8443");
+
+    backend.applyDelta(
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addUpsertServicePorts(local.toBuilder().setNodePort(0))
+            .build());
+    org.assertj.core.api.Assertions.assertThat(
+            list("list", "map", "inet", "multinet", "nodeports4"))
+        .doesNotContain("30443");
+  }
+
+  private String list(String... args) throws Exception {
+    var cmd = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", netns, "nft"));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor(30, TimeUnit.SECONDS);
+    return out;
+  }
+
   static void run(String... cmd) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out =

@@ -58,7 +58,10 @@ class KernelRulesetGoldenTest {
     StateModel m = StateModel.of(s);
 
     String text =
-        KernelRuleset.full(m.toState(), KernelRuleset.index(new ArrayList<>(m.ports().values())));
+        KernelRuleset.full(
+            m.toState(),
+            KernelRuleset.index(new ArrayList<>(m.ports().values())),
+            KernelRuleset.nodePorts(m.ports().values()));
 
     assertGolden("small-state.nft", text);
   }
