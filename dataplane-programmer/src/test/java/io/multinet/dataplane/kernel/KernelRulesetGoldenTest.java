@@ -52,7 +52,13 @@ class KernelRulesetGoldenTest {
             .addServicePorts(
                 port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
                     .addExternalAddresses("203.0.113.7")
-                    .addExternalBackends(backend("10.0.0.5", 8443, false)))
+                    .addExternalBackends(backend("10.0.0.5", 8443, false))
+                    .setNodePort(30443))
+            .addServicePorts(
+                port(0, "172.30.0.6", Protocol.UDP, 53, backend("10.0.0.6", 5353, true))
+                    .addExternalBackends(backend("10.0.0.6", 5353, true))
+                    .setNodePort(30053)
+                    .setExternalTrafficLocal(true))
             .setNode(NodeFacts.newBuilder().setName("node-a").addClusterCidrs("10.0.0.0/16"))
             .build();
     StateModel m = StateModel.of(s);
