@@ -320,6 +320,103 @@ class EndpointWatcherTest {
   }
 
   @Test
+  void reconcile_preferClose_hintsEachEndpointForItsNodesZone() throws Exception {
+    for (String[] n : new String[][] {{"node-1", "zone-a"}, {"node-2", "zone-b"}}) {
+      client
+          .resource(
+              new io.fabric8.kubernetes.api.model.NodeBuilder()
+                  .withNewMetadata()
+                  .withName(n[0])
+                  .withLabels(Map.of("topology.kubernetes.io/zone", n[1]))
+                  .endMetadata()
+                  .build())
+          .create();
+    }
+    cluster.pod("a", "web", "node-1", "default/blue-net", "10.1.0.11");
+    cluster.pod("b", "web", "node-2", "default/blue-net", "10.1.0.12");
+    Service svc = cluster.service("web", "blue", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName(svc.getMetadata().getName())
+        .edit(
+            s -> {
+              s.getSpec().setTrafficDistribution("PreferClose");
+              return s;
+            });
+
+    startLeading();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              var eps = cluster.slices("web").getFirst().getEndpoints();
+              assertThat(eps)
+                  .hasSize(2)
+                  .allSatisfy(
+                      e -> {
+                        assertThat(e.getZone()).isNotNull();
+                        assertThat(e.getHints().getForZones())
+                            .singleElement()
+                            .satisfies(z -> assertThat(z.getName()).isEqualTo(e.getZone()));
+                      });
+            });
+  }
+
+  @Test
+  void reconcile_selectorlessServiceWithForeignAddress_isReported() throws Exception {
+    client
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceBuilder()
+                .withNewMetadata()
+                .withName("manual")
+                .withNamespace("default")
+                .withAnnotations(Map.of("multinet.io/network", "blue"))
+                .endMetadata()
+                .withNewSpec()
+                .addNewPort()
+                .withName("http")
+                .withPort(80)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    client
+        .resource(
+            new io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder()
+                .withNewMetadata()
+                .withName("manual-1")
+                .withNamespace("default")
+                .withLabels(Map.of("kubernetes.io/service-name", "manual"))
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint()
+                .withAddresses("10.1.0.5")
+                .endEndpoint()
+                .addNewEndpoint()
+                .withAddresses("192.168.7.7")
+                .endEndpoint() // another network's space
+                .addNewPort()
+                .withName("http")
+                .withPort(80)
+                .endPort()
+                .build())
+        .create();
+
+    startLeading();
+
+    assertThat(watcher.metrics().count("ForeignEndpointAddress")).isEqualTo(1);
+    assertThat(client.v1().events().inNamespace("default").list().getItems())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getInvolvedObject().getKind()).isEqualTo("EndpointSlice");
+              assertThat(e.getInvolvedObject().getName()).isEqualTo("manual-1");
+              assertThat(e.getMessage()).contains("192.168.7.7").contains("podCIDRs");
+            });
+  }
+
+  @Test
   void setLeading_false_writesNothing() throws Exception {
     cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
     cluster.service("web-blue", "blue", "web", 80, 8080);
