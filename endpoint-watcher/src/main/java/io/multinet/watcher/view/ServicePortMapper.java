@@ -81,6 +81,17 @@ public final class ServicePortMapper {
         own.add(s);
       }
     }
+    if (network != null && own.isEmpty() && selectorless(service)) {
+      // A selectorless network Service is served from hand-written slices; the table builder
+      // drops (and reports) any address outside the network's pod CIDRs.
+      for (EndpointSlice s : slices) {
+        Map<String, String> labels =
+            Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
+        if (!SlicePlanner.MANAGED_BY.equals(labels.get(SlicePlanner.MANAGED_BY_LABEL))) {
+          own.add(s);
+        }
+      }
+    }
     for (var sp : spec.getPorts()) {
       Protocol protocol;
       try {
@@ -112,6 +123,14 @@ public final class ServicePortMapper {
       }
     }
     return new Result(out, skipped);
+  }
+
+  private static boolean selectorless(Service service) {
+    Map<String, String> a =
+        Objects.requireNonNullElse(service.getMetadata().getAnnotations(), Map.of());
+    ServiceSpec spec = service.getSpec();
+    return (spec == null || spec.getSelector() == null || spec.getSelector().isEmpty())
+        && !a.containsKey(io.multinet.watcher.service.ServiceNetworkResolver.CALICO_SELECTOR);
   }
 
   static ServicePortPolicy policy(Service service) {
