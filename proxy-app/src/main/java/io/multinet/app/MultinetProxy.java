@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
     description = "A network-aware service proxy for Kubernetes that replaces kube-proxy.",
     subcommands = {
       VersionCommand.class,
+      RunCommand.class,
+      ControllerCommand.class,
       ExplainCommand.class,
       AgentCommand.class,
       DataplaneCommand.class,

@@ -122,6 +122,11 @@ public final class DataplaneProgrammer implements AutoCloseable {
         answer == null ? "no Ack within " + timeout : "unexpected answer " + answer, true, null);
   }
 
+  /** Makes the next {@link #apply} send the whole state (a full resync after any failure). */
+  public synchronized void forceFull() {
+    acked = null;
+  }
+
   public StatusResponse status() {
     return DataplaneGrpc.newBlockingStub(channel)
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)

@@ -1,0 +1,135 @@
+package io.multinet.app;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.agent.AgentServer;
+import io.multinet.dataplane.agent.DataplaneAgent;
+import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.nodeproxy.HealthServer;
+import io.multinet.nodeproxy.NodeProxy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code multinet-proxy run}: the node proxy, the DaemonSet process that replaces kube-proxy. */
+@Command(name = "run", description = "Run the node proxy (replaces kube-proxy on this node).")
+final class RunCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  @SuppressWarnings("NullAway.Init")
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--hostname-override",
+      description = "This node's name (default: $NODE_NAME, else the host name).")
+  @Nullable String nodeName;
+
+  @Option(
+      names = "--dataplane-endpoint",
+      description = "unix:///path of a dataplane agent; default: an in-process kernel agent.")
+  @Nullable String endpoint;
+
+  @Option(
+      names = "--netns",
+      description = "With the in-process agent: the network namespace to program.")
+  @Nullable String netns;
+
+  @Option(names = "--min-sync-period", defaultValue = "PT1S")
+  Duration minSyncPeriod = Duration.ofSeconds(1);
+
+  @Option(names = "--sync-period", defaultValue = "PT30S")
+  Duration syncPeriod = Duration.ofSeconds(30);
+
+  @Option(names = "--healthz-bind-address", defaultValue = "0.0.0.0:10256")
+  String healthz = "0.0.0.0:10256";
+
+  @Option(names = "--metrics-bind-address", defaultValue = "127.0.0.1:10249")
+  String metricsAddress = "127.0.0.1:10249";
+
+  @Option(
+      names = "--cluster-cidr",
+      split = ",",
+      description = "The default network's pod CIDRs: VIP traffic from outside is masqueraded.")
+  List<String> clusterCidrs = List.of();
+
+  @Option(names = "--masquerade-all")
+  boolean masqueradeAll;
+
+  @Option(
+      names = "--service-proxy-name",
+      description =
+          "Serve Services labelled service.kubernetes.io/service-proxy-name with this value.")
+  @Nullable String serviceProxyName;
+
+  @Override
+  public Integer call() throws Exception {
+    String node =
+        nodeName != null
+            ? nodeName
+            : System.getenv().getOrDefault("NODE_NAME", InetAddress.getLocalHost().getHostName());
+    DataplaneBackend backend = null;
+    AgentServer agent = null;
+    String target = endpoint;
+    if (target == null) {
+      backend = DataplaneCommand.open(DataplaneCommand.BackendKind.kernel, netns);
+      String name = "node-proxy-" + UUID.randomUUID();
+      agent = AgentServer.inProcess(name, new DataplaneAgent(backend));
+      target = "inprocess:" + name;
+    }
+    var options =
+        new NodeProxy.Options(
+            minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll);
+    var stop = new CountDownLatch(1);
+    try (KubernetesClient client = new KubernetesClientBuilder().build();
+        var programmer = DataplaneProgrammer.connect(target, Duration.ofSeconds(30));
+        var proxy = new NodeProxy(client, node, programmer, Clock.systemUTC(), options)) {
+      proxy.start();
+      // kube-proxy's healthTimeout: twice the sync period.
+      try (var health =
+          new HealthServer(
+              proxy, address(healthz), address(metricsAddress), syncPeriod.multipliedBy(2))) {
+        spec.commandLine()
+            .getOut()
+            .println(
+                "node proxy for "
+                    + node
+                    + " running; health on :"
+                    + health.healthPort()
+                    + ", metrics on :"
+                    + health.metricsPort());
+        spec.commandLine().getOut().flush();
+        // A graceful stop leaves the rules in place for the next start.
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        stop.await();
+      }
+    } finally {
+      if (agent != null) {
+        agent.close();
+      }
+      if (backend != null) {
+        backend.close();
+      }
+    }
+    return 0;
+  }
+
+  static InetSocketAddress address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("address: " + hostPort + " (expected: host:port)");
+    }
+    return new InetSocketAddress(
+        hostPort.substring(0, colon).replace("[", "").replace("]", ""),
+        Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+}

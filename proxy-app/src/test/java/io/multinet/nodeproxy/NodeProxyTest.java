@@ -1,0 +1,315 @@
+package io.multinet.nodeproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.agent.AgentServer;
+import io.multinet.dataplane.agent.DataplaneAgent;
+import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.ServicePort;
+import io.multinet.watcher.crd.NetworkResource;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node proxy against the mock API server and an in-process agent. Ranges: network blue (56)
+ * uses 10.96.0.0/16 for VIPs and 10.1.0.0/16 for pods; the default network 172.30.0.0/16 and
+ * 10.0.0.0/16.
+ */
+@EnableKubernetesMockClient(crud = true)
+class NodeProxyTest {
+
+  KubernetesClient client;
+  private final RecordingBackend backend = new RecordingBackend();
+  private AgentServer agent;
+  private DataplaneProgrammer programmer;
+  private NodeProxy proxy;
+
+  /** Holds what it was told, and can fail on demand. */
+  static final class RecordingBackend implements DataplaneBackend {
+    volatile @Nullable StateModel state;
+    final AtomicInteger fail = new AtomicInteger();
+    final AtomicInteger fulls = new AtomicInteger();
+    final AtomicInteger deltas = new AtomicInteger();
+
+    @Override
+    public String name() {
+      return "recording";
+    }
+
+    @Override
+    public void applyFull(DesiredState s) throws DataplaneException {
+      if (fail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new DataplaneException("told to fail", true, null);
+      }
+      state = StateModel.of(s);
+      fulls.incrementAndGet();
+    }
+
+    @Override
+    public void applyDelta(Delta d) throws DataplaneException {
+      StateModel cur = state;
+      if (cur == null || fail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new DataplaneException("told to fail", true, null);
+      }
+      state = cur.apply(d);
+      deltas.incrementAndGet();
+    }
+
+    @Override
+    public DesiredState observe() {
+      StateModel cur = state;
+      return cur == null ? DesiredState.getDefaultInstance() : cur.toState();
+    }
+
+    @Override
+    public void cleanup() {}
+
+    @Override
+    public void close() {}
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    try (InputStream in =
+        Files.newInputStream(Path.of("../charts/multinet-proxy/crds/networks.multinet.io.yaml"))) {
+      client.load(in).items().forEach(i -> client.resource(i).create());
+    }
+    var blue = new NetworkResource();
+    blue.getMetadata().setName("blue");
+    var spec = new NetworkResource.Spec();
+    spec.id = 56;
+    spec.serviceCIDRs = List.of("10.96.0.0/16");
+    spec.podCIDRs = List.of("10.1.0.0/16");
+    blue.setSpec(spec);
+    client.resources(NetworkResource.class).resource(blue).create();
+    client
+        .resource(new NodeBuilder().withNewMetadata().withName("node-a").endMetadata().build())
+        .create();
+    client
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("web")
+                .withNamespace("ns")
+                .withAnnotations(
+                    Map.of("multinet.io/network", "blue", "multinet.io/cluster-ips", "10.96.0.10"))
+                .endMetadata()
+                .withNewSpec()
+                .withSelector(Map.of("app", "web"))
+                .addNewPort()
+                .withName("http")
+                .withProtocol("TCP")
+                .withPort(80)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    client
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("plain")
+                .withNamespace("ns")
+                .endMetadata()
+                .withNewSpec()
+                .withClusterIP("172.30.0.5")
+                .withSelector(Map.of("app", "web"))
+                .addNewPort()
+                .withName("http")
+                .withProtocol("TCP")
+                .withPort(80)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    client.resource(slice("web-blue-1", "web", "blue", "10.1.0.11", "10.1.0.12")).create();
+    client.resource(slice("plain-1", "plain", null, "10.0.0.5")).create();
+    String name = UUID.randomUUID().toString();
+    agent = AgentServer.inProcess(name, new DataplaneAgent(backend));
+    programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5));
+    proxy =
+        new NodeProxy(
+            client,
+            "node-a",
+            programmer,
+            Clock.systemUTC(),
+            new NodeProxy.Options(
+                Duration.ofMillis(50), Duration.ofSeconds(30), null, List.of(), false));
+  }
+
+  @AfterEach
+  void tearDown() {
+    proxy.close();
+    programmer.close();
+    agent.close();
+  }
+
+  private static EndpointSlice slice(
+      String name, String service, @Nullable String network, String... addresses) {
+    var b =
+        new EndpointSliceBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace("ns")
+            .addToLabels("kubernetes.io/service-name", service)
+            .addToAnnotations(
+                "endpoints.kubernetes.io/last-change-trigger-time",
+                java.time.Instant.now().toString())
+            .endMetadata()
+            .withAddressType("IPv4")
+            .addNewPort()
+            .withName("http")
+            .withProtocol("TCP")
+            .withPort(8080)
+            .endPort();
+    if (network != null) {
+      b.editMetadata()
+          .addToLabels("multinet.io/network", network)
+          .addToLabels("endpointslice.kubernetes.io/managed-by", "endpoint-watcher.multinet.io")
+          .endMetadata();
+    }
+    for (String a : addresses) {
+      b.addNewEndpoint().withAddresses(a).withNodeName("node-a").endEndpoint();
+    }
+    return b.build();
+  }
+
+  private List<String> backends(String vip) {
+    StateModel s = backend.state;
+    if (s == null) {
+      return List.of();
+    }
+    for (ServicePort sp : s.ports().values()) {
+      if (sp.getAddress().equals(vip)) {
+        return sp.getBackendsList().stream()
+            .map(b -> b.getAddress() + ":" + b.getPort())
+            .sorted()
+            .toList();
+      }
+    }
+    return List.of();
+  }
+
+  @Test
+  void start_programsNetworkAndDefaultServices_thenChangesAsDeltas() {
+    proxy.start();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(backends("10.96.0.10"))
+                  .containsExactly("10.1.0.11:8080", "10.1.0.12:8080");
+              assertThat(backends("172.30.0.5")).containsExactly("10.0.0.5:8080");
+            });
+
+    client.resource(slice("web-blue-1", "web", "blue", "10.1.0.12")).update();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backends("10.96.0.10")).containsExactly("10.1.0.12:8080"));
+    assertThat(backend.fulls).hasValue(1);
+    assertThat(backend.deltas.get()).isPositive();
+    assertThat(proxy.table().size()).isEqualTo(2);
+  }
+
+  @Test
+  void sync_afterDataplaneFailure_retriesWithAFullState() {
+    backend.fail.set(1);
+    proxy.start();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(backends("10.96.0.10"))
+                    .containsExactly("10.1.0.11:8080", "10.1.0.12:8080"));
+    assertThat(proxy.metrics().syncFailures()).isEqualTo(1);
+    assertThat(backend.fulls).hasValue(1);
+  }
+
+  @Test
+  void healthAndMetrics_answerLikeKubeProxy() throws Exception {
+    proxy.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.lastState() != null);
+    var loopback = java.net.InetAddress.getLoopbackAddress();
+    try (var health =
+            new HealthServer(
+                proxy,
+                new InetSocketAddress(loopback, 0),
+                new InetSocketAddress(loopback, 0),
+                Duration.ofSeconds(60));
+        var http = HttpClient.newHttpClient()) {
+      var livez =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + health.healthPort() + "/livez"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(livez.statusCode()).isEqualTo(200);
+      assertThat(livez.body()).contains("\"healthy\": true").contains("\"nodeEligible\": true");
+      var healthz =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + health.healthPort() + "/healthz"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(healthz.statusCode()).isEqualTo(200);
+
+      client.nodes().withName("node-a").delete(); // the node goes: /healthz fails, /livez does not
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                var h =
+                    http.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + health.healthPort() + "/healthz"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(h.statusCode()).isEqualTo(503);
+                assertThat(h.body()).contains("\"nodeEligible\": false");
+              });
+
+      var metrics =
+          http.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + health.metricsPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .containsPattern("kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]")
+          .containsPattern("kubeproxy_network_programming_duration_seconds_count [1-9]")
+          .contains("multinet_network_service_ports{network=\"blue\"} 1")
+          .contains("multinet_network_service_ports{network=\"default\"} 1")
+          .containsPattern("kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]");
+    }
+  }
+}
