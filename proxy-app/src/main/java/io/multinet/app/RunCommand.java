@@ -71,8 +71,30 @@ final class RunCommand implements Callable<Integer> {
           "Serve Services labelled service.kubernetes.io/service-proxy-name with this value.")
   @Nullable String serviceProxyName;
 
+  @Option(
+      names = "--config",
+      description = "A KubeProxyConfiguration file; flags given on the command line win.")
+  java.nio.file.@Nullable Path config;
+
+  @Option(
+      names = "--cleanup",
+      description = "Remove everything multinet-proxy programmed on this node, then exit.")
+  boolean cleanup;
+
   @Override
   public Integer call() throws Exception {
+    java.nio.file.Path file = config;
+    if (file != null) {
+      applyConfig(ProxyConfig.read(file));
+    }
+    if (cleanup) {
+      try (var b = DataplaneCommand.open(DataplaneCommand.BackendKind.kernel, netns)) {
+        b.cleanup();
+      }
+      spec.commandLine().getOut().println("cleaned up");
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
     String node =
         nodeName != null
             ? nodeName
@@ -121,6 +143,32 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Config-file values for every option not given on the command line. */
+  private void applyConfig(ProxyConfig c) {
+    var given = spec.commandLine().getParseResult();
+    if (c.minSyncPeriod() != null && !given.hasMatchedOption("--min-sync-period")) {
+      minSyncPeriod = c.minSyncPeriod();
+    }
+    if (c.syncPeriod() != null && !given.hasMatchedOption("--sync-period")) {
+      syncPeriod = c.syncPeriod();
+    }
+    if (c.healthzBindAddress() != null && !given.hasMatchedOption("--healthz-bind-address")) {
+      healthz = c.healthzBindAddress();
+    }
+    if (c.metricsBindAddress() != null && !given.hasMatchedOption("--metrics-bind-address")) {
+      metricsAddress = c.metricsBindAddress();
+    }
+    if (!c.clusterCidrs().isEmpty() && !given.hasMatchedOption("--cluster-cidr")) {
+      clusterCidrs = c.clusterCidrs();
+    }
+    if (c.masqueradeAll() != null && !given.hasMatchedOption("--masquerade-all")) {
+      masqueradeAll = c.masqueradeAll();
+    }
+    if (c.hostnameOverride() != null && nodeName == null) {
+      nodeName = c.hostnameOverride();
+    }
   }
 
   static InetSocketAddress address(String hostPort) {
