@@ -5,9 +5,10 @@ import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.multinet.dataplane.testing.Probe;
-import io.multinet.dataplane.testing.ProbeResult;
-import io.multinet.dataplane.testing.TestTopology;
+import io.multinet.dataplane.lab.LabAssumptions;
+import io.multinet.dataplane.lab.Probe;
+import io.multinet.dataplane.lab.ProbeResult;
+import io.multinet.dataplane.lab.Topology;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NodeFacts;
@@ -30,14 +31,14 @@ class KernelTrafficTest {
   private static final io.multinet.dataplane.v1.Protocol UDP =
       io.multinet.dataplane.v1.Protocol.UDP;
 
-  private TestTopology topo;
+  private Topology topo;
   private KernelBackend backend;
 
   @BeforeEach
   void setUp() throws Exception {
-    TestTopology.assumeSupported();
+    LabAssumptions.assumeSupported();
     // The agent owns the mark rules; the harness keeps only the CNI's per-interface rules.
-    topo = TestTopology.create("kt", TestTopology.Options.DEFAULTS.withMarkRules(false));
+    topo = Topology.create("kt", Topology.Options.DEFAULTS.withMarkRules(false));
     topo.addNetwork("blue", 1, "bl", 101);
     topo.addNetwork("red", 2, "rd", 102);
     for (String[] p :
@@ -182,7 +183,7 @@ class KernelTrafficTest {
   @Test
   void removedEndpoint_getsNoNewConnections_whileEstablishedOnesGoOn() throws Exception {
     backend.applyFull(state());
-    var sessions = new java.util.ArrayList<io.multinet.dataplane.testing.TcpSession>();
+    var sessions = new java.util.ArrayList<io.multinet.dataplane.lab.TcpSession>();
     try {
       for (int i = 0; i < 12; i++) {
         sessions.add(Probe.from(topo.pod("bc")).open("10.96.0.10", 80));

@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.multinet.dataplane.testing.ProbeResult.Outcome;
+import io.multinet.dataplane.lab.ProbeResult.Outcome;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -70,9 +70,10 @@ final class NativeUdp {
       } catch (Libc.ErrnoException e) {
         return switch (e.errno()) {
           case Libc.EAGAIN -> ProbeResult.failure(Outcome.TIMEOUT, "udp: no reply in " + timeout);
-          case Libc.ECONNREFUSED -> ProbeResult.failure(Outcome.REFUSED, e.getMessage());
+          case Libc.ECONNREFUSED ->
+              ProbeResult.failure(Outcome.REFUSED, String.valueOf(e.getMessage()));
           case Libc.EHOSTUNREACH, Libc.ENETUNREACH, Libc.EACCES ->
-              ProbeResult.failure(Outcome.UNREACHABLE, e.getMessage());
+              ProbeResult.failure(Outcome.UNREACHABLE, String.valueOf(e.getMessage()));
           default -> throw e;
         };
       } finally {

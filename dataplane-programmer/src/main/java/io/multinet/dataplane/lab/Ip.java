@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

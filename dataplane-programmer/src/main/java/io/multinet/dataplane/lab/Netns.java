@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.Callable;

@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -55,7 +55,7 @@ public final class EchoServer implements AutoCloseable {
         Thread.ofPlatform().daemon().name("echo-" + name + "-udp").unstarted(this::udpLoop);
   }
 
-  public static EchoServer start(TestTopology.Pod pod, int port) throws Exception {
+  public static EchoServer start(Topology.Pod pod, int port) throws Exception {
     return start(pod.netns(), pod.name(), port);
   }
 

@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A node namespace with per-network pods behind veth pairs, as a Calico-style CNI would wire them
@@ -38,7 +37,7 @@ import org.junit.jupiter.api.Assumptions;
  * until something marks packets they take the main table's default route to the uplink and are lost
  * there: the client then sees a timeout.
  */
-public final class TestTopology implements AutoCloseable {
+public final class Topology implements AutoCloseable {
   public static final String NODE_V4 = "169.254.1.1";
   public static final String NODE_V6 = "fd00:ffff::1";
 
@@ -77,36 +76,38 @@ public final class TestTopology implements AutoCloseable {
   private final Map<String, Integer> nextIf = new HashMap<>();
   private final List<EchoServer> servers = new ArrayList<>();
 
-  private TestTopology(String base, Options options) {
+  private Topology(String base, Options options) {
     this.base = base;
     this.options = options;
   }
 
-  /** Skips the calling test unless it runs as root with iproute2 available. */
-  public static void assumeSupported() throws IOException {
-    Assumptions.assumeTrue(
-        System.getProperty("os.name", "").equals("Linux"), "real-traffic tests need Linux");
+  /**
+   * Why namespaces cannot be built here (not Linux, not root, no iproute2), or null if they can.
+   */
+  public static @Nullable String unsupportedReason() throws IOException {
+    if (!System.getProperty("os.name", "").equals("Linux")) {
+      return "network namespaces need Linux";
+    }
     String status = Files.readString(Path.of("/proc/self/status"));
     long caps = Long.parseUnsignedLong(field(status, "CapEff:"), 16);
-    boolean root = field(status, "Uid:").split("\\s+")[1].equals("0");
+    boolean root = field(status, "Uid:").split("\\s+", -1)[1].equals("0");
     boolean admin = (caps >> CAP_NET_ADMIN & 1) == 1 && (caps >> CAP_SYS_ADMIN & 1) == 1;
-    Assumptions.assumeTrue(
-        root && admin,
-        "real-traffic dataplane test skipped: needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN");
-    Assumptions.assumeTrue(
-        Ip.BINARY.isPresent(), "real-traffic dataplane test skipped: iproute2 'ip' not found");
+    if (!root || !admin) {
+      return "needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN";
+    }
+    return Ip.BINARY.isPresent() ? null : "iproute2 'ip' not found";
   }
 
-  public static TestTopology create(String prefix) throws Exception {
+  public static Topology create(String prefix) throws Exception {
     return create(prefix, Options.DEFAULTS);
   }
 
   /** Creates the node and uplink namespaces, named {@code prefix-XXXX-*} (random XXXX). */
-  public static TestTopology create(String prefix, Options options) throws Exception {
+  public static Topology create(String prefix, Options options) throws Exception {
     checkName(prefix);
     byte[] suffix = new byte[2];
     ThreadLocalRandom.current().nextBytes(suffix);
-    TestTopology t = new TestTopology(prefix + "-" + HexFormat.of().formatHex(suffix), options);
+    Topology t = new Topology(prefix + "-" + HexFormat.of().formatHex(suffix), options);
     try {
       t.setUpNode();
       return t;
@@ -368,7 +369,7 @@ public final class TestTopology implements AutoCloseable {
     return first;
   }
 
-  private static void closeAfterFailure(TestTopology t, Exception e) {
+  private static void closeAfterFailure(Topology t, Exception e) {
     try {
       t.close();
     } catch (IOException cleanup) {

@@ -1,10 +1,10 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.multinet.dataplane.testing.ProbeResult.Outcome;
-import io.multinet.dataplane.testing.TestTopology.Pod;
+import io.multinet.dataplane.lab.ProbeResult.Outcome;
+import io.multinet.dataplane.lab.Topology.Pod;
 import io.multinet.network.Protocol;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -24,20 +24,20 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The harness on its own, before any nftables rule: pods reach their own network's pods through the
  * node's per-network tables (iif rules), and two networks with the same pod IPs stay apart.
  */
-class TestTopologyTest {
+class TopologyTest {
   private static final int PORT = 8080;
   private static final int CLOSED_PORT = 9;
   // Long enough for any in-kernel round trip; only used where no answer is expected.
   private static final Duration NO_ANSWER = Duration.ofMillis(500);
 
-  private @Nullable TestTopology topology;
+  private @Nullable Topology topology;
   private Pod blueClient;
   private Pod redClient;
 
   @BeforeEach
   void setUp() throws Exception {
-    TestTopology.assumeSupported();
-    TestTopology t = TestTopology.create("tt");
+    LabAssumptions.assumeSupported();
+    Topology t = Topology.create("tt");
     topology = t;
     t.addNetwork("blue", 1, "bl-", 101);
     t.addNetwork("red", 2, "rd-", 102);

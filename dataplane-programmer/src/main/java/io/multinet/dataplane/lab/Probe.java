@@ -1,8 +1,8 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.multinet.dataplane.testing.ProbeResult.Outcome;
+import io.multinet.dataplane.lab.ProbeResult.Outcome;
 import io.multinet.network.Protocol;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -35,7 +35,7 @@ public final class Probe {
     this.sourcePort = sourcePort;
   }
 
-  public static Probe from(TestTopology.Pod pod) {
+  public static Probe from(Topology.Pod pod) {
     return from(pod.netns());
   }
 

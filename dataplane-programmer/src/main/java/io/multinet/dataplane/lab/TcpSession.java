@@ -1,8 +1,8 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.multinet.dataplane.testing.ProbeResult.Outcome;
+import io.multinet.dataplane.lab.ProbeResult.Outcome;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

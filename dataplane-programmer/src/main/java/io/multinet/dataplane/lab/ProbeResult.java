@@ -1,4 +1,4 @@
-package io.multinet.dataplane.testing;
+package io.multinet.dataplane.lab;
 
 import java.net.InetAddress;
 import org.jspecify.annotations.Nullable;
@@ -24,7 +24,7 @@ public record ProbeResult(
   }
 
   static ProbeResult parse(String line) {
-    String[] parts = line.strip().split(" ");
+    String[] parts = line.strip().split(" ", -1);
     if (parts.length != 2) {
       throw new IllegalStateException("not an echo line: " + line);
     }
