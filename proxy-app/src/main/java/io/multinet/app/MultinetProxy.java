@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       VersionCommand.class,
       RunCommand.class,
+      DemoCommand.class,
       ControllerCommand.class,
       ExplainCommand.class,
       AgentCommand.class,

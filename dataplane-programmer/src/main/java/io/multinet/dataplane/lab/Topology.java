@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -184,8 +183,8 @@ public final class Topology implements AutoCloseable {
   }
 
   /**
-   * Adds a pod in {@code network}; {@code ipv4} must be in 10.1.0.0/24, {@code ipv6} in
-   * fd00:1::/64.
+   * Adds a pod in {@code network}; {@code ipv4} must be in 10.0.0.0/8, {@code ipv6} in fd00::/8:
+   * private ranges that only ever exist inside the lab's namespaces.
    */
   public Pod addPod(String network, String podName, String ipv4, @Nullable String ipv6)
       throws Exception {
@@ -333,14 +332,13 @@ public final class Topology implements AutoCloseable {
   private static void checkPodAddress(String ipv4, @Nullable String ipv6) {
     InetAddress a4 = InetAddress.ofLiteral(ipv4);
     byte[] v4 = a4.getAddress();
-    if (!(a4 instanceof Inet4Address) || v4[0] != 10 || v4[1] != 1 || v4[2] != 0) {
-      throw new IllegalArgumentException("pod IPv4 outside the test range 10.1.0.0/24: " + ipv4);
+    if (!(a4 instanceof Inet4Address) || v4[0] != 10) {
+      throw new IllegalArgumentException("pod IPv4 outside the lab range 10.0.0.0/8: " + ipv4);
     }
     if (ipv6 != null) {
       InetAddress a6 = InetAddress.ofLiteral(ipv6);
-      byte[] prefix = {(byte) 0xfd, 0, 0, 1, 0, 0, 0, 0};
-      if (!(a6 instanceof Inet6Address) || !Arrays.equals(a6.getAddress(), 0, 8, prefix, 0, 8)) {
-        throw new IllegalArgumentException("pod IPv6 outside the test range fd00:1::/64: " + ipv6);
+      if (!(a6 instanceof Inet6Address) || a6.getAddress()[0] != (byte) 0xfd) {
+        throw new IllegalArgumentException("pod IPv6 outside the lab range fd00::/8: " + ipv6);
       }
     }
   }

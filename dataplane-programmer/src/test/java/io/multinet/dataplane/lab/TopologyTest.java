@@ -140,7 +140,7 @@ class TopologyTest {
   void addPod_addressOutsideTestRange_isRejected() {
     assertThatThrownBy(() -> topology.addPod("blue", "stray", "192.168.1.10", null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("10.1.0.0/24");
+        .hasMessageContaining("10.0.0.0/8");
   }
 
   @Test

@@ -1,0 +1,56 @@
+package io.multinet.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.multinet.dataplane.lab.Topology;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The demo end to end: examples/demo in the embedded API server, the controller, the node proxy and
+ * the kernel dataplane in lab namespaces, real TCP from each network's client. Addresses are the
+ * manifests': blue and red both 10.1.0.0/16 with VIP 10.96.0.10; default pods 10.244.0.0/16.
+ */
+class DemoTest {
+
+  @Test
+  void demo_eachNetworksClientReachesOnlyItsOwnBackends() throws Exception {
+    assumeTrue(Topology.unsupportedReason() == null, "needs root (CI runs as root)");
+    var command = io.multinet.app.DemoTestAccess.newCommandLine();
+    var out = new StringWriter();
+    command.setOut(new PrintWriter(out));
+
+    int exit = command.execute("demo", "--manifests", "../examples/demo", "--requests", "12");
+
+    String text = out.toString();
+    assertThat(exit).as(text).isZero();
+    assertThat(line(text, "blue demo/web:http 10.96.0.10:80"))
+        .contains("web-blue-1")
+        .contains("web-blue-2")
+        .doesNotContain("web-red");
+    assertThat(line(text, "red demo/web-red:http 10.96.0.10:80"))
+        .contains("web-red-1")
+        .doesNotContain("web-blue");
+    assertThat(line(text, "default demo/plain:http")).contains("-def");
+    assertThat(text)
+        .contains("demo cluster removed")
+        .doesNotContain("TIMEOUT")
+        .doesNotContain("REFUSED");
+    try (var left = Files.list(Path.of("/run/netns"))) {
+      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("mnd-"));
+    }
+  }
+
+  private static String line(String text, String prefix) {
+    for (String l : text.split("\n", -1)) {
+      if (l.startsWith(prefix)) {
+        return l;
+      }
+    }
+    throw new AssertionError("no line starting with " + prefix + " in:\n" + text);
+  }
+}
