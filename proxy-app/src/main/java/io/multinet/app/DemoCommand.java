@@ -49,6 +49,23 @@ final class DemoCommand implements Callable<Integer> {
       description = "Requests per VIP from each network's client.")
   int requests = 6;
 
+  /** Loads our CRDs, then every manifest under {@code dir}, into the API server. */
+  static ManifestLoader.Result load(KubernetesClient client, Path dir) throws java.io.IOException {
+    var loader = new ManifestLoader(client, "default");
+    List<HasMetadata> crds = new ArrayList<>();
+    for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
+      try (InputStream in =
+          DemoCommand.class.getResourceAsStream("/io/multinet/watcher/crds/" + f)) {
+        if (in == null) {
+          throw new IllegalStateException("CRD " + f + " missing from the jar");
+        }
+        crds.addAll(loader.parse(in));
+      }
+    }
+    loader.create(crds);
+    return loader.loadDirectory(dir);
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -66,19 +83,7 @@ final class DemoCommand implements Callable<Integer> {
     Logger.getLogger("").setLevel(Level.WARNING);
     try (var api = new EmbeddedApiServer();
         KubernetesClient client = api.newClient()) {
-      var loader = new ManifestLoader(client, "default");
-      List<HasMetadata> crds = new ArrayList<>();
-      for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
-        try (InputStream in =
-            DemoCommand.class.getResourceAsStream("/io/multinet/watcher/crds/" + f)) {
-          if (in == null) {
-            throw new IllegalStateException("CRD " + f + " missing from the jar");
-          }
-          crds.addAll(loader.parse(in));
-        }
-      }
-      loader.create(crds);
-      var loaded = loader.loadDirectory(manifests);
+      var loaded = load(client, manifests);
       loaded.problems().forEach(p -> out.println("manifest: " + p));
       out.println(
           "embedded API server on 127.0.0.1:"

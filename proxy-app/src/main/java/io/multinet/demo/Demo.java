@@ -50,6 +50,7 @@ public final class Demo implements AutoCloseable {
   private final Topology topology;
   private final Map<String, String> clients = new LinkedHashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  private List<AutoCloseable> proxyParts = List.of();
 
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private EndpointWatcher watcher;
@@ -124,31 +125,57 @@ public final class Demo implements AutoCloseable {
       clients.put(network, client);
     }
     writeDefaultNetworkSlices();
-    // The node proxy with an in-process kernel agent programming the lab's node namespace.
-    var backend = new KernelBackend(topology.node());
-    closeables.add(backend);
-    String agentName = "demo-" + UUID.randomUUID();
-    var agent = AgentServer.inProcess(agentName, new DataplaneAgent(backend));
-    closeables.add(agent);
-    var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofSeconds(30));
-    closeables.add(programmer);
-    proxy = new NodeProxy(client, NODE, programmer, Clock.systemUTC(), NodeProxy.Options.DEFAULTS);
-    closeables.add(proxy);
-    proxy.start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (proxy.lastState() == null && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    DesiredState state = proxy.lastState();
-    if (state == null) {
-      throw new IllegalStateException("the node proxy programmed nothing within 30 s");
-    }
+    startNodeProxy();
+    DesiredState state = requireNonNull(proxy.lastState());
     out.printf(
         "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
         prefixes.size(),
         client.pods().inAnyNamespace().list().getItems().size(),
         state.getServicePortsCount(),
         topology.node());
+  }
+
+  /**
+   * Starts a node proxy with its own in-process kernel agent on the lab's node, as a restarted
+   * DaemonSet pod would, and waits for its first sync.
+   */
+  private void startNodeProxy() throws Exception {
+    var backend = new KernelBackend(topology.node());
+    String agentName = "demo-" + UUID.randomUUID();
+    var agent = AgentServer.inProcess(agentName, new DataplaneAgent(backend));
+    var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofSeconds(30));
+    var next =
+        new NodeProxy(client, NODE, programmer, Clock.systemUTC(), NodeProxy.Options.DEFAULTS);
+    proxyParts = List.of(next, programmer, agent, backend);
+    proxy = next;
+    next.start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (next.lastState() == null && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    if (next.lastState() == null) {
+      throw new IllegalStateException("the node proxy programmed nothing within 30 s");
+    }
+  }
+
+  /**
+   * Stops the node proxy gracefully (its rules stay in the kernel) and starts a new one, which
+   * takes over with a full, atomic sync.
+   */
+  public void restartNodeProxy() throws Exception {
+    stopNodeProxy();
+    startNodeProxy();
+  }
+
+  private void stopNodeProxy() {
+    for (AutoCloseable c : proxyParts) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        out.println("demo: stopping the node proxy: " + e.getMessage());
+      }
+    }
+    proxyParts = List.of();
   }
 
   /**
@@ -302,6 +329,7 @@ public final class Demo implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    stopNodeProxy();
     for (int i = closeables.size() - 1; i >= 0; i--) {
       try {
         closeables.get(i).close();

@@ -1,0 +1,149 @@
+package io.multinet.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.dataplane.lab.Probe;
+import io.multinet.dataplane.lab.ProbeResult;
+import io.multinet.dataplane.lab.Topology;
+import io.multinet.demo.Demo;
+import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.HealthServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node proxy end to end on the demo machinery. Addresses are examples/demo's: blue and red both
+ * use pods in 10.1.0.0/16 and the VIP 10.96.0.10; clients sit at 10.1.0.250.
+ */
+class DemoEndToEndTest {
+
+  private EmbeddedApiServer api;
+  private KubernetesClient client;
+  private Demo demo;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    assumeTrue(Topology.unsupportedReason() == null, "needs root (CI runs as root)");
+    api = new EmbeddedApiServer();
+    client = api.newClient();
+    assertThat(DemoCommand.load(client, Path.of("../examples/demo")).problems()).isEmpty();
+    demo = Demo.start(client, new PrintWriter(new StringWriter()));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (demo != null) {
+      demo.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  private Probe blueClient() {
+    return Probe.from(demo.topology().pod("client-blue"));
+  }
+
+  @Test
+  void podDeleted_isReflectedInTraffic() throws Exception {
+    assertThat(blueClient().count(20, Protocol.TCP, "10.96.0.10", 80).keySet())
+        .containsExactlyInAnyOrder("web-blue-1", "web-blue-2");
+
+    client.pods().inNamespace("demo").withName("web-blue-2").delete();
+
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () ->
+                assertThat(blueClient().count(12, Protocol.TCP, "10.96.0.10", 80).keySet())
+                    .containsExactly("web-blue-1"));
+  }
+
+  @Test
+  void nodeProxyRestart_underAStreamOfNewConnections_losesNone() throws Exception {
+    var stop = new AtomicBoolean();
+    var outcomes = new ConcurrentHashMap<String, AtomicInteger>();
+    Thread prober =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  // Bounded: at most 2000 connections, stops when told.
+                  for (int i = 0; i < 2000 && !stop.get(); i++) {
+                    try {
+                      ProbeResult r =
+                          Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
+                      outcomes
+                          .computeIfAbsent(r.outcome().name(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    } catch (Exception e) {
+                      outcomes
+                          .computeIfAbsent("ERROR " + e.getMessage(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    }
+                  }
+                });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> outcomes.getOrDefault("REPLY", new AtomicInteger()).get() >= 20);
+
+    demo.restartNodeProxy();
+
+    int before = outcomes.get("REPLY").get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> outcomes.get("REPLY").get() >= before + 20);
+    stop.set(true);
+    prober.join(Duration.ofSeconds(30));
+    assertThat(outcomes.keySet()).containsExactly("REPLY");
+  }
+
+  @Test
+  void healthAndMetrics_areServedWhileProgrammed() throws Exception {
+    var loopback = InetAddress.getLoopbackAddress();
+    try (var health =
+            new HealthServer(
+                demo.proxy(),
+                new InetSocketAddress(loopback, 0),
+                new InetSocketAddress(loopback, 0),
+                Duration.ofSeconds(60));
+        var http = HttpClient.newHttpClient()) {
+      var livez =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + health.healthPort() + "/livez"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(livez.statusCode()).isEqualTo(200);
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + health.metricsPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .contains("multinet_network_service_ports{network=\"blue\"} 1")
+          .contains("multinet_network_service_ports{network=\"red\"} 1")
+          .contains("multinet_network_backends{network=\"blue\"} 2")
+          .containsPattern("kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]");
+    }
+  }
+}
