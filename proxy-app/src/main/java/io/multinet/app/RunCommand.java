@@ -117,9 +117,13 @@ final class RunCommand implements Callable<Integer> {
         var proxy = new NodeProxy(client, node, programmer, Clock.systemUTC(), options)) {
       proxy.start();
       // kube-proxy's healthTimeout: twice the sync period.
-      try (var health =
-          new HealthServer(
-              proxy, address(healthz), address(metricsAddress), syncPeriod.multipliedBy(2))) {
+      try (var serviceHealth =
+              new io.multinet.nodeproxy.ServiceHealthServers(
+                  java.net.InetAddress.getByName("0.0.0.0"), () -> true);
+          var health =
+              new HealthServer(
+                  proxy, address(healthz), address(metricsAddress), syncPeriod.multipliedBy(2))) {
+        proxy.enableServiceHealth(serviceHealth);
         spec.commandLine()
             .getOut()
             .println(

@@ -90,6 +90,7 @@ public final class NodeProxy implements AutoCloseable {
   private @Nullable SharedIndexInformer<NetworkAttachmentDefinition> nads;
   private @Nullable SharedIndexInformer<Node> node;
   private volatile @Nullable DesiredState lastState;
+  private volatile @Nullable ServiceHealthServers serviceHealth;
 
   public NodeProxy(
       KubernetesClient client,
@@ -178,12 +179,54 @@ public final class NodeProxy implements AutoCloseable {
       throw e;
     }
     TableDiff diff = holder.publish(view.table());
+    syncServiceHealth(view.table());
     lastState = state;
     metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, view.table(), diff, full);
     observeProgrammingLatency(view.table(), diff);
     if (!view.skipped().isEmpty()) {
       LOG.log(Level.FINE, "skipped: {0}", view.skipped());
     }
+  }
+
+  /** Health check node ports of default-network Services with external traffic policy Local. */
+  private void syncServiceHealth(ServiceTable table) {
+    ServiceHealthServers servers = serviceHealth;
+    if (servers == null) {
+      return;
+    }
+    var wanted = new HashMap<Integer, ServiceHealthServers.Target>();
+    for (Service s : list(services)) {
+      var spec = s.getSpec();
+      if (spec == null
+          || spec.getHealthCheckNodePort() == null
+          || spec.getHealthCheckNodePort() == 0
+          || !"Local".equals(spec.getExternalTrafficPolicy())) {
+        continue;
+      }
+      int local = 0;
+      for (var sp : table.servicePorts()) {
+        if (sp.key().networkId() == 0
+            && sp.name().namespace().equals(s.getMetadata().getNamespace())
+            && sp.name().name().equals(s.getMetadata().getName())) {
+          for (var e : sp.endpoints()) {
+            if (e.ready() && e.isLocalTo(nodeName)) {
+              local++;
+            }
+          }
+        }
+      }
+      wanted.put(
+          spec.getHealthCheckNodePort(),
+          new ServiceHealthServers.Target(
+              s.getMetadata().getNamespace(), s.getMetadata().getName(), local));
+    }
+    servers.sync(wanted);
+  }
+
+  /** Serves health check node ports from now on (the DaemonSet does; tests may not). */
+  public void enableServiceHealth(ServiceHealthServers servers) {
+    this.serviceHealth = servers;
+    runner.request();
   }
 
   /**

@@ -255,6 +255,64 @@ class NodeProxyTest {
   }
 
   @Test
+  void healthCheckNodePort_reportsLocalEndpoints() throws Exception {
+    int port;
+    try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    client
+        .services()
+        .inNamespace("ns")
+        .withName("plain")
+        .edit(
+            s -> {
+              s.getSpec().setType("LoadBalancer");
+              s.getSpec().setExternalTrafficPolicy("Local");
+              s.getSpec().setHealthCheckNodePort(port);
+              return s;
+            });
+    try (var servers =
+            new ServiceHealthServers(java.net.InetAddress.getLoopbackAddress(), () -> true);
+        var http = HttpClient.newHttpClient()) {
+      proxy.enableServiceHealth(servers);
+      proxy.start();
+      var uri = URI.create("http://127.0.0.1:" + port + "/");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                var r =
+                    http.send(
+                        HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body())
+                    .contains("\"localEndpoints\":1")
+                    .contains("\"name\":\"plain\"");
+              });
+
+      // The only endpoint moves to another node: this node must stop attracting external traffic.
+      client
+          .resource(
+              new EndpointSliceBuilder(slice("plain-1", "plain", null, "10.0.0.5"))
+                  .editFirstEndpoint()
+                  .withNodeName("node-b")
+                  .endEndpoint()
+                  .build())
+          .update();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          http.send(
+                                  HttpRequest.newBuilder(uri).build(),
+                                  HttpResponse.BodyHandlers.ofString())
+                              .statusCode())
+                      .isEqualTo(503));
+    }
+  }
+
+  @Test
   void healthAndMetrics_answerLikeKubeProxy() throws Exception {
     proxy.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.lastState() != null);
