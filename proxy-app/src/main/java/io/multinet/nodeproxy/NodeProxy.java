@@ -91,6 +91,10 @@ public final class NodeProxy implements AutoCloseable {
   private @Nullable SharedIndexInformer<Node> node;
   private volatile @Nullable DesiredState lastState;
   private volatile @Nullable ServiceHealthServers serviceHealth;
+  private final io.multinet.change.ChangeTracker<String, String> changes =
+      new io.multinet.change.ChangeTracker<>();
+  private static final io.fabric8.kubernetes.client.utils.KubernetesSerialization SERIALIZATION =
+      new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
 
   public NodeProxy(
       KubernetesClient client,
@@ -144,6 +148,7 @@ public final class NodeProxy implements AutoCloseable {
 
   private void sync(boolean full) throws Exception {
     long start = System.nanoTime();
+    changes.drain(); // the sync reads every cache whole; pending changes are covered by it
     Instant queued = runner.queuedSince();
     NetworkCatalog catalog = NetworkCatalog.build(list(networks), list(calico), list(nads));
     Node self = node == null ? null : node.getStore().getByKey(nodeName);
@@ -329,25 +334,56 @@ public final class NodeProxy implements AutoCloseable {
         new ResourceEventHandler<>() {
           @Override
           public void onAdd(T obj) {
-            runner.request();
+            track(obj, null, obj);
           }
 
           @Override
           public void onUpdate(T oldObj, T newObj) {
-            if (!Objects.equals(
-                oldObj.getMetadata().getResourceVersion(),
-                newObj.getMetadata().getResourceVersion())) {
-              runner.request();
-            }
+            track(newObj, oldObj, newObj);
           }
 
           @Override
           public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-            runner.request();
+            track(obj, obj, null);
           }
         });
     informers.add(informer);
     return informer;
+  }
+
+  /**
+   * kube-proxy's change tracking: {previous, current} per object, where "current" is only what a
+   * sync reads (labels, annotations, spec, endpoints, a Service's status; not resourceVersion or
+   * managed fields), so updates that change nothing programmable never cost a sync.
+   */
+  private void track(HasMetadata key, @Nullable HasMetadata before, @Nullable HasMetadata after) {
+    String k =
+        key.getKind() + "/" + key.getMetadata().getNamespace() + "/" + key.getMetadata().getName();
+    if (changes.update(k, relevant(before), relevant(after))) {
+      runner.request();
+    }
+  }
+
+  private static @Nullable String relevant(@Nullable HasMetadata o) {
+    if (o == null) {
+      return null;
+    }
+    var copy =
+        io.fabric8.kubernetes.client.utils.KubernetesSerialization.class
+            .cast(SERIALIZATION)
+            .convertValue(o, java.util.Map.class);
+    @SuppressWarnings("unchecked")
+    var metadata = (java.util.Map<String, Object>) copy.get("metadata");
+    if (metadata != null) {
+      metadata
+          .keySet()
+          .retainAll(
+              java.util.Set.of("name", "namespace", "labels", "annotations", "deletionTimestamp"));
+    }
+    if (!(o instanceof Service)) {
+      copy.remove("status"); // a Service's status holds its load-balancer IPs
+    }
+    return String.valueOf(copy);
   }
 
   private boolean crdExists(String name) {

@@ -241,6 +241,54 @@ class NodeProxyTest {
   }
 
   @Test
+  void update_thatChangesNothingProgrammable_costsNoSync() {
+    proxy.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.lastState() != null);
+    await().atMost(Duration.ofSeconds(5)).until(() -> proxy.runner().queuedSince() == null);
+    long runs = proxy.runner().runs();
+
+    // The Node's status (heartbeats) changes all the time and matters to no rule.
+    client
+        .nodes()
+        .withName("node-a")
+        .edit(
+            n -> {
+              n.setStatus(
+                  new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
+                      .addNewCondition()
+                      .withType("Ready")
+                      .withStatus("True")
+                      .endCondition()
+                      .build());
+              return n;
+            });
+    // Long enough for a sync to start were the status change counted (minSyncPeriod is 50 ms).
+    await()
+        .during(Duration.ofMillis(600))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> proxy.runner().runs() == runs);
+    client
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("probe")
+                .withNamespace("ns")
+                .endMetadata()
+                .withNewSpec()
+                .withClusterIP("172.30.0.99")
+                .addNewPort()
+                .withPort(1)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+
+    // The Service creation does sync; the Node status before it must not have added one of its own.
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().size() == 3);
+    assertThat(proxy.runner().runs()).isEqualTo(runs + 1);
+  }
+
+  @Test
   void sync_afterDataplaneFailure_retriesWithAFullState() {
     backend.fail.set(1);
     proxy.start();
