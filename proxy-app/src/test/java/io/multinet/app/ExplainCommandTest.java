@@ -83,6 +83,45 @@ class ExplainCommandTest {
   }
 
   @Test
+  void explain_kubectlGetListOutput_isLoaded(@TempDir Path dir) throws Exception {
+    // What `kubectl get -A -o yaml` prints: one v1 List, server fields included.
+    Files.writeString(
+        dir.resolve("cluster.yaml"),
+        """
+        apiVersion: v1
+        kind: List
+        metadata: {resourceVersion: ""}
+        items:
+        - apiVersion: multinet.io/v1alpha1
+          kind: Network
+          metadata: {name: blue, uid: 0d3c, resourceVersion: "17", creationTimestamp: "2026-11-01T00:00:00Z"}
+          spec: {id: 56, serviceCIDRs: ["10.96.0.0/16"], podCIDRs: ["10.1.0.0/16"], attachments: ["shop/blue-net"]}
+        - apiVersion: v1
+          kind: Service
+          metadata: {name: cart, namespace: shop, uid: 1a2b, resourceVersion: "20",
+                     annotations: {multinet.io/network: blue, multinet.io/cluster-ips: 10.96.3.4}}
+          spec: {selector: {app: cart}, ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]}
+        - apiVersion: v1
+          kind: Pod
+          metadata:
+            name: cart-0
+            namespace: shop
+            labels: {app: cart}
+            annotations:
+              k8s.v1.cni.cncf.io/network-status: '[{"name":"shop/blue-net","interface":"net1","ips":["10.1.7.7"]}]'
+          spec: {nodeName: node-1, containers: [{name: c, image: cart}]}
+          status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+        """);
+
+    JsonNode report = explain("--manifests", dir.toString());
+
+    JsonNode cart = service(network(report, "blue"), "shop", "cart");
+    assertThat(cart.path("clusterIPs").toString()).isEqualTo("[\"10.96.3.4\"]");
+    assertThat(cart.path("ports").get(0).path("endpoints").get(0).path("address").asText())
+        .isEqualTo("10.1.7.7");
+  }
+
+  @Test
   void explain_calicoVppFixtures_loadWithoutFailing() throws Exception {
     JsonNode report =
         explain(
