@@ -25,10 +25,12 @@ public final class Netns {
 
   private static final class Native {
     static final Linker LINKER = Linker.nativeLinker();
+    // open(2) is variadic (the mode); declaring it so keeps the call right on every ABI.
     static final MethodHandle OPEN =
         LINKER.downcallHandle(
             LINKER.defaultLookup().find("open").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2),
             Linker.Option.captureCallState("errno"));
     static final MethodHandle CLOSE =
         LINKER.downcallHandle(
@@ -73,7 +75,7 @@ public final class Netns {
     String path = "/run/netns/" + name;
     try (Arena a = Arena.ofConfined()) {
       var state = a.allocate(Linker.Option.captureStateLayout());
-      int fd = (int) Native.OPEN.invokeExact(state, a.allocateFrom(path), O_RDONLY | O_CLOEXEC);
+      int fd = (int) Native.OPEN.invokeExact(state, a.allocateFrom(path), O_RDONLY | O_CLOEXEC, 0);
       if (fd < 0) {
         throw new IllegalStateException(
             "netns: "

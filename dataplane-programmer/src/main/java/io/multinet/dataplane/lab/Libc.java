@@ -21,9 +21,6 @@ import java.lang.invoke.VarHandle;
  */
 @SuppressWarnings("restricted") // needs --enable-native-access=ALL-UNNAMED (surefire argLine)
 final class Libc {
-  static final int O_RDONLY = 0;
-  static final int O_CLOEXEC = 0x80000;
-  static final int CLONE_NEWNET = 0x40000000;
   static final int AF_INET = 2;
   static final int AF_INET6 = 10;
   static final int SOCK_DGRAM = 2;
@@ -45,15 +42,7 @@ final class Libc {
   private static final StructLayout STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO = STATE.varHandle(PathElement.groupElement("errno"));
 
-  // open(2) is variadic: declare the mode argument as such and always pass 0.
-  static final MethodHandle OPEN =
-      errno(
-          "open",
-          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-          Linker.Option.firstVariadicArg(2));
   static final MethodHandle CLOSE = errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-  static final MethodHandle SETNS =
-      errno("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   static final MethodHandle SOCKET =
       errno("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
   static final MethodHandle SETSOCKOPT =
