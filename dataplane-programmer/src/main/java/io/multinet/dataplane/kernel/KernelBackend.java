@@ -37,6 +37,7 @@ public final class KernelBackend implements DataplaneBackend {
   private Map<String, Integer> hairpinRefs = new HashMap<>();
 
   private Map<String, KernelRuleset.NodePort> nodePorts = new HashMap<>();
+  private String lastBatch = "";
 
   /** A backend for {@code netns} (null: the agent's own namespace). */
   public KernelBackend(@Nullable String netns) {
@@ -68,7 +69,9 @@ public final class KernelBackend implements DataplaneBackend {
           usable.add(sp);
         }
       }
-      nft.run(KernelRuleset.full(model.toState(), next, KernelRuleset.nodePorts(usable)));
+      String text = KernelRuleset.full(model.toState(), next, KernelRuleset.nodePorts(usable));
+      nft.run(text);
+      lastBatch = text;
       routing.sync(tables(model));
     } catch (NftException | IOException e) {
       applied = null; // the next call must be a full one
@@ -145,7 +148,6 @@ public final class KernelBackend implements DataplaneBackend {
         List<KernelRuleset.Instance> fresh = KernelRuleset.instances(sp);
         List<KernelRuleset.Instance> old = nextInstances.put(key, fresh);
         if (old != null) {
-          old.forEach(i -> batch.append(KernelRuleset.delete(i)));
           old.forEach(i -> count(nextRefs, i, -1));
         }
         fresh.forEach(i -> count(nextRefs, i, 1));
@@ -169,7 +171,7 @@ public final class KernelBackend implements DataplaneBackend {
                 .append("}\n");
           }
         }
-        fresh.forEach(i -> batch.append(KernelRuleset.add(i)));
+        appendChange(batch, old, fresh);
       }
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
@@ -185,6 +187,7 @@ public final class KernelBackend implements DataplaneBackend {
     }
     try {
       nft.run(batch.toString());
+      lastBatch = batch.toString();
     } catch (NftException e) {
       throw new DataplaneException("delta: " + e.getMessage(), true, e);
     }
@@ -193,6 +196,29 @@ public final class KernelBackend implements DataplaneBackend {
     chains = nextChains;
     hairpinRefs = nextRefs;
     nodePorts = nextNodePorts;
+  }
+
+  /**
+   * Elements taking a service port's instances from {@code old} (null: new port) to {@code fresh}.
+   */
+  private static void appendChange(
+      StringBuilder batch,
+      @Nullable List<KernelRuleset.Instance> old,
+      List<KernelRuleset.Instance> fresh) {
+    var before = new java.util.HashMap<String, KernelRuleset.Instance>();
+    if (old != null) {
+      old.forEach(i -> before.put(i.svcKey(), i));
+    }
+    for (KernelRuleset.Instance i : fresh) {
+      KernelRuleset.Instance b = before.remove(i.svcKey());
+      batch.append(b == null ? KernelRuleset.add(i) : KernelRuleset.change(b, i));
+    }
+    before.values().forEach(i -> batch.append(KernelRuleset.delete(i)));
+  }
+
+  /** The text of the last batch sent to the kernel: for benchmarks and debugging. */
+  public String lastBatch() {
+    return lastBatch;
   }
 
   /** Commands taking one NodePort from {@code before} to {@code after} (either may be null). */

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -431,6 +432,40 @@ final class KernelRuleset {
       elements(sb, "delete", "hairpin" + family, del);
       elements(sb, "add", "hairpin" + family, add);
     }
+    return sb.toString();
+  }
+
+  /**
+   * The smallest batch taking one instance from {@code before} to {@code after}: when the service
+   * element's verdict and affinity stay, only the endpoint slots that differ are touched, which
+   * spares the kernel re-checking a verdict element (about 2 ms a commit at 10k services).
+   */
+  static String change(Instance before, Instance after) {
+    if (!before.svcKey().equals(after.svcKey())
+        || !before.svcMap().equals(after.svcMap())
+        || !before.verdict().equals(after.verdict())
+        || before.affinityTimeout() != after.affinityTimeout()) {
+      return delete(before) + add(after);
+    }
+    List<String> deletes = new ArrayList<>();
+    List<String> adds = new ArrayList<>();
+    int n = Math.max(before.slots().size(), after.slots().size());
+    for (int i = 0; i < n; i++) {
+      String old = i < before.slots().size() ? before.slots().get(i) : null;
+      String fresh = i < after.slots().size() ? after.slots().get(i) : null;
+      if (Objects.equals(old, fresh)) {
+        continue;
+      }
+      if (old != null) {
+        deletes.add(before.slotKey(i));
+      }
+      if (fresh != null) {
+        adds.add(after.slotKey(i) + " : " + fresh);
+      }
+    }
+    var sb = new StringBuilder();
+    elements(sb, "delete", before.epMap(), deletes);
+    elements(sb, "add", after.epMap(), adds);
     return sb.toString();
   }
 

@@ -95,6 +95,37 @@ class KernelRulesetGoldenTest {
     assertGolden("endpoint-change.nft", batch.toString());
   }
 
+  @Test
+  void change_sameBackendCount_touchesOnlyTheSlotsThatDiffer() {
+    var before =
+        KernelRuleset.instances(
+                port(
+                        56,
+                        "10.96.0.10",
+                        Protocol.TCP,
+                        80,
+                        backend("10.1.0.11", 8080, true),
+                        backend("10.1.0.12", 8080, false))
+                    .build())
+            .getFirst();
+    var after =
+        KernelRuleset.instances(
+                port(
+                        56,
+                        "10.96.0.10",
+                        Protocol.TCP,
+                        80,
+                        backend("10.1.0.11", 8080, true),
+                        backend("10.1.0.13", 8080, false))
+                    .build())
+            .getFirst();
+
+    assertThat(KernelRuleset.change(before, after))
+        .isEqualTo(
+            "delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }\n"
+                + "add element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 : 10.1.0.13 . 8080 }\n");
+  }
+
   private static void assertGolden(String name, String text) throws IOException {
     String[] lines = text.split("\n", -1);
     Arrays.sort(lines);
