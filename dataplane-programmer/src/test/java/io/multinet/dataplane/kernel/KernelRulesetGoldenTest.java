@@ -122,8 +122,10 @@ class KernelRulesetGoldenTest {
 
     assertThat(KernelRuleset.change(before, after))
         .isEqualTo(
-            "delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }\n"
-                + "add element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 : 10.1.0.13 . 8080 }\n");
+            """
+            delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }
+            add element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 : 10.1.0.13 . 8080 }
+            """);
   }
 
   private static void assertGolden(String name, String text) throws IOException {
