@@ -1,4 +1,7 @@
-/** JMH benchmarks of proxy-core's hot path, Maglev builds and table diffs. */
+/**
+ * JMH benchmarks of proxy-core's hot path, Maglev builds and table diffs, and of programming the
+ * kernel dataplane.
+ */
 @NullMarked
 package io.multinet.benchmarks;
 
