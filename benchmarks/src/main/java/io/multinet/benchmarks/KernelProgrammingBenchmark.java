@@ -128,14 +128,34 @@ public class KernelProgrammingBenchmark {
     }
   }
 
+  /** Owns one {@link Lab} per trial; JMH runs the inherited tear-down. */
+  abstract static class LabState {
+
+    @Nullable Lab lab;
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+      if (lab != null) {
+        lab.close();
+        lab = null;
+      }
+    }
+
+    Lab lab() {
+      if (lab == null) {
+        throw new IllegalStateException("no lab before setUp");
+      }
+      return lab;
+    }
+  }
+
   /** A full state of {@code services} services and its nft text. */
   @State(Scope.Benchmark)
-  public static class FullLoad {
+  public static class FullLoad extends LabState {
 
     @Param({"1000", "10000", "30000"})
     int services;
 
-    @Nullable Lab lab;
     DesiredState state = DesiredState.getDefaultInstance();
     String text = "";
     @Nullable Path file;
@@ -156,21 +176,6 @@ public class KernelProgrammingBenchmark {
       lab().backend.cleanup();
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() throws IOException {
-      if (lab != null) {
-        lab.close();
-        lab = null;
-      }
-    }
-
-    Lab lab() {
-      if (lab == null) {
-        throw new IllegalStateException("no lab before setUp");
-      }
-      return lab;
-    }
-
     Path file() {
       if (file == null) {
         throw new IllegalStateException("no file before setUp");
@@ -181,12 +186,11 @@ public class KernelProgrammingBenchmark {
 
   /** 10,000 services loaded; deltas replacing the endpoints of {@code changed} of them. */
   @State(Scope.Benchmark)
-  public static class Change {
+  public static class Change extends LabState {
 
     @Param({"1", "100"})
     int changed;
 
-    @Nullable Lab lab;
     Delta toB = Delta.getDefaultInstance();
     Delta toA = Delta.getDefaultInstance();
     String textToB = "";
@@ -228,21 +232,6 @@ public class KernelProgrammingBenchmark {
       atB = true;
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() throws IOException {
-      if (lab != null) {
-        lab.close();
-        lab = null;
-      }
-    }
-
-    Lab lab() {
-      if (lab == null) {
-        throw new IllegalStateException("no lab before setUp");
-      }
-      return lab;
-    }
-
     Path next() {
       Path p = atB ? fileToA : fileToB;
       if (p == null) {
@@ -255,21 +244,11 @@ public class KernelProgrammingBenchmark {
 
   /** A namespace for the process baseline. */
   @State(Scope.Benchmark)
-  public static class Empty {
-
-    @Nullable Lab lab;
+  public static class Empty extends LabState {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
       lab = new Lab();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws IOException {
-      if (lab != null) {
-        lab.close();
-        lab = null;
-      }
     }
   }
 
