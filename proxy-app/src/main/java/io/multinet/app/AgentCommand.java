@@ -5,7 +5,6 @@ import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,14 +19,7 @@ final class AgentCommand implements Callable<Integer> {
   @SuppressWarnings("NullAway.Init")
   CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--backend",
-      defaultValue = "kernel",
-      description = "Dataplane: ${COMPLETION-CANDIDATES}.")
-  DataplaneCommand.BackendKind backend = DataplaneCommand.BackendKind.kernel;
-
-  @Option(names = "--netns", description = "Network namespace to program; default: this one.")
-  @Nullable String netns;
+  @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
 
   @Option(
       names = "--socket",
@@ -37,7 +29,7 @@ final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (DataplaneBackend b = DataplaneCommand.open(backend, netns);
+    try (DataplaneBackend b = dataplane.open();
         AgentServer server = AgentServer.unixSocket(socket, new DataplaneAgent(b))) {
       spec.commandLine()
           .getOut()

@@ -3,7 +3,6 @@ package io.multinet.app;
 import io.multinet.dataplane.DataplaneBackend;
 import io.multinet.dataplane.DataplaneException;
 import io.multinet.dataplane.DesiredStates;
-import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.DesiredState;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,16 +37,6 @@ final class DataplaneCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  enum BackendKind {
-    kernel
-  }
-
-  static DataplaneBackend open(BackendKind kind, @Nullable String netns) {
-    return switch (kind) {
-      case kernel -> new KernelBackend(netns);
-    };
-  }
-
   /** {@code dataplane apply}: exits 0 only when the state is applied. */
   @Command(
       name = "apply",
@@ -58,16 +46,7 @@ final class DataplaneCommand implements Runnable {
     @SuppressWarnings("NullAway.Init")
     CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = "--backend",
-        defaultValue = "kernel",
-        description = "Dataplane: ${COMPLETION-CANDIDATES}.")
-    BackendKind backend = BackendKind.kernel;
-
-    @Option(
-        names = "--netns",
-        description = "Network namespace to program (ip netns name); default: this one.")
-    @Nullable String netns;
+    @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
 
     @Option(
         names = "--state",
@@ -90,7 +69,7 @@ final class DataplaneCommand implements Runnable {
         err.println("dataplane apply: " + e.getMessage());
         return 2;
       }
-      try (DataplaneBackend b = open(backend, netns)) {
+      try (DataplaneBackend b = dataplane.open()) {
         b.applyFull(desired);
       } catch (DataplaneException e) {
         err.println("dataplane apply: " + e.getMessage());
@@ -118,15 +97,11 @@ final class DataplaneCommand implements Runnable {
     @SuppressWarnings("NullAway.Init")
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--backend", defaultValue = "kernel")
-    BackendKind backend = BackendKind.kernel;
-
-    @Option(names = "--netns")
-    @Nullable String netns;
+    @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
 
     @Override
     public Integer call() {
-      try (DataplaneBackend b = open(backend, netns)) {
+      try (DataplaneBackend b = dataplane.open()) {
         b.cleanup();
       } catch (DataplaneException e) {
         spec.commandLine().getErr().println("dataplane cleanup: " + e.getMessage());

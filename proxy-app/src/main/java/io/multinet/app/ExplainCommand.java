@@ -4,10 +4,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.dataplane.v1.KernelHints;
-import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
-import io.multinet.dataplane.v1.VppHints;
+import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.NodeInfo;
 import io.multinet.watcher.EndpointWatcher;
 import io.multinet.watcher.Problem;
@@ -15,7 +13,6 @@ import io.multinet.watcher.explain.ExplainReport;
 import io.multinet.watcher.explain.Trace;
 import io.multinet.watcher.manifest.ManifestLoader;
 import io.multinet.watcher.network.NetworkCatalog;
-import io.multinet.watcher.network.NetworkDefinition;
 import io.multinet.watcher.slice.EndpointBuilder;
 import io.multinet.watcher.view.NodeView;
 import java.io.InputStream;
@@ -25,10 +22,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -148,22 +142,10 @@ final class ExplainCommand implements Callable<Integer> {
             ns -> client.namespaces().withName(ns).get(),
             null,
             null);
-    Map<Integer, NetworkSpec> hints = new HashMap<>();
-    for (NetworkDefinition d : catalog.networks()) {
-      var spec =
-          NetworkSpec.newBuilder()
-              .setId(d.network().id())
-              .setName(d.name())
-              .setKernel(
-                  KernelHints.newBuilder()
-                      .addAllInterfaces(d.kernelInterfaces())
-                      .setRoutingTable(Objects.requireNonNullElse(d.routingTable(), 0)));
-      if (d.vrf() != null) {
-        spec.setVpp(VppHints.newBuilder().setVrf(d.vrf()));
-      }
-      hints.put(d.network().id(), spec.build());
-    }
-    return DesiredStates.from(view.table(), hints, NodeFacts.newBuilder().setName(node).build());
+    return DesiredStates.from(
+        view.table(),
+        NodeProxy.networkSpecs(catalog),
+        NodeFacts.newBuilder().setName(node).build());
   }
 
   /** Our CRDs, so that Network status and claims behave as on a real cluster. */

@@ -88,7 +88,7 @@ final class RunCommand implements Callable<Integer> {
       applyConfig(ProxyConfig.read(file));
     }
     if (cleanup) {
-      try (var b = DataplaneCommand.open(DataplaneCommand.BackendKind.kernel, netns)) {
+      try (var b = BackendOptions.open(BackendOptions.BackendKind.kernel, netns)) {
         b.cleanup();
       }
       spec.commandLine().getOut().println("cleaned up");
@@ -103,7 +103,7 @@ final class RunCommand implements Callable<Integer> {
     AgentServer agent = null;
     String target = endpoint;
     if (target == null) {
-      backend = DataplaneCommand.open(DataplaneCommand.BackendKind.kernel, netns);
+      backend = BackendOptions.open(BackendOptions.BackendKind.kernel, netns);
       String name = "node-proxy-" + UUID.randomUUID();
       agent = AgentServer.inProcess(name, new DataplaneAgent(backend));
       target = "inprocess:" + name;

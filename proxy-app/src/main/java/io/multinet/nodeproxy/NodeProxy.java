@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.multinet.change.ChangeTracker;
 import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.DesiredState;
@@ -33,6 +35,7 @@ import io.multinet.watcher.view.NodeView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -91,10 +94,8 @@ public final class NodeProxy implements AutoCloseable {
   private @Nullable SharedIndexInformer<Node> node;
   private volatile @Nullable DesiredState lastState;
   private volatile @Nullable ServiceHealthServers serviceHealth;
-  private final io.multinet.change.ChangeTracker<String, String> changes =
-      new io.multinet.change.ChangeTracker<>();
-  private static final io.fabric8.kubernetes.client.utils.KubernetesSerialization SERIALIZATION =
-      new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+  private final ChangeTracker<String, String> changes = new ChangeTracker<>();
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
   public NodeProxy(
       KubernetesClient client,
@@ -168,7 +169,7 @@ public final class NodeProxy implements AutoCloseable {
     DesiredState state =
         DesiredStates.from(
             view.table(),
-            hints(catalog),
+            networkSpecs(catalog),
             NodeFacts.newBuilder()
                 .setName(nodeName)
                 .addAllClusterCidrs(options.clusterCidrs())
@@ -269,14 +270,15 @@ public final class NodeProxy implements AutoCloseable {
           && services.contains(s.getMetadata().getNamespace() + "/" + svc)) {
         try {
           metrics.programmed(Duration.between(Instant.parse(trigger), now));
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
           // a foreign slice with a malformed annotation: no sample
         }
       }
     }
   }
 
-  private static Map<Integer, NetworkSpec> hints(NetworkCatalog catalog) {
+  /** The dataplane's view of each network in the catalog (the proxy and explain both send it). */
+  public static Map<Integer, NetworkSpec> networkSpecs(NetworkCatalog catalog) {
     Map<Integer, NetworkSpec> out = new HashMap<>();
     for (NetworkDefinition d : catalog.networks()) {
       var spec =
@@ -369,9 +371,7 @@ public final class NodeProxy implements AutoCloseable {
       return null;
     }
     var copy =
-        io.fabric8.kubernetes.client.utils.KubernetesSerialization.class
-            .cast(SERIALIZATION)
-            .convertValue(o, java.util.Map.class);
+        KubernetesSerialization.class.cast(SERIALIZATION).convertValue(o, java.util.Map.class);
     @SuppressWarnings("unchecked")
     var metadata = (java.util.Map<String, Object>) copy.get("metadata");
     if (metadata != null) {
