@@ -366,13 +366,7 @@ final class KernelRuleset {
     addElements(sb, "cluster6", cidr6);
     for (NodePort np : nodePorts) {
       sb.append(define(np));
-      sb.append("add element ")
-          .append(TABLE)
-          .append(' ')
-          .append(np.map())
-          .append(" { ")
-          .append(np.element())
-          .append(" }\n");
+      element(sb, "add", np.map(), np.element());
     }
     var hairpins = new TreeSet<String>();
     for (Instance i : all) {
@@ -386,26 +380,10 @@ final class KernelRuleset {
   /** Commands adding one instance's elements. */
   static String add(Instance i) {
     var sb = new StringBuilder();
-    sb.append("add element ")
-        .append(TABLE)
-        .append(' ')
-        .append(i.svcMap())
-        .append(" { ")
-        .append(i.svcKey())
-        .append(" : ")
-        .append(i.verdict())
-        .append(" }\n");
+    element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
     elements(sb, "add", i.epMap(), slotElements(i));
     if (i.affinityTimeout() > 0) {
-      sb.append("add element ")
-          .append(TABLE)
-          .append(" aff")
-          .append(i.svcMap())
-          .append(" { ")
-          .append(i.svcKey())
-          .append(" : goto aff_rec_")
-          .append(i.affinityTimeout())
-          .append(" }\n");
+      element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto aff_rec_" + i.affinityTimeout());
     }
     return sb.toString();
   }
@@ -472,26 +450,14 @@ final class KernelRuleset {
   /** Commands deleting one instance's elements (exactly those {@link #add} added). */
   static String delete(Instance i) {
     var sb = new StringBuilder();
-    sb.append("delete element ")
-        .append(TABLE)
-        .append(' ')
-        .append(i.svcMap())
-        .append(" { ")
-        .append(i.svcKey())
-        .append(" }\n");
+    element(sb, "delete", i.svcMap(), i.svcKey());
     List<String> keys = new ArrayList<>();
     for (int s = 0; s < i.slots().size(); s++) {
       keys.add(i.slotKey(s));
     }
     elements(sb, "delete", i.epMap(), keys);
     if (i.affinityTimeout() > 0) {
-      sb.append("delete element ")
-          .append(TABLE)
-          .append(" aff")
-          .append(i.svcMap())
-          .append(" { ")
-          .append(i.svcKey())
-          .append(" }\n");
+      element(sb, "delete", "aff" + i.svcMap(), i.svcKey());
     }
     return sb.toString();
   }
@@ -690,6 +656,11 @@ final class KernelRuleset {
 
   private static void addElements(StringBuilder sb, String set, List<String> elements) {
     elements(sb, "add", set, elements);
+  }
+
+  private static void element(StringBuilder sb, String verb, String set, String element) {
+    sb.append(verb).append(" element ").append(TABLE).append(' ').append(set);
+    sb.append(" { ").append(element).append(" }\n");
   }
 
   private static void elements(StringBuilder sb, String verb, String set, List<String> elements) {
