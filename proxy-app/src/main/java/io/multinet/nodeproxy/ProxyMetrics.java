@@ -127,25 +127,17 @@ public final class ProxyMetrics {
   }
 
   private static void gauge(StringBuilder sb, String name, String help, double value) {
-    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    sb.append("# TYPE ")
-        .append(name)
-        .append(" gauge\n")
-        .append(name)
-        .append(' ')
-        .append(value)
-        .append('\n');
+    sample(sb, name, "gauge", help, String.valueOf(value));
   }
 
   private static void counter(StringBuilder sb, String name, String help, long value) {
+    sample(sb, name, "counter", help, String.valueOf(value));
+  }
+
+  private static void sample(StringBuilder sb, String name, String type, String help, String v) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    sb.append("# TYPE ")
-        .append(name)
-        .append(" counter\n")
-        .append(name)
-        .append(' ')
-        .append(value)
-        .append('\n');
+    sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    sb.append(name).append(' ').append(v).append('\n');
   }
 
   private static void labelled(
