@@ -34,6 +34,7 @@ final class KernelObserver {
     JsonArray items = JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("nftables");
     Map<String, JsonObject> maps = new TreeMap<>();
     List<Integer> networks = new ArrayList<>();
+    Map<String, String> lbOf = new TreeMap<>();
     for (JsonElement e : items) {
       JsonObject o = e.getAsJsonObject();
       if (o.has("map")) {
@@ -43,6 +44,18 @@ final class KernelObserver {
         String name = o.getAsJsonObject("chain").get("name").getAsString();
         if (name.startsWith("net_")) {
           networks.add(Integer.parseInt(name.substring(4)));
+        }
+      } else if (o.has("rule")) {
+        // An IPv6 affinity lookup chain ends in a goto to the shared chain that balances.
+        JsonObject r = o.getAsJsonObject("rule");
+        String chain = r.get("chain").getAsString();
+        if (chain.startsWith("aff6_")) {
+          for (JsonElement x : r.getAsJsonArray("expr")) {
+            if (x.isJsonObject() && x.getAsJsonObject().has("goto")) {
+              lbOf.put(
+                  chain, x.getAsJsonObject().getAsJsonObject("goto").get("target").getAsString());
+            }
+          }
         }
       }
     }
@@ -69,7 +82,12 @@ final class KernelObserver {
       for (JsonArray el : elements(maps.get(map))) {
         String target =
             el.get(1).getAsJsonObject().getAsJsonObject("goto").get("target").getAsString();
-        affinity.put(keyText(el.get(0)), Integer.parseInt(target.substring("aff_rec_".length())));
+        // aff_rec_T (shared, IPv4) or aff6rT_ID (an IPv6 service's own recorder)
+        String timeout =
+            target.startsWith("aff_rec_")
+                ? target.substring("aff_rec_".length())
+                : target.substring("aff6r".length(), target.indexOf('_'));
+        affinity.put(keyText(el.get(0)), Integer.parseInt(timeout));
       }
     }
     // ep elements: zone . vip . port . slot -> address . port
@@ -111,6 +129,7 @@ final class KernelObserver {
           sp.setHasAnyEndpoints(true);
         } else {
           String target = verdict.getAsJsonObject("goto").get("target").getAsString();
+          target = lbOf.getOrDefault(target, target);
           if (!target.equals("no_endpoints")) {
             sp.setHasAnyEndpoints(true);
             boolean hash = target.contains("_hash_");
@@ -197,7 +216,7 @@ final class KernelObserver {
         out.addBackends(Backend.newBuilder().setAddress(ap[0]).setPort(Integer.parseInt(ap[1])));
       }
       if (sp.getAffinityTimeoutSeconds() > 0
-          && io.multinet.network.IpAddress.parse(address).isV4()) {
+          && KernelRuleset.sharesAffinity(io.multinet.network.IpAddress.parse(address), backends)) {
         out.setAffinityTimeoutSeconds(sp.getAffinityTimeoutSeconds());
       }
     }

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.logging.Logger;
 
 /**
  * Renders desired state as nftables text for one table, {@code inet multinet}. The layout is chosen
@@ -50,6 +51,8 @@ import java.util.TreeSet;
  */
 final class KernelRuleset {
 
+  private static final Logger LOG = Logger.getLogger(KernelRuleset.class.getName());
+
   static final String TABLE = "inet multinet";
   static final long MARK_MASK = 0xffff_0000L;
   static final int SEED = 0x5eed;
@@ -60,11 +63,15 @@ final class KernelRuleset {
   private static final int MIN_MAP_SIZE = 1 << 16;
 
   /**
-   * ClientIP affinity is IPv4 only: the IPv6 recorder's key and data (ct zone . ip6 saddr . ct
-   * original ip6 daddr . port : ip6 daddr . port) exceed nft 1.0.6's registers, and libnftables
-   * aborts the process on it. IPv6 ports with affinity get plain load balancing (logged).
+   * Families served by the shared affinity maps. IPv6 cannot be: nft 1.0.6 asserts (and aborts the
+   * process) on any dynamic-map update whose key or data is a concatenation longer than 16 bytes,
+   * and an IPv6 address alone fills that. IPv6 affinity therefore uses a map per service keyed by
+   * the client address alone ({@link Instance#ownAffinity()}).
    */
   static final List<String> AFFINITY_FAMILIES = List.of("4");
+
+  /** Size of a per-service IPv6 affinity map: one element per client address. */
+  private static final int AFF6_MAP_SIZE = 1 << 16;
 
   private static final int MIN_EP_MAP_SIZE = 1 << 20;
 
@@ -77,9 +84,42 @@ final class KernelRuleset {
       Protocol protocol,
       int port,
       String verdict,
+      String lb,
       List<String> slots,
       int affinityTimeout,
       List<IpAddress> hairpin) {
+
+    /**
+     * IPv6 with ClientIP affinity: the instance owns a dynamic map (client address → backend
+     * address), a lookup chain that tries it before {@link #lb()}, and a recorder chain. Backends
+     * then share one target port ({@link #targetPort()}), since the map has no room for it.
+     */
+    boolean ownAffinity() {
+      return affinityTimeout > 0 && !address.isV4();
+    }
+
+    /** A name part unique per instance: zone, address (':' as '-'), protocol and port. */
+    String id() {
+      return zone + "_" + address.toString().replace(':', '-') + "_" + proto(protocol) + "_" + port;
+    }
+
+    String affMap() {
+      return "aff6m_" + id();
+    }
+
+    String affChain() {
+      return "aff6_" + id();
+    }
+
+    /** The recorder's name carries the timeout, so {@code observe} can read it back. */
+    String recChain() {
+      return "aff6r" + affinityTimeout + "_" + id();
+    }
+
+    int targetPort() {
+      String s = slots.getFirst();
+      return Integer.parseInt(s.substring(s.lastIndexOf(' ') + 1));
+    }
 
     String svcMap() {
       return address.isV4() ? "svc4" : "svc6";
@@ -216,7 +256,18 @@ final class KernelRuleset {
                 + ")");
       }
     }
-    int affinity = address.isV4() ? sp.getAffinityTimeoutSeconds() : 0;
+    int affinity = sp.getAffinityTimeoutSeconds();
+    if (affinity > 0 && !sharesAffinity(address, sorted)) {
+      // Served, just without stickiness: better than not serving the port at all.
+      LOG.warning(
+          "sessionAffinity: ClientIP for "
+              + sp.getName()
+              + " on "
+              + address
+              + " ignored (expected: backends sharing one target port; IPv6 affinity maps keep"
+              + " addresses only)");
+      affinity = 0;
+    }
     List<IpAddress> hairpin = new ArrayList<>();
     for (Backend b : sorted) {
       if (b.getLocal()) {
@@ -230,12 +281,13 @@ final class KernelRuleset {
           sp.getProtocol(),
           sp.getPort(),
           sp.getHasAnyEndpoints() ? "drop" : "goto no_endpoints",
+          "",
           List.of(),
           0,
           List.of());
     }
     List<String> slots = new ArrayList<>();
-    String chain;
+    String lb;
     if (sp.getLoadBalancing() == LoadBalancing.MAGLEV) {
       List<Endpoint> eps = new ArrayList<>(sorted.size());
       for (Backend b : sorted) {
@@ -246,15 +298,32 @@ final class KernelRuleset {
       for (char c : table) {
         slots.add(endpoint(sorted.get(c)));
       }
-      chain = (affinity > 0 ? "aff_hash_" : "lb_hash_") + m;
+      lb = "lb_hash_" + m;
     } else {
       for (Backend b : sorted) {
         slots.add(endpoint(b));
       }
-      chain = (affinity > 0 ? "aff_rand_" : "lb_rand_") + sorted.size();
+      lb = "lb_rand_" + sorted.size();
     }
+    var i =
+        new Instance(
+            zone, address, sp.getProtocol(), sp.getPort(), "", lb, slots, affinity, hairpin);
+    String chain = affinity == 0 ? lb : i.ownAffinity() ? i.affChain() : "aff_" + lb.substring(3);
     return new Instance(
-        zone, address, sp.getProtocol(), sp.getPort(), "goto " + chain, slots, affinity, hairpin);
+        zone,
+        address,
+        sp.getProtocol(),
+        sp.getPort(),
+        "goto " + chain,
+        lb,
+        slots,
+        affinity,
+        hairpin);
+  }
+
+  /** Whether ClientIP affinity can be kept for these backends: IPv6 needs one target port. */
+  static boolean sharesAffinity(IpAddress address, List<Backend> backends) {
+    return address.isV4() || backends.stream().map(Backend::getPort).distinct().count() <= 1;
   }
 
   private static String endpoint(Backend b) {
@@ -380,12 +449,56 @@ final class KernelRuleset {
   /** Commands adding one instance's elements. */
   static String add(Instance i) {
     var sb = new StringBuilder();
+    if (i.ownAffinity()) {
+      sb.append("add map ")
+          .append(TABLE)
+          .append(' ')
+          .append(i.affMap())
+          .append(" { typeof ip6 saddr : ip6 daddr; flags dynamic, timeout; size ")
+          .append(AFF6_MAP_SIZE)
+          .append("; }\n");
+      sb.append("add chain ").append(TABLE).append(' ').append(i.affChain()).append('\n');
+      affinityLookup(sb, i);
+      sb.append("add chain ").append(TABLE).append(' ').append(i.recChain()).append('\n');
+      sb.append("add rule ")
+          .append(TABLE)
+          .append(' ')
+          .append(i.recChain())
+          .append(" update @")
+          .append(i.affMap())
+          .append(" { ip6 saddr timeout ")
+          .append(i.affinityTimeout())
+          .append("s : ip6 daddr }\n");
+    }
     element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
     elements(sb, "add", i.epMap(), slotElements(i));
     if (i.affinityTimeout() > 0) {
-      element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto aff_rec_" + i.affinityTimeout());
+      String recorder = i.ownAffinity() ? i.recChain() : "aff_rec_" + i.affinityTimeout();
+      element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto " + recorder);
     }
     return sb.toString();
+  }
+
+  /** The rules of an IPv6 affinity lookup chain: a known client's backend, else {@code lb}. */
+  private static void affinityLookup(StringBuilder sb, Instance i) {
+    sb.append("add rule ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.affChain())
+        .append(" meta l4proto ")
+        .append(proto(i.protocol()))
+        .append(" dnat ip6 to ip6 saddr map @")
+        .append(i.affMap())
+        .append(" : ")
+        .append(i.targetPort())
+        .append('\n');
+    sb.append("add rule ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.affChain())
+        .append(" goto ")
+        .append(i.lb())
+        .append('\n');
   }
 
   /**
@@ -425,6 +538,13 @@ final class KernelRuleset {
         || before.affinityTimeout() != after.affinityTimeout()) {
       return delete(before) + add(after);
     }
+    var sb = new StringBuilder();
+    if (after.ownAffinity()
+        && (!before.lb().equals(after.lb()) || before.targetPort() != after.targetPort())) {
+      // Re-point the lookup chain but keep its map: clients stay with their backends.
+      sb.append("flush chain ").append(TABLE).append(' ').append(after.affChain()).append('\n');
+      affinityLookup(sb, after);
+    }
     List<String> deletes = new ArrayList<>();
     List<String> adds = new ArrayList<>();
     int n = Math.max(before.slots().size(), after.slots().size());
@@ -441,7 +561,6 @@ final class KernelRuleset {
         adds.add(after.slotKey(i) + " : " + fresh);
       }
     }
-    var sb = new StringBuilder();
     elements(sb, "delete", before.epMap(), deletes);
     elements(sb, "add", after.epMap(), adds);
     return sb.toString();
@@ -459,6 +578,12 @@ final class KernelRuleset {
     if (i.affinityTimeout() > 0) {
       element(sb, "delete", "aff" + i.svcMap(), i.svcKey());
     }
+    if (i.ownAffinity()) {
+      // After the elements that jump to them, in the same transaction.
+      sb.append("delete chain ").append(TABLE).append(' ').append(i.affChain()).append('\n');
+      sb.append("delete chain ").append(TABLE).append(' ').append(i.recChain()).append('\n');
+      sb.append("delete map ").append(TABLE).append(' ').append(i.affMap()).append('\n');
+    }
     return sb.toString();
   }
 
@@ -467,7 +592,9 @@ final class KernelRuleset {
     var out = new TreeSet<String>();
     for (Instance i : instances) {
       String v = i.verdict();
-      if (v.startsWith("goto ") && !v.equals("goto no_endpoints")) {
+      if (i.ownAffinity()) {
+        out.add(i.lb()); // its own chains come and go with the instance (add/delete)
+      } else if (v.startsWith("goto ") && !v.equals("goto no_endpoints")) {
         String chain = v.substring(5);
         out.add(chain);
         if (chain.startsWith("aff_")) {

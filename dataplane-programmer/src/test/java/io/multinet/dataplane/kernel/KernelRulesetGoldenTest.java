@@ -47,6 +47,9 @@ class KernelRulesetGoldenTest {
                     .setAffinityTimeoutSeconds(30))
             .addServicePorts(
                 port(56, "fd00:96::10", Protocol.TCP, 80, backend("fd00:1::11", 8080, false)))
+            .addServicePorts(
+                port(56, "fd00:96::11", Protocol.TCP, 80, backend("fd00:1::11", 8080, false))
+                    .setAffinityTimeoutSeconds(60))
             .addServicePorts(port(56, "10.96.0.40", Protocol.TCP, 80))
             .addServicePorts(port(56, "10.96.0.41", Protocol.TCP, 80).setHasAnyEndpoints(true))
             .addServicePorts(
@@ -125,6 +128,56 @@ class KernelRulesetGoldenTest {
             """
             delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }
             add element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 : 10.1.0.13 . 8080 }
+            """);
+  }
+
+  @Test
+  void instances_ipv6AffinityWithTwoTargetPorts_isServedWithoutAffinity() {
+    var sp =
+        port(
+                56,
+                "fd00:96::11",
+                Protocol.TCP,
+                80,
+                backend("fd00:1::11", 8080, false),
+                backend("fd00:1::12", 8081, false))
+            .setAffinityTimeoutSeconds(60)
+            .build();
+
+    var v6 = KernelRuleset.instances(sp).getFirst();
+    assertThat(v6.verdict()).isEqualTo("goto lb_rand_2");
+    assertThat(v6.affinityTimeout()).isZero();
+    // IPv4 keeps the port in its shared affinity map, so two target ports are fine there.
+    var v4 =
+        KernelRuleset.instances(
+                sp.toBuilder()
+                    .setAddress("10.96.0.11")
+                    .clearBackends()
+                    .addBackends(backend("10.1.0.11", 8080, false))
+                    .addBackends(backend("10.1.0.12", 8081, false))
+                    .build())
+            .getFirst();
+    assertThat(v4.verdict()).isEqualTo("goto aff_rand_2");
+    assertThat(v4.affinityTimeout()).isEqualTo(60);
+  }
+
+  @Test
+  void change_ipv6AffinityBackendCount_repointsItsChainAndKeepsItsMap() {
+    var one =
+        port(56, "fd00:96::11", Protocol.TCP, 80, backend("fd00:1::11", 8080, false))
+            .setAffinityTimeoutSeconds(60);
+    var before = KernelRuleset.instances(one.build()).getFirst();
+    var after =
+        KernelRuleset.instances(one.addBackends(backend("fd00:1::12", 8080, false)).build())
+            .getFirst();
+
+    assertThat(KernelRuleset.change(before, after))
+        .isEqualTo(
+            """
+            flush chain inet multinet aff6_56_fd00-96--11_tcp_80
+            add rule inet multinet aff6_56_fd00-96--11_tcp_80 meta l4proto tcp dnat ip6 to ip6 saddr map @aff6m_56_fd00-96--11_tcp_80 : 8080
+            add rule inet multinet aff6_56_fd00-96--11_tcp_80 goto lb_rand_2
+            add element inet multinet ep6_tcp { 56 . fd00:96::11 . 80 . 1 : fd00:1::12 . 8080 }
             """);
   }
 

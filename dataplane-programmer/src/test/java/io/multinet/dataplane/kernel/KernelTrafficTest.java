@@ -109,6 +109,15 @@ class KernelTrafficTest {
                     backend("10.1.0.11", 8080, true),
                     backend("10.1.0.12", 8080, true))
                 .setAffinityTimeoutSeconds(60))
+        .addServicePorts(
+            port(
+                    56,
+                    "fd00:96::30",
+                    TCP,
+                    80,
+                    backend("fd00:1::11", 8080, true),
+                    backend("fd00:1::12", 8080, true))
+                .setAffinityTimeoutSeconds(60))
         .addServicePorts(port(56, "10.96.0.40", TCP, 80)) // no endpoints anywhere
         .addServicePorts(port(56, "10.96.0.40", UDP, 80))
         .setNode(NodeFacts.newBuilder().setName("node-a"))
@@ -178,6 +187,26 @@ class KernelTrafficTest {
   void sessionAffinity_keepsAClientOnOneBackend() throws Exception {
     backend.applyFull(state());
     assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "10.96.0.30", 80)).hasSize(1);
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "fd00:96::30", 80)).hasSize(1);
+    // Without affinity the same client spreads (the control that makes the checks above bite).
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "10.96.0.10", 80)).hasSize(2);
+  }
+
+  @Test
+  void sessionAffinityIpv6_survivesABackendCountChange() throws Exception {
+    backend.applyFull(state());
+    String first = Probe.from(topo.pod("bc")).tcp("fd00:96::30", 80).key();
+    var grown =
+        state().getServicePortsList().stream()
+            .filter(sp -> sp.getAddress().equals("fd00:96::30"))
+            .findFirst()
+            .orElseThrow()
+            .toBuilder()
+            .addBackends(backend("fd00:1::13", 8080, true))
+            .build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(grown).build());
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "fd00:96::30", 80))
+        .containsOnlyKeys(first);
   }
 
   @Test
