@@ -321,6 +321,19 @@ final class KernelRuleset {
         hairpin);
   }
 
+  /**
+   * One {@code nodePortAddresses} entry: a CIDR, or a single address (kube-proxy takes CIDRs; an
+   * address is its /32 or /128).
+   */
+  static Cidr nodePortCidr(String text) {
+    try {
+      return Cidr.parse(text.contains("/") ? text : text + (text.contains(":") ? "/128" : "/32"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "nodePortAddresses: " + text + " (expected: a CIDR such as 192.0.2.0/24)", e);
+    }
+  }
+
   /** Whether ClientIP affinity can be kept for these backends: IPv6 needs one target port. */
   static boolean sharesAffinity(IpAddress address, List<Backend> backends) {
     return address.isV4() || backends.stream().map(Backend::getPort).distinct().count() <= 1;
@@ -414,7 +427,7 @@ final class KernelRuleset {
           .append(f)
           .append(" { type ")
           .append(f.equals("4") ? "ipv4_addr" : "ipv6_addr")
-          .append("; flags interval; }\n");
+          .append("; flags interval; auto-merge; }\n");
     }
     sb.append("  map nodeports4 { typeof meta l4proto . th dport : verdict; }\n");
     sb.append("  map nodeports6 { typeof meta l4proto . th dport : verdict; }\n");
@@ -423,7 +436,24 @@ final class KernelRuleset {
     for (String chain : chainsFor(all)) {
       sb.append(chain(chain));
     }
-    hooks(sb, state.getNode().getMasqueradeAll(), !state.getNode().getClusterCidrsList().isEmpty());
+    List<String> np4 = new ArrayList<>();
+    List<String> np6 = new ArrayList<>();
+    for (String a : state.getNode().getNodePortAddressesList()) {
+      Cidr c = nodePortCidr(a);
+      (c.address().isV4() ? np4 : np6).add(c.toString());
+    }
+    if (!np4.isEmpty() || !np6.isEmpty()) {
+      // auto-merge: overlapping entries (10.0.0.0/8 and 10.1.0.0/16) are fine, as in kube-proxy.
+      sb.append("  set nodeport_addrs4 { type ipv4_addr; flags interval; auto-merge; }\n");
+      sb.append("  set nodeport_addrs6 { type ipv6_addr; flags interval; auto-merge; }\n");
+    }
+    hooks(
+        sb,
+        state.getNode().getMasqueradeAll(),
+        !state.getNode().getClusterCidrsList().isEmpty(),
+        state.getNode().getNodePortAddressesCount() == 0,
+        np4.isEmpty() ? "none" : "@nodeport_addrs4",
+        np6.isEmpty() ? "none" : "@nodeport_addrs6");
     sb.append("}\n");
     // Elements, in the same transaction.
     List<String> cidr4 = new ArrayList<>();
@@ -433,6 +463,8 @@ final class KernelRuleset {
     }
     addElements(sb, "cluster4", cidr4);
     addElements(sb, "cluster6", cidr6);
+    addElements(sb, "nodeport_addrs4", np4);
+    addElements(sb, "nodeport_addrs6", np6);
     for (NodePort np : nodePorts) {
       sb.append(define(np));
       element(sb, "add", np.map(), np.element());
@@ -731,14 +763,38 @@ final class KernelRuleset {
     sb.append("table ").append(TABLE).append(" {\n");
   }
 
-  private static void hooks(StringBuilder sb, boolean masqueradeAll, boolean clusterCidrs) {
+  /**
+   * {@code nodePortAddresses}: every local address when {@code allLocal}; otherwise the local
+   * addresses inside a family's set ("none": that family has no NodePorts, as in kube-proxy).
+   */
+  private static void hooks(
+      StringBuilder sb,
+      boolean masqueradeAll,
+      boolean clusterCidrs,
+      boolean allLocal,
+      String nodePorts4,
+      String nodePorts6) {
     sb.append("  chain nat_pre {\n    type nat hook prerouting priority dstnat; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
-        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n")
-        .append(
-            "    ct zone 0 fib daddr type local meta nfproto ipv4 meta l4proto . th dport vmap @nodeports4\n")
-        .append(
-            "    ct zone 0 fib daddr type local meta nfproto ipv6 meta l4proto . th dport vmap @nodeports6\n  }\n");
+        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n");
+    if (allLocal) {
+      sb.append(
+              "    ct zone 0 fib daddr type local meta nfproto ipv4 meta l4proto . th dport vmap @nodeports4\n")
+          .append(
+              "    ct zone 0 fib daddr type local meta nfproto ipv6 meta l4proto . th dport vmap @nodeports6\n");
+    } else {
+      if (!nodePorts4.equals("none")) {
+        sb.append("    ct zone 0 fib daddr type local ip daddr ")
+            .append(nodePorts4)
+            .append(" meta l4proto . th dport vmap @nodeports4\n");
+      }
+      if (!nodePorts6.equals("none")) {
+        sb.append("    ct zone 0 fib daddr type local ip6 daddr ")
+            .append(nodePorts6)
+            .append(" meta l4proto . th dport vmap @nodeports6\n");
+      }
+    }
+    sb.append("  }\n");
     // Host-originated traffic (zone 0) reaches the default network's VIPs too.
     sb.append("  chain nat_out {\n    type nat hook output priority -100; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")

@@ -4,6 +4,7 @@ import static io.multinet.dataplane.States.backend;
 import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.multinet.dataplane.StateModel;
 import io.multinet.dataplane.v1.DesiredState;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -159,6 +161,47 @@ class KernelRulesetGoldenTest {
             .getFirst();
     assertThat(v4.verdict()).isEqualTo("goto aff_rand_2");
     assertThat(v4.affinityTimeout()).isEqualTo(60);
+  }
+
+  @Test
+  void full_nodePortAddresses_limitNodePortsToThoseLocalAddresses() {
+    var np =
+        port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
+            .addExternalBackends(backend("10.0.0.5", 8443, false))
+            .setNodePort(30443);
+    DesiredState s =
+        DesiredState.newBuilder()
+            .addServicePorts(np)
+            .setNode(
+                NodeFacts.newBuilder()
+                    .addNodePortAddresses("192.0.2.0/24")
+                    .addNodePortAddresses("192.0.2.7")
+                    .addNodePortAddresses("10.0.0.0/8"))
+            .build();
+    StateModel m = StateModel.of(s);
+
+    String text =
+        KernelRuleset.full(
+            m.toState(),
+            KernelRuleset.index(new ArrayList<>(m.ports().values())),
+            KernelRuleset.nodePorts(m.ports().values()));
+
+    assertThat(text)
+        .contains(
+            "ct zone 0 fib daddr type local ip daddr @nodeport_addrs4 meta l4proto . th dport vmap @nodeports4")
+        .contains(
+            "add element inet multinet nodeport_addrs4 { 192.0.2.0/24, 192.0.2.7/32, 10.0.0.0/8 }")
+        .doesNotContain("vmap @nodeports6") // no IPv6 entry: no IPv6 NodePorts, as kube-proxy
+        .doesNotContain("fib daddr type local meta nfproto");
+    assertThatThrownBy(
+            () ->
+                KernelRuleset.full(
+                    s.toBuilder()
+                        .setNode(NodeFacts.newBuilder().addNodePortAddresses("primary"))
+                        .build(),
+                    Map.of(),
+                    List.of()))
+        .hasMessage("nodePortAddresses: primary (expected: a CIDR such as 192.0.2.0/24)");
   }
 
   @Test

@@ -193,6 +193,43 @@ class KernelTrafficTest {
   }
 
   @Test
+  void nodePort_answersOnlyOnNodePortAddresses() throws Exception {
+    // A default-network pod (10.2.0.0/24, main table) behind NodePort 30080; the client is the
+    // uplink (192.0.2.2) calling the node's uplink address 192.0.2.1.
+    topo.addDefaultNetwork("default", "df");
+    topo.startEchoServer(topo.addPod("default", "d1", "10.2.0.11", null), 8080);
+    var np =
+        port(0, "10.96.5.1", TCP, 80, backend("10.2.0.11", 8080, true))
+            .addExternalBackends(backend("10.2.0.11", 8080, true))
+            .setNodePort(30080)
+            .build();
+    DesiredState within =
+        state().toBuilder()
+            .addServicePorts(np)
+            .setNode(NodeFacts.newBuilder().setName("node-a").addNodePortAddresses("192.0.2.0/24"))
+            .build();
+    Probe fromUplink = Probe.from(topo.uplink());
+
+    backend.applyFull(within);
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).key()).isEqualTo("d1");
+
+    DesiredState elsewhere =
+        within.toBuilder()
+            .setNode(
+                NodeFacts.newBuilder()
+                    .setName("node-a")
+                    .addNodePortAddresses("198.51.100.0/24")
+                    .addNodePortAddresses("2001:db8::/64"))
+            .build();
+    backend.applyFull(elsewhere);
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).outcome()).isEqualTo(ProbeResult.Outcome.REFUSED);
+
+    backend.applyDelta(
+        Delta.newBuilder().setNode(NodeFacts.newBuilder().setName("node-a")).build());
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).key()).isEqualTo("d1");
+  }
+
+  @Test
   void sessionAffinityIpv6_survivesABackendCountChange() throws Exception {
     backend.applyFull(state());
     String first = Probe.from(topo.pod("bc")).tcp("fd00:96::30", 80).key();
