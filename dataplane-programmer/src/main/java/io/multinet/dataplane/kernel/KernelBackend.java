@@ -309,7 +309,7 @@ public final class KernelBackend implements DataplaneBackend {
         KernelRuleset.instances(sp);
         usable.add(sp);
       } catch (IllegalArgumentException e) {
-        // One port the kernel cannot serve (SCTP, mixed families) must not block the others.
+        // One port the kernel cannot serve (mixed families) must not block the others.
         LOG.log(Level.WARNING, "skipping " + sp.getName() + ": " + e.getMessage());
       }
     }

@@ -92,24 +92,27 @@ final class KernelObserver {
     }
     // ep elements: zone . vip . port . slot -> address . port
     Map<String, Map<Integer, String>> slots = new TreeMap<>();
-    for (String map : List.of("ep4_tcp", "ep4_udp", "ep6_tcp", "ep6_udp")) {
-      String proto = map.substring(4);
-      for (JsonArray el : elements(maps.get(map))) {
-        JsonArray k = el.get(0).getAsJsonObject().getAsJsonArray("concat");
-        String key =
-            k.get(0).getAsInt()
-                + " "
-                + k.get(1).getAsString()
-                + " "
-                + proto
-                + " "
-                + k.get(2).getAsInt();
-        JsonArray v = el.get(1).getAsJsonObject().getAsJsonArray("concat");
-        slots
-            .computeIfAbsent(key, x -> new TreeMap<>())
-            .put(k.get(3).getAsInt(), v.get(0).getAsString() + " " + v.get(1).getAsInt());
+    for (String family : List.of("4", "6")) {
+      for (String proto : KernelRuleset.PROTOCOLS) {
+        String map = "ep" + family + "_" + proto;
+        for (JsonArray el : elements(maps.get(map))) {
+          JsonArray k = el.get(0).getAsJsonObject().getAsJsonArray("concat");
+          String key =
+              k.get(0).getAsInt()
+                  + " "
+                  + k.get(1).getAsString()
+                  + " "
+                  + proto
+                  + " "
+                  + k.get(2).getAsInt();
+          JsonArray v = el.get(1).getAsJsonObject().getAsJsonArray("concat");
+          slots
+              .computeIfAbsent(key, x -> new TreeMap<>())
+              .put(k.get(3).getAsInt(), v.get(0).getAsString() + " " + v.get(1).getAsInt());
+        }
       }
     }
+
     List<ServicePort> ports = new ArrayList<>();
     for (String map : List.of("svc4", "svc6")) {
       for (JsonArray el : elements(maps.get(map))) {
@@ -178,7 +181,7 @@ final class KernelObserver {
                                     new TreeSet<>(n.getKernel().getInterfacesList())))));
     List<ServicePort> ports = new ArrayList<>();
     for (ServicePort sp : desired.getServicePortsList()) {
-      if (sp.getProtocol() != Protocol.TCP && sp.getProtocol() != Protocol.UDP) {
+      if (!KernelRuleset.PROTOCOLS.contains(KernelRuleset.proto(sp.getProtocol()))) {
         continue;
       }
       ports.add(normalize(sp, sp.getAddress(), sp.getBackendsList()));

@@ -62,6 +62,9 @@ final class KernelRuleset {
 
   private static final int MIN_MAP_SIZE = 1 << 16;
 
+  /** nft's names of the protocols served; each has its own endpoint (and affinity) maps. */
+  static final List<String> PROTOCOLS = List.of("tcp", "udp", "sctp");
+
   /**
    * Families served by the shared affinity maps. IPv6 cannot be: nft 1.0.6 asserts (and aborts the
    * process) on any dynamic-map update whose key or data is a concatenation longer than 16 bytes,
@@ -221,13 +224,13 @@ final class KernelRuleset {
   /** The instances a service port expands to, with their verdicts and endpoint elements. */
   static List<Instance> instances(ServicePort sp) {
     requireNonNull(sp, "sp");
-    if (sp.getProtocol() != Protocol.TCP && sp.getProtocol() != Protocol.UDP) {
+    if (!PROTOCOLS.contains(proto(sp.getProtocol()))) {
       throw new IllegalArgumentException(
           "protocol: "
               + sp.getProtocol()
               + " for "
               + sp.getName()
-              + " (expected: TCP or UDP; the kernel backend has no SCTP maps)");
+              + " (expected: TCP, UDP or SCTP)");
     }
     List<Instance> out = new ArrayList<>();
     IpAddress vip = IpAddress.parse(sp.getAddress());
@@ -377,7 +380,7 @@ final class KernelRuleset {
         .append("; }\n");
     for (String f : List.of("4", "6")) {
       String ip = f.equals("4") ? "ip" : "ip6";
-      for (String p : List.of("tcp", "udp")) {
+      for (String p : PROTOCOLS) {
         sb.append("  map ep")
             .append(f)
             .append('_')
@@ -646,7 +649,7 @@ final class KernelRuleset {
       int n = Integer.parseInt(name.substring(name.lastIndexOf('_') + 1));
       for (String f : List.of("4", "6")) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           String pick =
               hash
                   ? "jhash "
@@ -681,7 +684,7 @@ final class KernelRuleset {
       String timeout = name.substring("aff_rec_".length());
       for (String f : AFFINITY_FAMILIES) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           sb.append("    meta nfproto ipv")
               .append(f)
               .append(" meta l4proto ")
@@ -706,7 +709,7 @@ final class KernelRuleset {
     } else if (name.startsWith("aff_")) {
       for (String f : AFFINITY_FAMILIES) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           sb.append("    meta nfproto ipv")
               .append(f)
               .append(" meta l4proto ")
@@ -802,9 +805,9 @@ final class KernelRuleset {
     sb.append(
             "  chain aff_record {\n    type filter hook prerouting priority dstnat + 10; policy accept;\n")
         .append(
-            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
+            "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
         .append(
-            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
+            "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
     sb.append("  chain nat_post {\n    type nat hook postrouting priority srcnat; policy accept;\n")
         .append("    ct status dnat ct zone . ip saddr . ip daddr @hairpin4 masquerade\n")
         .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n")

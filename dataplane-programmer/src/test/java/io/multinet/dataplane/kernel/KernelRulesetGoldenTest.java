@@ -55,6 +55,8 @@ class KernelRulesetGoldenTest {
             .addServicePorts(port(56, "10.96.0.40", Protocol.TCP, 80))
             .addServicePorts(port(56, "10.96.0.41", Protocol.TCP, 80).setHasAnyEndpoints(true))
             .addServicePorts(
+                port(56, "10.96.0.12", Protocol.SCTP, 3868, backend("10.1.0.11", 3868, true)))
+            .addServicePorts(
                 port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
                     .addExternalAddresses("203.0.113.7")
                     .addExternalBackends(backend("10.0.0.5", 8443, false))

@@ -4,15 +4,20 @@ import static io.multinet.dataplane.States.backend;
 import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.multinet.dataplane.lab.LabAssumptions;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.ProbeResult;
+import io.multinet.dataplane.lab.SctpInit;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.network.Protocol;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -227,6 +232,47 @@ class KernelTrafficTest {
     backend.applyDelta(
         Delta.newBuilder().setNode(NodeFacts.newBuilder().setName("node-a")).build());
     assertThat(fromUplink.tcp("192.0.2.1", 30080).key()).isEqualTo("d1");
+  }
+
+  @Test
+  void sctp_initReachesEveryBackendTranslated_andStaysInItsNetwork() throws Exception {
+    // SCTP 10.96.0.60:3868 exists in blue only; the red client sends to the same VIP too.
+    var sctp = io.multinet.dataplane.v1.Protocol.SCTP;
+    backend.applyFull(
+        state().toBuilder()
+            .addServicePorts(
+                port(
+                    56,
+                    "10.96.0.60",
+                    sctp,
+                    3868,
+                    backend("10.1.0.11", 3869, true),
+                    backend("10.1.0.12", 3869, true)))
+            .build());
+    List<SctpInit.Capture> captures = new ArrayList<>();
+    try {
+      for (String pod : List.of("b1", "b2", "r1", "r2")) {
+        captures.add(SctpInit.Capture.start(topo.pod(pod)));
+      }
+      for (int i = 0; i < 24; i++) {
+        SctpInit.send(topo.pod("bc").netns(), "10.96.0.60", 3868, 40_000 + i);
+      }
+      SctpInit.send(topo.pod("rc").netns(), "10.96.0.60", 3868, 41_000);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> captures.stream().mapToInt(c -> c.seen().size()).sum() >= 24);
+    } finally {
+      for (var c : captures) {
+        c.close();
+      }
+    }
+    List<SctpInit.Seen> seen = new ArrayList<>();
+    captures.forEach(c -> seen.addAll(c.seen()));
+    assertThat(seen).hasSize(24).allMatch(x -> x.destinationPort() == 3869);
+    assertThat(seen)
+        .allMatch(x -> x.destination().getHostAddress().equals(topo.pod(x.pod()).ipv4()));
+    assertThat(seen.stream().map(SctpInit.Seen::pod).distinct())
+        .containsExactlyInAnyOrder("b1", "b2");
   }
 
   @Test
