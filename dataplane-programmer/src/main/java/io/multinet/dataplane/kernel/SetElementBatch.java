@@ -279,9 +279,10 @@ final class SetElementBatch implements AutoCloseable {
       throw new IllegalStateException("set element: none started (expected: add/create/delete)");
     }
     if (pos + n - valueStart - 4 > NFT_DATA_VALUE_MAXLEN) {
+      String what = state == KEY ? "key" : "data";
       abandon();
       throw new IllegalStateException(
-          (state == KEY ? "key" : "data")
+          what
               + ": more than "
               + NFT_DATA_VALUE_MAXLEN
               + " bytes (expected: at most 16 fields of 4 bytes)");
@@ -378,9 +379,9 @@ final class SetElementBatch implements AutoCloseable {
 
   private void closeValue() {
     if (pos == valueStart + 4) {
+      String what = state == KEY ? "key" : "data";
       abandon();
-      throw new IllegalStateException(
-          (state == KEY ? "key" : "data") + ": empty (expected: at least one field)");
+      throw new IllegalStateException(what + ": empty (expected: at least one field)");
     }
     closeNest(valueStart);
   }

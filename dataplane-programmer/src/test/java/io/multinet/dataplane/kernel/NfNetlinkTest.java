@@ -310,7 +310,7 @@ class NfNetlinkTest {
 
   @Test
   void commit_duplicateCreate_abortsAndNamesTheElement() throws Exception {
-    addText("ep4_tcp", List.of("56 . 10.96.0.1 . 80 . 7 : 10.1.0.7 . 8080"));
+    addText("ep4_tcp", List.of("56 . 10.96.0.1 . 80 . 40 : 10.1.0.40 . 8080"));
     List<String> before = elements("ep4_tcp");
     // Small messages, so that the duplicate sits in a later message than the first.
     try (var small = new SetElementBatch("multinet", 1024)) {
@@ -322,12 +322,13 @@ class NfNetlinkTest {
       var e = catchThrowableOfType(NfNetlinkException.class, () -> netlink.commit(small));
 
       assertThat(e.errno()).isEqualTo(17);
-      assertThat(e.element()).isEqualTo(7);
+      assertThat(e.element()).isEqualTo(40);
+      assertThat(e.message()).isPositive();
       assertThat(e.set()).isEqualTo("ep4_tcp");
       assertThat(e.getMessage())
           .contains("File exists (errno 17)")
           .contains("create element inet multinet ep4_tcp")
-          .contains("element #7");
+          .contains("element #40");
     }
     assertThat(elements("ep4_tcp")).isEqualTo(before);
   }
