@@ -53,7 +53,8 @@ final class KernelRuleset {
 
   private static final Logger LOG = Logger.getLogger(KernelRuleset.class.getName());
 
-  static final String TABLE = "inet multinet";
+  static final String TABLE_NAME = "multinet";
+  static final String TABLE = "inet " + TABLE_NAME;
   static final long MARK_MASK = 0xffff_0000L;
   static final int SEED = 0x5eed;
 
@@ -349,6 +350,18 @@ final class KernelRuleset {
   /** The whole table, replacing whatever is there, as one batch. */
   static String full(
       DesiredState state, Map<String, List<Instance>> instancesByPort, List<NodePort> nodePorts) {
+    return full(state, instancesByPort, nodePorts, true);
+  }
+
+  /**
+   * The whole table as one batch; without {@code bulk}, the {@code svc} and endpoint-map elements
+   * are left out (see {@link #add(Instance, boolean)}).
+   */
+  static String full(
+      DesiredState state,
+      Map<String, List<Instance>> instancesByPort,
+      List<NodePort> nodePorts,
+      boolean bulk) {
     List<Instance> all = new ArrayList<>();
     instancesByPort.values().forEach(all::addAll);
     var sb = new StringBuilder(64 * 1024);
@@ -474,15 +487,67 @@ final class KernelRuleset {
     }
     var hairpins = new TreeSet<String>();
     for (Instance i : all) {
-      sb.append(add(i));
+      sb.append(add(i, bulk));
       hairpins.addAll(hairpinElements(i));
     }
     sb.append(hairpin(Set.of(), hairpins));
     return sb.toString();
   }
 
+  /**
+   * The elements {@code add(i, false)} leaves out, into a netlink batch: every {@code svc} element
+   * and endpoint slot of {@code instances}, byte for byte what the text would make.
+   */
+  static void bulkElements(Iterable<Instance> instances, SetElementBatch batch) {
+    for (Instance i : instances) {
+      for (int s = 0; s < i.slots().size(); s++) {
+        String slot = i.slots().get(s);
+        int dot = slot.indexOf(" . ");
+        IpAddress backend = IpAddress.parse(slot.substring(0, dot));
+        int backendPort = Integer.parseInt(slot.substring(dot + 3));
+        ElementKey key = address(batch.add(i.epMap()).zone(i.zone()), i.address());
+        address(key.port(i.port()).u32(s).data(), backend).port(backendPort).end();
+      }
+      ElementKey svc =
+          address(batch.add(i.svcMap()).zone(i.zone()), i.address())
+              .proto(protocolNumber(i.protocol()))
+              .port(i.port());
+      String v = i.verdict();
+      if (v.equals("drop")) {
+        svc.drop();
+      } else if (v.startsWith("goto ")) {
+        svc.goTo(v.substring(5));
+      } else {
+        throw new IllegalStateException("verdict: " + v + " (expected: drop or goto CHAIN)");
+      }
+    }
+  }
+
+  private static ElementKey address(ElementKey k, IpAddress a) {
+    return a.isV4() ? k.ipv4(a) : k.ipv6(a);
+  }
+
+  /** IANA protocol numbers, as {@code meta l4proto} holds them. */
+  static int protocolNumber(Protocol p) {
+    return switch (p) {
+      case TCP -> 6;
+      case UDP -> 17;
+      case SCTP -> 132;
+      default ->
+          throw new IllegalArgumentException("protocol: " + p + " (expected: TCP, UDP or SCTP)");
+    };
+  }
+
   /** Commands adding one instance's elements. */
   static String add(Instance i) {
+    return add(i, true);
+  }
+
+  /**
+   * Commands adding one instance; without {@code bulk} they leave out its {@code svc} element and
+   * endpoint slots, which a cold start writes through netlink ({@link #bulkElements}).
+   */
+  static String add(Instance i, boolean bulk) {
     var sb = new StringBuilder();
     if (i.ownAffinity()) {
       sb.append("add map ")
@@ -505,8 +570,10 @@ final class KernelRuleset {
           .append(i.affinityTimeout())
           .append("s : ip6 daddr }\n");
     }
-    element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
-    elements(sb, "add", i.epMap(), slotElements(i));
+    if (bulk) {
+      element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
+      elements(sb, "add", i.epMap(), slotElements(i));
+    }
     if (i.affinityTimeout() > 0) {
       String recorder = i.ownAffinity() ? i.recChain() : "aff_rec_" + i.affinityTimeout();
       element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto " + recorder);
