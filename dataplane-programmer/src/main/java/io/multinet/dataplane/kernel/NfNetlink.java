@@ -147,8 +147,8 @@ final class NfNetlink implements AutoCloseable {
   }
 
   /**
-   * Opens a socket in network namespace {@code netns} (null: the caller's). Creating it needs
-   * CAP_NET_ADMIN in that namespace only for committing; SO_SNDBUFFORCE needs it too.
+   * Opens a socket in network namespace {@code netns} (null: the caller's). Needs CAP_NET_ADMIN
+   * there (SO_RCVBUFFORCE now, SO_SNDBUFFORCE and nf_tables when committing).
    */
   static NfNetlink open(@Nullable String netns) throws NfNetlinkException {
     try {
@@ -161,9 +161,9 @@ final class NfNetlink implements AutoCloseable {
   }
 
   /**
-   * Commits {@code batch} as one transaction and returns once the kernel has answered every
-   * message. On {@link NfNetlinkException} nothing of the batch was applied. An empty batch sends
-   * nothing. The batch stays finished until {@link SetElementBatch#reset}.
+   * Commits {@code batch} as one transaction and returns once the kernel has committed it. On
+   * {@link NfNetlinkException} nothing of the batch was applied. An empty batch sends nothing. The
+   * batch stays finished until {@link SetElementBatch#reset}.
    */
   void commit(SetElementBatch batch) throws NfNetlinkException {
     requireNonNull(batch, "batch");
