@@ -27,7 +27,7 @@ import java.util.HexFormat;
  * including the header, type) and a value padded to 4 bytes, in host byte order except where the
  * uapi says network order (verdict code). Element keys and data are {@link ElementKey}'s.
  */
-final class SetElementBatch {
+final class SetElementBatch implements AutoCloseable {
 
   // linux/netfilter/nfnetlink.h
   static final short NFNL_MSG_BATCH_BEGIN = 0x10;
@@ -108,6 +108,7 @@ final class SetElementBatch {
   private String set = "";
   private int elementsNest;
   private boolean finished;
+  private boolean closed;
 
   private int state = IDLE;
   private int elemStart;
@@ -152,6 +153,16 @@ final class SetElementBatch {
     return begin(Op.DELETE, set);
   }
 
+  /**
+   * Drops the buffer (several MB after a full load) so that a batch kept in a field does not pin
+   * it; a closed batch refuses elements. Nothing native to free: the socket owns the send copy.
+   */
+  @Override
+  public void close() {
+    buf = new byte[0];
+    closed = true;
+  }
+
   /** Empties the batch for reuse, keeping its buffer. */
   void reset() {
     pos = 0;
@@ -183,8 +194,9 @@ final class SetElementBatch {
     if (state != IDLE) {
       throw new IllegalStateException("set element: the previous element is not finished");
     }
-    if (finished) {
-      throw new IllegalStateException("set element: batch already committed (expected: reset())");
+    if (finished || closed) {
+      throw new IllegalStateException(
+          "set element: batch " + (closed ? "closed" : "already committed (expected: reset())"));
     }
     elemOpenedMessage = false;
     if (!open

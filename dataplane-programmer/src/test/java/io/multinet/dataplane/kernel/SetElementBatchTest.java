@@ -248,6 +248,16 @@ class SetElementBatchTest {
   }
 
   @Test
+  void add_afterClose_isRefused() {
+    batch.add("svc4").zone(1).ipv4(1).proto(6).port(80).drop();
+    batch.close();
+
+    assertThatThrownBy(() -> batch.add("svc4"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("set element: batch closed");
+  }
+
+  @Test
   void reset_afterFinish_encodesAsAFreshBatch() {
     for (int n = 0; n < 20_000; n++) { // grows the buffer beyond its first 256 KiB
       batch.add("svc4").zone(n & 0xffff).ipv4(n).proto(6).port(80).goTo("lb_rand_" + (n % 7));
