@@ -88,6 +88,35 @@ public abstract class DataplaneBackendContract {
   }
 
   @Test
+  void applyDelta_affinityPortsChangeBackendCount_keepAffinity() throws Exception {
+    DesiredState s = States.twoNetworks();
+    backend.applyFull(s);
+    Delta.Builder d = Delta.newBuilder();
+    for (var sp : s.getServicePortsList()) {
+      if (sp.getAffinityTimeoutSeconds() > 0) {
+        // one backend fewer, then (next delta) a new one: the balancing chain changes both times
+        d.addUpsertServicePorts(sp.toBuilder().removeBackends(1));
+      }
+    }
+    assertThat(d.getUpsertServicePortsCount()).as("affinity ports in the state").isEqualTo(2);
+    backend.applyDelta(d.build());
+    DesiredState after = StateModel.of(s).apply(d.build()).toState();
+    assertThat(backend.observe()).isEqualTo(expected(after));
+
+    Delta.Builder grow = Delta.newBuilder();
+    for (var sp : after.getServicePortsList()) {
+      if (sp.getAffinityTimeoutSeconds() > 0) {
+        var extra = sp.getBackends(0).toBuilder();
+        extra.setAddress(sp.getAddress().contains(":") ? "fd00:1::99" : "10.1.0.99");
+        grow.addUpsertServicePorts(sp.toBuilder().addBackends(extra).addBackends(extra));
+      }
+    }
+    backend.applyDelta(grow.build());
+    assertThat(backend.observe())
+        .isEqualTo(expected(StateModel.of(after).apply(grow.build()).toState()));
+  }
+
+  @Test
   void applyDelta_beforeAnyFullState_asksForOne() {
     assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
         .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());

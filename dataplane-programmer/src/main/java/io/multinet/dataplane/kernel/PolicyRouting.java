@@ -27,8 +27,23 @@ final class PolicyRouting {
     this.netns = netns;
   }
 
-  /** Replaces every rule at {@link #PRIORITY} with one per (network id → table). */
+  /** What the last sync installed; null when unknown (start, failure, clear). */
+  private @Nullable Map<Integer, Integer> synced;
+
+  /**
+   * Replaces every rule at {@link #PRIORITY} with one per (network id → table); nothing to do when
+   * the last sync installed the same map (rules change only with networks, full syncs are often).
+   */
   void sync(Map<Integer, Integer> tableById) throws IOException {
+    if (tableById.equals(synced)) {
+      return;
+    }
+    synced = null;
+    replace(tableById);
+    synced = Map.copyOf(tableById);
+  }
+
+  private void replace(Map<Integer, Integer> tableById) throws IOException {
     for (String family : List.of("-4", "-6")) {
       // Deleting by priority until none is left: the rules at our priority are all ours.
       for (int i = 0;
@@ -67,7 +82,8 @@ final class PolicyRouting {
   }
 
   void clear() throws IOException {
-    sync(Map.of());
+    synced = null;
+    replace(Map.of());
   }
 
   private void sysctl(String key, String value) throws IOException {
