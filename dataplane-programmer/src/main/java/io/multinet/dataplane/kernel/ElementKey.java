@@ -1,11 +1,8 @@
 package io.multinet.dataplane.kernel;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.util.Objects.requireNonNull;
 
 import io.multinet.network.IpAddress;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Writes the element {@link SetElementBatch} has started: key fields in the order of the set's
@@ -41,16 +38,17 @@ final class ElementKey {
       batch.abandon();
       throw new IllegalArgumentException("zone: " + zone + " (expected: 0-65535)");
     }
-    long at = batch.field(4);
-    MemorySegment b = batch.buffer();
-    b.set(JAVA_SHORT, at, (short) zone); // host order
-    b.set(JAVA_SHORT, at + 2, (short) 0);
+    int at = batch.field(4);
+    byte[] b = batch.buffer();
+    SetElementBatch.putShort(b, at, zone); // host order
+    SetElementBatch.putShort(b, at + 2, 0);
     return this;
   }
 
   /** An IPv4 address, {@code bits} as in {@link IpAddress#v4Bits()} (10.96.0.1 = 0x0a600001). */
   ElementKey ipv4(int bits) {
-    batch.buffer().set(SetElementBatch.INT_BE, batch.field(4), bits);
+    int at = batch.field(4);
+    SetElementBatch.putIntBe(batch.buffer(), at, bits);
     return this;
   }
 
@@ -66,10 +64,12 @@ final class ElementKey {
 
   /** An IPv6 address as its high and low 64 bits. */
   ElementKey ipv6(long high, long low) {
-    long at = batch.field(16);
-    MemorySegment b = batch.buffer();
-    b.set(SetElementBatch.LONG_BE, at, high);
-    b.set(SetElementBatch.LONG_BE, at + 8, low);
+    int at = batch.field(16);
+    byte[] b = batch.buffer();
+    SetElementBatch.putIntBe(b, at, (int) (high >>> 32));
+    SetElementBatch.putIntBe(b, at + 4, (int) high);
+    SetElementBatch.putIntBe(b, at + 8, (int) (low >>> 32));
+    SetElementBatch.putIntBe(b, at + 12, (int) low);
     return this;
   }
 
@@ -89,7 +89,8 @@ final class ElementKey {
       batch.abandon();
       throw new IllegalArgumentException("proto: " + proto + " (expected: 0-255)");
     }
-    batch.buffer().set(SetElementBatch.INT_BE, batch.field(4), proto << 24);
+    int at = batch.field(4);
+    SetElementBatch.putIntBe(batch.buffer(), at, proto << 24); // one byte, then padding
     return this;
   }
 
@@ -99,13 +100,15 @@ final class ElementKey {
       batch.abandon();
       throw new IllegalArgumentException("port: " + port + " (expected: 1-65535)");
     }
-    batch.buffer().set(SetElementBatch.INT_BE, batch.field(4), port << 16);
+    int at = batch.field(4);
+    SetElementBatch.putIntBe(batch.buffer(), at, port << 16); // two bytes, then padding
     return this;
   }
 
   /** A 32-bit integer in host order: an endpoint slot ({@code numgen}, {@code jhash} result). */
   ElementKey u32(int value) {
-    batch.buffer().set(JAVA_INT, batch.field(4), value); // JAVA_INT is host order
+    int at = batch.field(4);
+    SetElementBatch.putInt(batch.buffer(), at, value);
     return this;
   }
 

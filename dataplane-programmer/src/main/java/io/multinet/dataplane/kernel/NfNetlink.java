@@ -1,6 +1,7 @@
 package io.multinet.dataplane.kernel;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -52,15 +53,19 @@ final class NfNetlink implements AutoCloseable {
   private static final int MSG_DONTWAIT = 0x40;
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
+  private static final int ENOBUFS = 105;
 
   /** How long to wait for the kernel's answers; it answers while send(2) runs, so this is slack. */
   private static final int ANSWER_TIMEOUT_SECONDS = 10;
 
   private static final int RECV_BUFFER = 64 * 1024;
-  private static final int MIN_RCVBUF = 256 * 1024;
 
-  /** Room an answer takes in the receive queue (an ACK's skb truesize is under 1 KiB). */
-  private static final int ANSWER_TRUESIZE = 2048;
+  /**
+   * The receive queue holds the answers until we read them: one ACK, or one error per failing
+   * message (under 1 KiB each with capped ACKs). Should more fail than fit, the first error still
+   * arrives, and any error means the batch was aborted.
+   */
+  private static final int RCVBUF = 1024 * 1024;
 
   private static final class Native {
     static final Linker LINKER = Linker.nativeLinker();
@@ -96,8 +101,9 @@ final class NfNetlink implements AutoCloseable {
   private final MemorySegment errno = arena.allocate(Linker.Option.captureStateLayout());
   private final MemorySegment option = arena.allocate(16, 8);
   private final MemorySegment answers = arena.allocate(RECV_BUFFER, 8);
+  private Arena sendArena = Arena.ofShared(); // replaced as the send buffer grows
+  private MemorySegment sendBuf = MemorySegment.NULL;
   private int sndbuf;
-  private int rcvbuf;
   private int seq = 1;
   private boolean closed;
 
@@ -118,6 +124,7 @@ final class NfNetlink implements AutoCloseable {
         if (rc != 0) {
           throw failure("bind", errno());
         }
+        setInt(SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF, "SO_RCVBUFFORCE");
         setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK");
         setInt(SOL_NETLINK, NETLINK_EXT_ACK, 1, "NETLINK_EXT_ACK");
         option.set(JAVA_LONG, 0, ANSWER_TIMEOUT_SECONDS);
@@ -129,6 +136,7 @@ final class NfNetlink implements AutoCloseable {
       } catch (Throwable t) {
         int ignored = (int) Native.CLOSE.invokeExact(errno, fd);
         arena.close();
+        sendArena.close();
         throw t;
       }
     } catch (NfNetlinkException | RuntimeException | Error e) {
@@ -139,8 +147,8 @@ final class NfNetlink implements AutoCloseable {
   }
 
   /**
-   * Opens a socket in network namespace {@code netns} (null: the caller's). Creating it needs
-   * CAP_NET_ADMIN in that namespace only for committing; SO_SNDBUFFORCE needs it too.
+   * Opens a socket in network namespace {@code netns} (null: the caller's). Needs CAP_NET_ADMIN
+   * there (SO_RCVBUFFORCE now, SO_SNDBUFFORCE and nf_tables when committing).
    */
   static NfNetlink open(@Nullable String netns) throws NfNetlinkException {
     try {
@@ -153,9 +161,9 @@ final class NfNetlink implements AutoCloseable {
   }
 
   /**
-   * Commits {@code batch} as one transaction and returns once the kernel has answered every
-   * message. On {@link NfNetlinkException} nothing of the batch was applied. An empty batch sends
-   * nothing. The batch stays finished until {@link SetElementBatch#reset}.
+   * Commits {@code batch} as one transaction and returns once the kernel has committed it. On
+   * {@link NfNetlinkException} nothing of the batch was applied. An empty batch sends nothing. The
+   * batch stays finished until {@link SetElementBatch#reset}.
    */
   void commit(SetElementBatch batch) throws NfNetlinkException {
     requireNonNull(batch, "batch");
@@ -184,15 +192,13 @@ final class NfNetlink implements AutoCloseable {
         setInt(SOL_SOCKET, SO_SNDBUFFORCE, needSnd, "SO_SNDBUFFORCE");
         sndbuf = needSnd;
       }
-      // Every answer is queued while send(2) runs: the receive queue must hold them all.
-      int needRcv = Math.max(MIN_RCVBUF, (messages + 2) * ANSWER_TRUESIZE);
-      if (needRcv > rcvbuf) {
-        setInt(SOL_SOCKET, SO_RCVBUFFORCE, needRcv, "SO_RCVBUFFORCE");
-        rcvbuf = needRcv;
+      if (sendBuf.byteSize() < length) {
+        growSendBuffer(length);
       }
+      MemorySegment.copy(batch.array(), 0, sendBuf, JAVA_BYTE, 0, (int) length);
       long sent;
       do {
-        sent = (long) Native.SEND.invokeExact(errno, fd, batch.segment(), length, 0);
+        sent = (long) Native.SEND.invokeExact(errno, fd, sendBuf, length, 0);
       } while (sent < 0 && errno() == EINTR);
       if (sent != length) {
         int err = sent < 0 ? errno() : 0;
@@ -215,36 +221,47 @@ final class NfNetlink implements AutoCloseable {
     }
   }
 
-  /** Reads an answer for each message; the first error wins (later ones follow from it). */
+  /**
+   * Reads the kernel's answers: an error for each failing message (the lowest one is reported) or
+   * the batch itself, and the ACK the last message asked for. The kernel queues them all before
+   * send(2) returns and the last message's answer comes last, so a blocking read waits only for
+   * slow scheduling, bounded by SO_RCVTIMEO.
+   */
   private void readAnswers(SetElementBatch batch, int first, int messages) throws Throwable {
-    int answered = 0;
+    boolean done = false; // the last message's answer arrived
+    boolean lost = false; // the receive queue overflowed: some answers are missing
     int batchError = 0;
     int errMessage = -1;
     int errCode = 0;
     int errOffset = -1;
     @Nullable String errText = null;
-    while (answered < messages) {
-      // After a whole-batch error the kernel may send nothing more: stop when the queue is empty.
-      int flags = batchError != 0 ? MSG_DONTWAIT : 0;
+    while (true) {
+      // Once the end is known (or cannot come), read only what is already queued.
+      int flags = done || lost || batchError != 0 ? MSG_DONTWAIT : 0;
       long n = (long) Native.RECV.invokeExact(errno, fd, answers, (long) RECV_BUFFER, flags);
       if (n < 0) {
         int err = errno();
         if (err == EINTR) {
           continue;
         }
-        if (err == EAGAIN && batchError != 0) {
+        if (err == ENOBUFS) {
+          lost = true;
+          continue;
+        }
+        if (err == EAGAIN && flags != 0) {
           break;
         }
+        if (errCode != 0) {
+          break; // an error is enough to know the batch was aborted
+        }
         throw new IllegalStateException(
-            "nfnetlink: "
-                + answered
-                + " of "
+            "nfnetlink: no answer to a "
                 + messages
-                + " messages answered, then recv failed: "
+                + "-message batch: "
                 + strerror(err)
                 + " (errno "
                 + err
-                + "); whether the batch was applied is unknown");
+                + "); whether it was applied is unknown");
       }
       int at = 0;
       while (at + NLMSG_HDRLEN <= n) {
@@ -261,7 +278,7 @@ final class NfNetlink implements AutoCloseable {
           if (answerSeq == first && err != 0) {
             batchError = err; // the commit itself failed, or the kernel ran out of memory
           } else if (index >= 0 && index < messages) {
-            answered++;
+            done |= index == messages - 1;
             if (err != 0 && (errCode == 0 || index < errMessage)) {
               errCode = err;
               errMessage = index;
@@ -324,6 +341,27 @@ final class NfNetlink implements AutoCloseable {
           "",
           -1);
     }
+    if (!done) {
+      throw new IllegalStateException(
+          "nfnetlink: the kernel's answer to a "
+              + messages
+              + "-message batch was lost"
+              + (lost ? " (receive queue overflow)" : "")
+              + "; whether it was applied is unknown");
+    }
+  }
+
+  @SuppressWarnings("MustBeClosedChecker") // the socket owns sendArena and closes it in close()
+  private void growSendBuffer(long length) {
+    Arena next = Arena.ofShared();
+    try {
+      sendBuf = next.allocate(Math.max(length, 2 * sendBuf.byteSize()), 8);
+    } catch (RuntimeException | Error e) {
+      next.close();
+      throw e;
+    }
+    sendArena.close();
+    sendArena = next;
   }
 
   private void setInt(int level, int name, int value, String what) throws Throwable {
@@ -371,6 +409,7 @@ final class NfNetlink implements AutoCloseable {
       throw new IllegalStateException("nfnetlink close", t);
     } finally {
       arena.close();
+      sendArena.close();
     }
   }
 }

@@ -1,13 +1,7 @@
 package io.multinet.dataplane.kernel;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.util.Objects.requireNonNull;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -70,9 +64,7 @@ final class SetElementBatch implements AutoCloseable {
   /** NFTA_SET_ELEM_LIST_ELEMENTS' length is a u16: a message's elements must fit in 64 KiB. */
   static final int MAX_ELEMENTS_NEST = 0xffff;
 
-  static final ValueLayout.OfInt INT_BE = JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
-  static final ValueLayout.OfLong LONG_BE =
-      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+  private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
   enum Op {
     ADD("add element", NFT_MSG_NEWSETELEM, NfNetlink.NLM_F_CREATE),
@@ -89,7 +81,7 @@ final class SetElementBatch implements AutoCloseable {
     Op(String verb, short type, short flags) {
       this.verb = verb;
       this.type = (short) (NFNL_SUBSYS_NFTABLES << 8 | type);
-      this.flags = (short) (NfNetlink.NLM_F_REQUEST | NfNetlink.NLM_F_ACK | flags);
+      this.flags = (short) (NfNetlink.NLM_F_REQUEST | flags);
     }
   }
 
@@ -100,9 +92,8 @@ final class SetElementBatch implements AutoCloseable {
   private final String table;
   private final int maxElementsNest;
   private final ElementKey element = new ElementKey(this);
-  private Arena arena;
-  private MemorySegment buf;
-  long pos;
+  private byte[] buf = new byte[256 * 1024];
+  private int pos;
 
   // Per message: where it starts, its first element, its operation and set.
   private int[] msgStart = new int[64];
@@ -115,13 +106,14 @@ final class SetElementBatch implements AutoCloseable {
   private boolean open; // a message is open: elements of (op, set) may follow
   private Op op = Op.ADD;
   private String set = "";
-  private long elementsNest;
+  private int elementsNest;
   private boolean finished;
+  private boolean closed;
 
   private int state = IDLE;
-  private long elemStart;
-  private long nestStart; // the key's or the data's nest
-  long valueStart; // the key's or the data's NFTA_DATA_VALUE attribute
+  private int elemStart;
+  private int nestStart; // the key's or the data's nest
+  int valueStart; // the key's or the data's NFTA_DATA_VALUE attribute
   private boolean elemOpenedMessage;
 
   /** A batch for table {@code inet <table>}. */
@@ -130,7 +122,6 @@ final class SetElementBatch implements AutoCloseable {
   }
 
   /** A batch whose messages carry at most {@code maxElementsNest} bytes of elements (tests). */
-  @SuppressWarnings("MustBeClosedChecker") // the batch owns its arena and closes it in close()
   SetElementBatch(String table, int maxElementsNest) {
     this.table = checkName(requireNonNull(table, "table"), "table");
     if (maxElementsNest < 4 + MAX_ELEMENT_BYTES || maxElementsNest > MAX_ELEMENTS_NEST) {
@@ -144,8 +135,6 @@ final class SetElementBatch implements AutoCloseable {
               + ")");
     }
     this.maxElementsNest = maxElementsNest;
-    arena = Arena.ofShared();
-    buf = arena.allocate(256 * 1024, 8);
     reset();
   }
 
@@ -162,6 +151,16 @@ final class SetElementBatch implements AutoCloseable {
   /** Starts deleting the element with this key; a missing one fails the batch (ENOENT). */
   ElementKey delete(String set) {
     return begin(Op.DELETE, set);
+  }
+
+  /**
+   * Drops the buffer (several MB after a full load) so that a batch kept in a field does not pin
+   * it; a closed batch refuses elements. Nothing native to free: the socket owns the send copy.
+   */
+  @Override
+  public void close() {
+    buf = new byte[0];
+    closed = true;
   }
 
   /** Empties the batch for reuse, keeping its buffer. */
@@ -195,8 +194,9 @@ final class SetElementBatch implements AutoCloseable {
     if (state != IDLE) {
       throw new IllegalStateException("set element: the previous element is not finished");
     }
-    if (finished) {
-      throw new IllegalStateException("set element: batch already committed (expected: reset())");
+    if (finished || closed) {
+      throw new IllegalStateException(
+          "set element: batch " + (closed ? "closed" : "already committed (expected: reset())"));
     }
     elemOpenedMessage = false;
     if (!open
@@ -228,7 +228,7 @@ final class SetElementBatch implements AutoCloseable {
       msgOp = Arrays.copyOf(msgOp, n);
       msgSet = Arrays.copyOf(msgSet, n);
     }
-    msgStart[messages] = (int) pos;
+    msgStart[messages] = pos;
     msgFirst[messages] = elements;
     msgOp[messages] = o;
     msgSet[messages] = s;
@@ -236,14 +236,13 @@ final class SetElementBatch implements AutoCloseable {
     op = o;
     set = s;
     // nlmsghdr: length (patched on close), type, flags, sequence (set by finish), port id 0.
-    buf.set(JAVA_INT, pos, 0);
-    buf.set(JAVA_SHORT, pos + 4, o.type);
-    buf.set(JAVA_SHORT, pos + 6, o.flags);
-    buf.set(JAVA_INT, pos + 8, 0);
-    buf.set(JAVA_INT, pos + 12, 0);
+    putInt(buf, pos, 0);
+    putShort(buf, pos + 4, o.type);
+    putShort(buf, pos + 6, o.flags);
+    putInt(buf, pos + 8, 0);
+    putInt(buf, pos + 12, 0);
     // nfgenmsg: family, version NFNETLINK_V0, res_id 0.
-    buf.set(JAVA_INT, pos + 16, 0);
-    buf.set(JAVA_BYTE, pos + 16, NFPROTO_INET);
+    putIntBe(buf, pos + 16, NFPROTO_INET << 24);
     pos += 20;
     string(NFTA_SET_ELEM_LIST_TABLE, table);
     string(NFTA_SET_ELEM_LIST_SET, s);
@@ -253,7 +252,7 @@ final class SetElementBatch implements AutoCloseable {
   private void closeMessage() {
     closeNest(elementsNest);
     int start = msgStart[messages];
-    buf.set(JAVA_INT, start, (int) (pos - start));
+    putInt(buf, start, pos - start);
     messages++;
     open = false;
   }
@@ -261,20 +260,19 @@ final class SetElementBatch implements AutoCloseable {
   /** BATCH_BEGIN or BATCH_END: header and an nfgenmsg naming the nf_tables subsystem. */
   private void fixedMessage(short type) {
     ensure(64);
-    buf.set(JAVA_INT, pos, 20);
-    buf.set(JAVA_SHORT, pos + 4, type);
-    buf.set(JAVA_SHORT, pos + 6, NfNetlink.NLM_F_REQUEST);
-    buf.set(JAVA_INT, pos + 8, 0);
-    buf.set(JAVA_INT, pos + 12, 0);
-    buf.set(JAVA_INT, pos + 16, 0); // family AF_UNSPEC, version 0
-    buf.set(JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN), pos + 18, NFNL_SUBSYS_NFTABLES);
+    putInt(buf, pos, 20);
+    putShort(buf, pos + 4, type);
+    putShort(buf, pos + 6, NfNetlink.NLM_F_REQUEST);
+    putInt(buf, pos + 8, 0);
+    putInt(buf, pos + 12, 0);
+    putIntBe(buf, pos + 16, NFNL_SUBSYS_NFTABLES); // AF_UNSPEC, version 0, res_id (big endian)
     pos += 20;
   }
 
   // ---- element fields, called by ElementKey ----
 
   /** Room for {@code n} more bytes in the current value; a key or data is at most 64 bytes. */
-  long field(int n) {
+  int field(int n) {
     if (state == IDLE) {
       throw new IllegalStateException("set element: none started (expected: add/create/delete)");
     }
@@ -287,12 +285,13 @@ final class SetElementBatch implements AutoCloseable {
               + NFT_DATA_VALUE_MAXLEN
               + " bytes (expected: at most 16 fields of 4 bytes)");
     }
-    long at = pos;
+    int at = pos;
     pos += n;
     return at;
   }
 
-  MemorySegment buffer() {
+  /** The array {@link #field} reserved room in; valid until the next field. */
+  byte[] buffer() {
     return buf;
   }
 
@@ -342,10 +341,10 @@ final class SetElementBatch implements AutoCloseable {
       }
     }
     closeKey();
-    long data = attr(NFTA_SET_ELEM_DATA | NLA_F_NESTED);
-    long verdict = attr(NFTA_DATA_VERDICT | NLA_F_NESTED);
-    long codeAttr = attr(NFTA_VERDICT_CODE);
-    buf.set(INT_BE, pos, code);
+    int data = attr(NFTA_SET_ELEM_DATA | NLA_F_NESTED);
+    int verdict = attr(NFTA_DATA_VERDICT | NLA_F_NESTED);
+    int codeAttr = attr(NFTA_VERDICT_CODE);
+    putIntBe(buf, pos, code);
     pos += 4;
     closeNest(codeAttr);
     if (!chain.isEmpty()) {
@@ -411,22 +410,28 @@ final class SetElementBatch implements AutoCloseable {
       fixedMessage(NFNL_MSG_BATCH_END);
       finished = true;
     }
-    buf.set(JAVA_INT, 8, firstSeq);
+    putInt(buf, 8, firstSeq);
     for (int i = 0; i < messages; i++) {
-      buf.set(JAVA_INT, msgStart[i] + 8, firstSeq + 1 + i);
+      putInt(buf, msgStart[i] + 8, firstSeq + 1 + i);
     }
-    buf.set(JAVA_INT, pos - 20 + 8, firstSeq + messages + 1);
+    if (messages > 0) {
+      // Only the last message asks for an ACK: the kernel reports every failing message anyway,
+      // and answers only after processing the whole batch, so this ACK marks the end of answers.
+      int last = msgStart[messages - 1];
+      putShort(buf, last + 6, msgOp[messages - 1].flags | NfNetlink.NLM_F_ACK);
+    }
+    putInt(buf, pos - 20 + 8, firstSeq + messages + 1);
     return pos;
   }
 
   /** The encoded batch; valid up to {@link #bytes()} and until the next call that writes. */
-  MemorySegment segment() {
+  byte[] array() {
     return buf;
   }
 
   /** The encoded batch as bytes (tests). */
   byte[] toByteArray() {
-    return buf.asSlice(0, pos).toArray(JAVA_BYTE);
+    return Arrays.copyOf(buf, pos);
   }
 
   /** The set message {@code m} wrote, or "" for none. */
@@ -464,12 +469,12 @@ final class SetElementBatch implements AutoCloseable {
     if (m < 0 || m >= messages || offset < 0) {
       return -1;
     }
-    long start = msgStart[m];
-    long nest = elementsNestOf(start);
-    long end = nest + Short.toUnsignedInt(buf.get(JAVA_SHORT, nest));
+    int start = msgStart[m];
+    int nest = elementsNestOf(start);
+    int end = nest + getShort(buf, nest);
     int index = msgFirst[m];
-    for (long at = nest + 4; at < end; index++) {
-      int len = Short.toUnsignedInt(buf.get(JAVA_SHORT, at));
+    for (int at = nest + 4; at < end; index++) {
+      int len = getShort(buf, at);
       if (start + offset >= at && start + offset < at + len) {
         return index;
       }
@@ -487,27 +492,27 @@ final class SetElementBatch implements AutoCloseable {
     if (e < 0 || e >= elements || messages == 0) {
       return "";
     }
-    long nest = elementsNestOf(msgStart[m]);
-    long at = nest + 4;
+    int nest = elementsNestOf(msgStart[m]);
+    int at = nest + 4;
     for (int i = msgFirst[m]; i < e; i++) {
-      at += (Short.toUnsignedInt(buf.get(JAVA_SHORT, at)) + 3) & ~3;
+      at += (getShort(buf, at) + 3) & ~3;
     }
     var sb = new StringBuilder("{");
-    describeAttrs(sb, at + 4, at + Short.toUnsignedInt(buf.get(JAVA_SHORT, at)));
+    describeAttrs(sb, at + 4, at + getShort(buf, at));
     return sb.append(" }").toString();
   }
 
-  private void describeAttrs(StringBuilder sb, long from, long to) {
-    for (long at = from; at + 4 <= to; ) {
-      int len = Short.toUnsignedInt(buf.get(JAVA_SHORT, at));
-      int type = buf.get(JAVA_SHORT, at + 2);
+  private void describeAttrs(StringBuilder sb, int from, int to) {
+    for (int at = from; at + 4 <= to; ) {
+      int len = getShort(buf, at);
+      int type = getShort(buf, at + 2);
       if (len < 4) {
         return;
       }
       if ((type & NLA_F_NESTED) != 0) {
         describeAttrs(sb, at + 4, at + len);
       } else {
-        byte[] v = buf.asSlice(at + 4, len - 4).toArray(JAVA_BYTE);
+        byte[] v = Arrays.copyOfRange(buf, at + 4, at + len);
         boolean text = v.length > 1 && v[v.length - 1] == 0 && v[0] >= 'A';
         sb.append(' ');
         if (text) {
@@ -525,40 +530,40 @@ final class SetElementBatch implements AutoCloseable {
     }
   }
 
-  private long elementsNestOf(long msg) {
-    long at = msg + 20;
-    at += (Short.toUnsignedInt(buf.get(JAVA_SHORT, at)) + 3) & ~3; // table
-    at += (Short.toUnsignedInt(buf.get(JAVA_SHORT, at)) + 3) & ~3; // set
+  private int elementsNestOf(int msg) {
+    int at = msg + 20;
+    at += (getShort(buf, at) + 3) & ~3; // table
+    at += (getShort(buf, at) + 3) & ~3; // set
     return at;
   }
 
   // ---- attributes ----
 
   /** Writes an attribute header (length patched by closeNest) and returns its offset. */
-  private long attr(int type) {
-    long at = pos;
-    buf.set(JAVA_SHORT, at, (short) 4);
-    buf.set(JAVA_SHORT, at + 2, (short) type);
+  private int attr(int type) {
+    int at = pos;
+    putShort(buf, at, (short) 4);
+    putShort(buf, at + 2, (short) type);
     pos += 4;
     return at;
   }
 
-  private void closeNest(long at) {
-    buf.set(JAVA_SHORT, at, (short) (pos - at));
+  private void closeNest(int at) {
+    putShort(buf, at, (short) (pos - at));
   }
 
   /** A NUL-terminated string attribute, padded to 4 bytes with zeros. */
   private void string(short type, String s) {
     int n = s.length();
-    buf.set(JAVA_SHORT, pos, (short) (4 + n + 1));
-    buf.set(JAVA_SHORT, pos + 2, type);
-    long at = pos + 4;
+    putShort(buf, pos, 4 + n + 1);
+    putShort(buf, pos + 2, type);
+    int at = pos + 4;
     for (int i = 0; i < n; i++) {
-      buf.set(JAVA_BYTE, at + i, (byte) s.charAt(i));
+      buf[at + i] = (byte) s.charAt(i);
     }
-    long end = pos + ((4 + n + 1 + 3) & ~3);
-    for (long z = at + n; z < end; z++) {
-      buf.set(JAVA_BYTE, z, (byte) 0);
+    int end = pos + ((4 + n + 1 + 3) & ~3);
+    for (int z = at + n; z < end; z++) {
+      buf[z] = 0;
     }
     pos = end;
   }
@@ -578,23 +583,49 @@ final class SetElementBatch implements AutoCloseable {
     return name;
   }
 
-  @SuppressWarnings(
-      "MustBeClosedChecker") // the batch owns its arena: swapped here, closed by close()
-  private void ensure(long n) {
-    if (pos + n <= buf.byteSize()) {
-      return;
+  private void ensure(int n) {
+    if (pos + n > buf.length) {
+      if (buf.length > Integer.MAX_VALUE / 2 - n) {
+        throw new IllegalStateException(
+            "batch: " + pos + " bytes (expected: under 1 GiB; commit it and start another)");
+      }
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
     }
-    long size = Math.max(buf.byteSize() * 2, pos + n);
-    Arena grown = Arena.ofShared();
-    MemorySegment next = grown.allocate(size, 8);
-    MemorySegment.copy(buf, 0, next, 0, pos);
-    arena.close();
-    arena = grown;
-    buf = next;
   }
 
-  @Override
-  public void close() {
-    arena.close();
+  // ---- byte order: host order for netlink headers and lengths, network order where uapi says ----
+
+  static void putShort(byte[] b, int at, int v) {
+    if (LITTLE_ENDIAN) {
+      b[at] = (byte) v;
+      b[at + 1] = (byte) (v >> 8);
+    } else {
+      b[at] = (byte) (v >> 8);
+      b[at + 1] = (byte) v;
+    }
+  }
+
+  static void putInt(byte[] b, int at, int v) {
+    if (LITTLE_ENDIAN) {
+      b[at] = (byte) v;
+      b[at + 1] = (byte) (v >> 8);
+      b[at + 2] = (byte) (v >> 16);
+      b[at + 3] = (byte) (v >> 24);
+    } else {
+      putIntBe(b, at, v);
+    }
+  }
+
+  static void putIntBe(byte[] b, int at, int v) {
+    b[at] = (byte) (v >> 24);
+    b[at + 1] = (byte) (v >> 16);
+    b[at + 2] = (byte) (v >> 8);
+    b[at + 3] = (byte) v;
+  }
+
+  static int getShort(byte[] b, int at) {
+    return LITTLE_ENDIAN
+        ? (b[at] & 0xff) | (b[at + 1] & 0xff) << 8
+        : (b[at] & 0xff) << 8 | (b[at + 1] & 0xff);
   }
 }

@@ -92,9 +92,6 @@ class NfNetlinkTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (batch != null) {
-      batch.close();
-    }
     if (netlink != null) {
       netlink.close();
     }
@@ -313,7 +310,8 @@ class NfNetlinkTest {
     addText("ep4_tcp", List.of("56 . 10.96.0.1 . 80 . 40 : 10.1.0.40 . 8080"));
     List<String> before = elements("ep4_tcp");
     // Small messages, so that the duplicate sits in a later message than the first.
-    try (var small = new SetElementBatch("multinet", 1024)) {
+    {
+      var small = new SetElementBatch("multinet", 1024);
       for (int s = 0; s < 100; s++) {
         ep4(small.create("ep4_tcp"), 56, "10.96.0.1", 80, s, "10.1.0." + s, 8080);
       }

@@ -8,7 +8,6 @@ import io.multinet.network.IpAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HexFormat;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,11 +19,6 @@ import org.junit.jupiter.api.Test;
 class SetElementBatchTest {
 
   private final SetElementBatch batch = new SetElementBatch("multinet");
-
-  @AfterEach
-  void tearDown() {
-    batch.close();
-  }
 
   @Test
   void finish_svc4GotoElement_matchesUapiLayout() {
@@ -161,6 +155,9 @@ class SetElementBatchTest {
       assertThat(b.getInt(at + 8)).as("seq at %d", at).isEqualTo(seq++);
       if (b.getShort(at + 4) == 0x0a0c) {
         messages++;
+        // REQUEST|CREATE, and ACK on the last message only (the one before BATCH_END).
+        boolean last = at + len + 20 == b.capacity();
+        assertThat(b.getShort(at + 6)).isEqualTo((short) (last ? 0x405 : 0x401));
         int nest = at + 20 + 16 + 12; // table "multinet", set "ep4_tcp"
         int nestLen = Short.toUnsignedInt(b.getShort(nest));
         assertThat(nestLen).isLessThanOrEqualTo(0xffff).isEqualTo(len - 48);
@@ -251,6 +248,16 @@ class SetElementBatchTest {
   }
 
   @Test
+  void add_afterClose_isRefused() {
+    batch.add("svc4").zone(1).ipv4(1).proto(6).port(80).drop();
+    batch.close();
+
+    assertThatThrownBy(() -> batch.add("svc4"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("set element: batch closed");
+  }
+
+  @Test
   void reset_afterFinish_encodesAsAFreshBatch() {
     for (int n = 0; n < 20_000; n++) { // grows the buffer beyond its first 256 KiB
       batch.add("svc4").zone(n & 0xffff).ipv4(n).proto(6).port(80).goTo("lb_rand_" + (n % 7));
@@ -261,7 +268,8 @@ class SetElementBatchTest {
     batch.add("svc4").zone(56).ipv4(0x0a600001).proto(6).port(80).goTo("lb_rand_2");
     batch.finish(100);
 
-    try (var fresh = new SetElementBatch("multinet")) {
+    {
+      var fresh = new SetElementBatch("multinet");
       fresh.add("svc4").zone(56).ipv4(0x0a600001).proto(6).port(80).goTo("lb_rand_2");
       fresh.finish(100);
       assertThat(batch.toByteArray()).isEqualTo(fresh.toByteArray());
@@ -270,7 +278,8 @@ class SetElementBatchTest {
 
   @Test
   void elementAt_offsetInsideElement_namesIt() {
-    try (var small = new SetElementBatch("multinet", 1024)) {
+    {
+      var small = new SetElementBatch("multinet", 1024);
       for (int n = 0; n < 50; n++) {
         small.add("ep4_tcp").zone(1).ipv4(n).port(80).u32(n).data().ipv4(n).port(80).end();
       }
