@@ -499,6 +499,7 @@ final class KernelRuleset {
    * and endpoint slot of {@code instances}, byte for byte what the text would make.
    */
   static void bulkElements(Iterable<Instance> instances, SetElementBatch batch) {
+    // Endpoint slots first, then svc elements: runs of one set share a netlink message.
     for (Instance i : instances) {
       for (int s = 0; s < i.slots().size(); s++) {
         String slot = i.slots().get(s);
@@ -508,6 +509,8 @@ final class KernelRuleset {
         ElementKey key = address(batch.add(i.epMap()).zone(i.zone()), i.address());
         address(key.port(i.port()).u32(s).data(), backend).port(backendPort).end();
       }
+    }
+    for (Instance i : instances) {
       ElementKey svc =
           address(batch.add(i.svcMap()).zone(i.zone()), i.address())
               .proto(protocolNumber(i.protocol()))
