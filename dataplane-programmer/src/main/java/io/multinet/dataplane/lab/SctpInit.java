@@ -42,15 +42,7 @@ public final class SctpInit {
         netns,
         () -> {
           try (Arena arena = Arena.ofConfined()) {
-            int fd =
-                (int)
-                    Libc.call(
-                        arena,
-                        "socket",
-                        Libc.SOCKET,
-                        Libc.AF_INET,
-                        SOCK_RAW | Libc.SOCK_CLOEXEC,
-                        IPPROTO_SCTP);
+            int fd = rawSocket(arena);
             try {
               MemorySegment sa = arena.allocate(16, 4);
               sa.set(JAVA_SHORT, 0, (short) Libc.AF_INET);
@@ -64,6 +56,13 @@ public final class SctpInit {
           }
           return null;
         });
+  }
+
+  /** A raw IPv4 socket for SCTP, in the calling thread's namespace. */
+  private static int rawSocket(Arena arena) throws Libc.ErrnoException {
+    return (int)
+        Libc.call(
+            arena, "socket", Libc.SOCKET, Libc.AF_INET, SOCK_RAW | Libc.SOCK_CLOEXEC, IPPROTO_SCTP);
   }
 
   /** An INIT chunk in its common header, with a valid CRC32c (conntrack drops bad ones). */
@@ -107,15 +106,7 @@ public final class SctpInit {
               pod.netns(),
               () -> {
                 try (Arena arena = Arena.ofConfined()) {
-                  int s =
-                      (int)
-                          Libc.call(
-                              arena,
-                              "socket",
-                              Libc.SOCKET,
-                              Libc.AF_INET,
-                              SOCK_RAW | Libc.SOCK_CLOEXEC,
-                              IPPROTO_SCTP);
+                  int s = rawSocket(arena);
                   // Short receive timeouts let close() stop the reader promptly.
                   MemorySegment timeval = arena.allocate(16, 8);
                   timeval.set(JAVA_LONG, 8, 100_000L);
