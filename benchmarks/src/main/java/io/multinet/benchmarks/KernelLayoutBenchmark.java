@@ -36,8 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       change.
  * </ul>
  *
- * <p>The default parameters take hours for the slow layouts; the run in docs/benchmarks.md caps
- * them with {@code -p} (about 15 minutes on 2 cores):
+ * <p>The default parameters take well over half an hour (a 10k-service kube-proxy-shaped load alone
+ * takes minutes); docs/benchmarks.md caps the slow layouts with {@code -p} in four invocations
+ * (about 16 minutes on 2 cores), the first being:
  *
  * <pre>{@code
  * java -jar benchmarks/target/benchmarks.jar KernelLayoutBenchmark -p services=1000,2000,5000
