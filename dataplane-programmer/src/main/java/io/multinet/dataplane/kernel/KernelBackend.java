@@ -34,6 +34,11 @@ public final class KernelBackend implements DataplaneBackend {
   private Map<String, List<KernelRuleset.Instance>> instances = new HashMap<>();
   private Set<String> chains = new TreeSet<>();
 
+  /** The element limits the last full sync gave the service and endpoint maps. */
+  private int serviceMapSize;
+
+  private int endpointMapSize;
+
   /** Hairpin elements by how many instances need them: services share backends. */
   private Map<String, Integer> hairpinRefs = new HashMap<>();
 
@@ -89,6 +94,8 @@ public final class KernelBackend implements DataplaneBackend {
     }
     applied = model;
     instances = next;
+    serviceMapSize = KernelRuleset.serviceMapSize(all.size());
+    endpointMapSize = KernelRuleset.endpointMapSize(KernelRuleset.slotCount(all));
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
     hairpinRefs = new HashMap<>();
     all.forEach(i -> count(hairpinRefs, i, 1));
@@ -228,6 +235,11 @@ public final class KernelBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
+    if (!fits(nextInstances, nextRefs.size())) {
+      // The maps were sized at the last full sync; past their limits the kernel refuses elements.
+      applyFull(after.toState());
+      return;
+    }
     var gone = new TreeSet<String>(hairpinRefs.keySet());
     gone.removeAll(nextRefs.keySet());
     var fresh = new TreeSet<String>(nextRefs.keySet());
@@ -249,6 +261,19 @@ public final class KernelBackend implements DataplaneBackend {
     chains = nextChains;
     hairpinRefs = nextRefs;
     nodePorts = nextNodePorts;
+  }
+
+  /** Whether a state still fits the map sizes of the last full sync. */
+  private boolean fits(Map<String, List<KernelRuleset.Instance>> next, int hairpins) {
+    int instanceCount = 0;
+    int slots = 0;
+    for (List<KernelRuleset.Instance> l : next.values()) {
+      instanceCount += l.size();
+      slots += KernelRuleset.slotCount(l);
+    }
+    return KernelRuleset.serviceMapSize(instanceCount) <= serviceMapSize
+        && hairpins <= serviceMapSize
+        && KernelRuleset.endpointMapSize(slots) <= endpointMapSize;
   }
 
   /**

@@ -77,7 +77,10 @@ final class KernelRuleset {
   /** Size of a per-service IPv6 affinity map: one element per client address. */
   private static final int AFF6_MAP_SIZE = 1 << 16;
 
-  private static final int MIN_EP_MAP_SIZE = 1 << 20;
+  private static final int MIN_EP_MAP_SIZE = 1 << 16;
+
+  /** Clients remembered per shared affinity map (family, protocol); dynamic maps need a bound. */
+  private static final int AFF_MAP_SIZE = 1 << 20;
 
   private KernelRuleset() {}
 
@@ -371,12 +374,8 @@ final class KernelRuleset {
     sb.append("delete table ").append(TABLE).append('\n');
     sb.append("table ").append(TABLE).append(" {\n");
     networks(sb, state.getNetworksList());
-    int services = Math.max(MIN_MAP_SIZE, pow2(all.size() * 2));
-    int slots = 0;
-    for (Instance i : all) {
-      slots += i.slots().size();
-    }
-    int epSize = Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+    int services = serviceMapSize(all.size());
+    int epSize = endpointMapSize(slotCount(all));
     sb.append("  map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
         .append(services)
         .append("; }\n");
@@ -427,7 +426,7 @@ final class KernelRuleset {
             .append(" daddr . ")
             .append(p)
             .append(" dport; flags dynamic, timeout; size ")
-            .append(MIN_EP_MAP_SIZE)
+            .append(AFF_MAP_SIZE)
             .append("; }\n");
       }
       sb.append("  set hairpin")
@@ -539,6 +538,29 @@ final class KernelRuleset {
       default ->
           throw new IllegalArgumentException("protocol: " + p + " (expected: TCP, UDP or SCTP)");
     };
+  }
+
+  /**
+   * The element limit of the service maps (and hairpin sets) for {@code instances}: twice as many,
+   * so deltas have room to grow; a delta that would pass it becomes a full sync, which sizes anew.
+   * Sizes are limits and also tell the kernel how large a hash to start with, so they are not
+   * padded generously: a 2^20 floor cost about 0.1 s of every full load (KernelLayoutBenchmark).
+   */
+  static int serviceMapSize(int instances) {
+    return Math.max(MIN_MAP_SIZE, pow2(instances * 2));
+  }
+
+  /** The element limit of each endpoint map, for {@code slots} endpoint slots in all. */
+  static int endpointMapSize(int slots) {
+    return Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+  }
+
+  static int slotCount(Iterable<Instance> instances) {
+    int n = 0;
+    for (Instance i : instances) {
+      n += i.slots().size();
+    }
+    return n;
   }
 
   /** Commands adding one instance's elements. */

@@ -91,6 +91,38 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     org.assertj.core.api.Assertions.assertThat(cold).isEqualTo(text).contains("goto lb_rand_3");
   }
 
+  @org.junit.jupiter.api.Test
+  void applyDelta_pastTheMapSizes_growsThemThroughAFullSync() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    backend.applyFull(s); // endpoint maps sized for a few slots: the 65,536 floor
+    // 70,000 backends in 10.2.0.0/15 behind one VIP: more slots than the maps allow
+    var big =
+        io.multinet.dataplane.States.port(
+            56, "10.96.7.7", io.multinet.dataplane.v1.Protocol.TCP, 80);
+    for (int i = 0; i < 70_000; i++) {
+      big.addBackends(
+          io.multinet.dataplane.States.backend(
+              "10." + (2 + i / 65_536) + "." + (i / 256 % 256) + "." + (i % 256), 8080, false));
+    }
+    var delta =
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addUpsertServicePorts(big.setHasAnyEndpoints(true))
+            .build();
+
+    backend.applyDelta(delta);
+
+    org.assertj.core.api.Assertions.assertThat(list("list", "map", "inet", "multinet", "ep4_tcp"))
+        .contains("size 262144");
+    var observed = backend.observe();
+    org.assertj.core.api.Assertions.assertThat(
+            observed.getServicePortsList().stream()
+                .filter(sp -> sp.getAddress().equals("10.96.7.7"))
+                .findFirst()
+                .orElseThrow()
+                .getBackendsCount())
+        .isEqualTo(70_000);
+  }
+
   /** A listing with every element on a line of its own, sorted: element order is hash order. */
   private static String sortedElements(String listing) {
     var lines = new java.util.ArrayList<String>();
