@@ -165,14 +165,12 @@ public final class VppApiClient implements AutoCloseable {
       return f;
     }
     int context = contexts.incrementAndGet();
-    int length = VppMessages.REQUEST_HEADER + request.bodySize();
-    ByteBuf buf = s.channel.alloc().buffer(VppFrameDecoder.HEADER + length);
+    ByteBuf buf =
+        s.channel
+            .alloc()
+            .buffer(VppFrameDecoder.HEADER + VppMessages.REQUEST_HEADER + request.bodySize());
     try {
-      VppFrameDecoder.writeHeader(buf, length);
-      int start = buf.writerIndex();
-      buf.writeShort(id).writeInt(s.handle).writeInt(context);
-      request.writeBody(buf);
-      checkSize(request.type(), buf.writerIndex() - start, length);
+      writeRequest(buf, id, s.handle, context, request);
     } catch (RuntimeException e) {
       buf.release();
       f.completeExceptionally(
@@ -269,6 +267,20 @@ public final class VppApiClient implements AutoCloseable {
       throw new VppApiException(type.name() + ": not in VPP's message table");
     }
     return id;
+  }
+
+  /**
+   * Writes one request frame: the 16-byte header, then {@code u16 id, u32 client_index, u32
+   * context} and the body, checking that the body has the size its message declares.
+   */
+  static void writeRequest(
+      ByteBuf out, int id, int handle, int context, VppMessages.Request<?> request) {
+    int length = VppMessages.REQUEST_HEADER + request.bodySize();
+    VppFrameDecoder.writeHeader(out, length);
+    int start = out.writerIndex();
+    out.writeShort(id).writeInt(handle).writeInt(context);
+    request.writeBody(out);
+    checkSize(request.type(), out.writerIndex() - start, length);
   }
 
   private static void checkSize(MessageType type, int written, int declared) {
