@@ -19,11 +19,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -129,6 +131,9 @@ public final class VppBackend implements DataplaneBackend {
       var existing = client.sync(client.dump(new VppMessages.IpTableDump()));
       addTables(plan.vrfs, existing, model);
       List<CnatTranslation> have = client.sync(client.dump(new VppMessages.TranslationDump()));
+      // Requests are pipelined: VPP handles them in order, so a delete before a create of the
+      // same key stays before it. Replies are awaited at the end.
+      var batch = new Batch();
       List<Integer> unwanted = new ArrayList<>();
       for (CnatTranslation t : have) {
         Key key = key(t);
@@ -143,19 +148,20 @@ public final class VppBackend implements DataplaneBackend {
                 // cnat does not dump the flow hash: trust memory, or recreate when unknown.
                 || (known == null ? w.flowHash != 0 : known.want.flowHash != w.flowHash);
         if (fixedDiffers) {
-          delete(t.id());
+          batch.delete(t.id());
         } else if (paths(t).equals(w.paths)) {
           next.put(key, new Programmed(t.id(), w));
         }
       }
       for (Want w : plan.wants.values()) {
         if (!next.containsKey(w.key)) {
-          next.put(w.key, new Programmed(update(w), w));
+          batch.update(w);
         }
       }
       for (int id : unwanted) {
-        delete(id);
+        batch.delete(id);
       }
+      next.putAll(batch.await());
       deleteTables(existing, plan.vrfs);
       client.sync(client.call(new VppMessages.SessionPurge())); // nothing may use stale entries
     } catch (VppApiException e) {
@@ -191,23 +197,25 @@ public final class VppBackend implements DataplaneBackend {
       if (!plan.vrfs.equals(oldVrfs)) {
         addTables(plan.vrfs, client.sync(client.dump(new VppMessages.IpTableDump())), after);
       }
+      var batch = new Batch();
       for (Want w : plan.wants.values()) {
         Programmed old = next.get(w.key);
         if (old != null && old.want.equals(w)) {
           continue;
         }
         if (old != null && (old.want.lbType != w.lbType || old.want.flowHash != w.flowHash)) {
-          delete(old.id);
-          next.remove(w.key);
+          batch.delete(old.id); // cnat fixes both when it creates a translation
         }
-        next.put(w.key, new Programmed(update(w), w));
+        next.remove(w.key);
+        batch.update(w);
       }
       for (var e : programmed.entrySet()) {
         if (!plan.wants.containsKey(e.getKey())) {
-          delete(e.getValue().id);
+          batch.delete(e.getValue().id);
           next.remove(e.getKey());
         }
       }
+      next.putAll(batch.await());
       if (!plan.vrfs.containsAll(oldVrfs)) {
         deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), plan.vrfs);
       }
@@ -220,12 +228,42 @@ public final class VppBackend implements DataplaneBackend {
     vipNetworks = plan.vipNetworks;
   }
 
-  private int update(Want w) throws VppApiException {
-    return client.sync(client.call(new VppMessages.TranslationUpdate(w.translation())));
-  }
+  /** Requests sent without waiting; {@link #await} collects the replies, failing on the first. */
+  private final class Batch {
+    private final List<CompletableFuture<?>> sent = new ArrayList<>();
+    private final Map<Want, CompletableFuture<Integer>> created = new LinkedHashMap<>();
 
-  private void delete(int id) throws VppApiException {
-    client.sync(client.call(new VppMessages.TranslationDel(id)));
+    void update(Want w) {
+      var f = client.call(new VppMessages.TranslationUpdate(w.translation()));
+      sent.add(f);
+      created.put(w, f);
+    }
+
+    void delete(int id) {
+      sent.add(client.call(new VppMessages.TranslationDel(id)));
+    }
+
+    /** The ids VPP gave the created or updated translations. */
+    Map<Key, Programmed> await() throws VppApiException {
+      VppApiException first = null;
+      for (CompletableFuture<?> f : sent) {
+        try {
+          client.sync(f);
+        } catch (VppApiException e) {
+          if (first == null) {
+            first = e;
+          }
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+      Map<Key, Programmed> out = new HashMap<>();
+      for (var e : created.entrySet()) {
+        out.put(e.getKey().key, new Programmed(client.sync(e.getValue()), e.getKey()));
+      }
+      return out;
+    }
   }
 
   /** Creates the FIB tables (IPv4 and IPv6) of {@code vrfs} that VPP does not have. */
@@ -302,6 +340,11 @@ public final class VppBackend implements DataplaneBackend {
       for (String ext : sp.getExternalAddressesList()) {
         add(m, wants, owners, sp, proto, ext, sp.getExternalBackendsList());
       }
+    }
+    long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
+    if (nodePorts > 0) {
+      LOG.warning(
+          nodePorts + " service ports have NodePorts, which the VPP backend does not serve yet");
     }
     return new Plan(wants, Map.copyOf(owners), vrfs(m));
   }
@@ -523,9 +566,11 @@ public final class VppBackend implements DataplaneBackend {
   @Override
   public void cleanup() throws DataplaneException {
     try {
+      var batch = new Batch();
       for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
-        delete(t.id());
+        batch.delete(t.id());
       }
+      batch.await();
       client.sync(client.call(new VppMessages.SessionPurge()));
       deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), Set.of());
     } catch (VppApiException e) {
