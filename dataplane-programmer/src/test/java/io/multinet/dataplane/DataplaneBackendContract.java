@@ -59,8 +59,9 @@ public abstract class DataplaneBackendContract {
   }
 
   /**
-   * {@link States#twoNetworks()}; without overlapping VIPs (red's 10.96.0.10 moved to 10.96.1.10,
-   * and VPP VRFs 1056/1057 for the two networks) when the backend cannot isolate them.
+   * {@link States#twoNetworks()}; without overlapping addresses when the backend cannot isolate
+   * them: red's VIP 10.96.0.10 becomes 10.96.1.10, its pod 10.1.0.11 (also blue's) 10.1.0.23, and
+   * the networks get VPP VRFs 1056 and 1057.
    */
   protected DesiredState twoNetworks() {
     DesiredState s = States.twoNetworks();
@@ -75,7 +76,13 @@ public abstract class DataplaneBackendContract {
     for (int i = 0; i < b.getServicePortsCount(); i++) {
       var p = b.getServicePorts(i);
       if (p.getNetworkId() == 57 && p.getAddress().equals("10.96.0.10")) {
-        b.setServicePorts(i, p.toBuilder().setAddress("10.96.1.10"));
+        var q = p.toBuilder().setAddress("10.96.1.10");
+        for (int j = 0; j < q.getBackendsCount(); j++) {
+          if (q.getBackends(j).getAddress().equals("10.1.0.11")) {
+            q.setBackends(j, q.getBackends(j).toBuilder().setAddress("10.1.0.23"));
+          }
+        }
+        b.setServicePorts(i, q);
       }
     }
     return b.build();

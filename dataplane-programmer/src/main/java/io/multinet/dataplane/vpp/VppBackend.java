@@ -36,8 +36,9 @@ import org.jspecify.annotations.Nullable;
  * translation that is not desired (the agent owns VPP's cnat translations); a delta sends only the
  * translations that changed, from what this backend remembers having programmed.
  *
- * <p>cnat keeps every VIP in FIB table 0, so a VIP address can belong to one network only: a state
- * that puts one address in two networks is refused before anything is sent (docs/vpp.md).
+ * <p>cnat keeps every VIP in FIB table 0 and resolves every backend there, so a VIP or backend
+ * address can belong to one network only: a state that puts one address in two networks is refused
+ * before anything is sent (docs/vpp.md).
  *
  * <p>VPP has no transactions. Everything that can be refused is checked before the first message,
  * so a refused state leaves VPP as it was; when VPP fails halfway, the backend asks for a full
@@ -314,12 +315,13 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   /**
-   * Checks a state and turns it into translations. Refuses what cnat cannot hold: a VIP address in
-   * two networks, a backend of the other family, bad addresses and ports.
+   * Checks a state and turns it into translations. Refuses what cnat cannot hold: a VIP or backend
+   * address in two networks, a backend of the other family, bad addresses and ports.
    */
   static Plan plan(StateModel m) throws DataplaneException {
     Map<Key, Want> wants = new TreeMap<>();
     Map<IpAddress, Integer> owners = new HashMap<>();
+    Map<IpAddress, Integer> backendOwners = new HashMap<>();
     for (ServicePort sp : m.ports().values()) {
       int proto =
           switch (sp.getProtocol()) {
@@ -336,9 +338,9 @@ public final class VppBackend implements DataplaneBackend {
         throw new DataplaneException(
             sp.getName() + ": port: " + sp.getPort() + " (expected: 1-65535)");
       }
-      add(m, wants, owners, sp, proto, sp.getAddress(), sp.getBackendsList());
+      add(m, wants, owners, backendOwners, sp, proto, sp.getAddress(), sp.getBackendsList());
       for (String ext : sp.getExternalAddressesList()) {
-        add(m, wants, owners, sp, proto, ext, sp.getExternalBackendsList());
+        add(m, wants, owners, backendOwners, sp, proto, ext, sp.getExternalBackendsList());
       }
     }
     long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
@@ -353,6 +355,7 @@ public final class VppBackend implements DataplaneBackend {
       StateModel m,
       Map<Key, Want> wants,
       Map<IpAddress, Integer> owners,
+      Map<IpAddress, Integer> backendOwners,
       ServicePort sp,
       int proto,
       String address,
@@ -386,6 +389,18 @@ public final class VppBackend implements DataplaneBackend {
                 + sp.getName()
                 + " is not of the family of its VIP "
                 + vip);
+      }
+      Integer otherNet = backendOwners.putIfAbsent(a, sp.getNetworkId());
+      if (otherNet != null && otherNet != sp.getNetworkId()) {
+        throw new DataplaneException(
+            "backend "
+                + a
+                + " is in networks "
+                + describe(m, otherNet)
+                + " and "
+                + describe(m, sp.getNetworkId())
+                + ": VPP's cnat resolves every backend in FIB table 0, so it would send both"
+                + " networks' traffic to one of them (docs/vpp.md)");
       }
       if (b.getPort() < 1 || b.getPort() > 65535) {
         throw new DataplaneException(

@@ -226,6 +226,23 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
+  void applyFull_backendAddressInTwoNetworks_isRefused() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    // red gets a port whose pod address is one of blue's pods (10.1.0.12).
+    DesiredState shared =
+        s.toBuilder()
+            .addServicePorts(
+                States.port(
+                    57, "10.96.1.99", Protocol.TCP, 80, States.backend("10.1.0.12", 80, true)))
+            .build();
+    assertThatThrownBy(() -> backend.applyFull(shared))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
+        .hasMessageStartingWith("backend 10.1.0.12 is in networks 56 (blue) and 57 (red)");
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
   void cleanup_deletesOnlyTheTablesItCreated() throws Exception {
     backend.applyFull(twoNetworks());
     backend.cleanup();
