@@ -146,12 +146,6 @@ public final class VppApiClient implements AutoCloseable {
     reconnectListeners.add(requireNonNull(r, "r"));
   }
 
-  /** Whether VPP's table has {@code type} with this build's CRC. */
-  boolean supports(MessageType type) {
-    Session s = session;
-    return s != null && s.ids.containsKey(type.nameCrc());
-  }
-
   /** Sends {@code request}; the future fails with {@link VppApiException} on a negative retval. */
   <R> CompletableFuture<R> call(VppMessages.Request<R> request) {
     var f = new CompletableFuture<R>();

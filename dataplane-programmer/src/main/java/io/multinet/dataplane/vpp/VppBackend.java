@@ -26,6 +26,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -97,9 +100,44 @@ public final class VppBackend implements DataplaneBackend {
   private Map<IpAddress, Integer> vipNetworks = Map.of();
   private volatile boolean reconnected;
 
+  /** Re-applies the last state after VPP came back; never on the client's event loop. */
+  private final ExecutorService resyncs =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "vpp-resync");
+            t.setDaemon(true);
+            return t;
+          });
+
   VppBackend(VppApiClient client) {
     this.client = requireNonNull(client, "client");
-    client.onReconnect(() -> reconnected = true);
+    client.onReconnect(
+        () -> {
+          reconnected = true;
+          try {
+            resyncs.execute(this::resync);
+          } catch (RejectedExecutionException closing) {
+            // closed meanwhile: nothing to repair
+          }
+        });
+  }
+
+  /**
+   * After a reconnect VPP may have restarted empty, and the programmer sends nothing while its
+   * services do not change: put the last applied state back at once. Until this has run, deltas are
+   * refused with need_full.
+   */
+  private synchronized void resync() {
+    StateModel a = applied;
+    if (a == null || !reconnected) {
+      return;
+    }
+    try {
+      applyFull(a.toState());
+      LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
+    } catch (DataplaneException e) {
+      LOG.warning("VPP reconnected; re-applying the last state failed: " + e.getMessage());
+    }
   }
 
   /** Connects to VPP's API socket, waiting up to a minute for VPP to come up. */
@@ -118,7 +156,7 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   @Override
-  public void applyFull(DesiredState state) throws DataplaneException {
+  public synchronized void applyFull(DesiredState state) throws DataplaneException {
     StateModel model;
     try {
       model = StateModel.of(state);
@@ -175,7 +213,7 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   @Override
-  public void applyDelta(Delta delta) throws DataplaneException {
+  public synchronized void applyDelta(Delta delta) throws DataplaneException {
     StateModel before = applied;
     if (before == null) {
       throw new DataplaneException("delta before any full state", true, null);
@@ -484,7 +522,7 @@ public final class VppBackend implements DataplaneBackend {
    * network is shown while its FIB table exists.
    */
   @Override
-  public DesiredState observe() throws DataplaneException {
+  public synchronized DesiredState observe() throws DataplaneException {
     StateModel a = applied;
     try {
       Set<Integer> tables = new HashSet<>();
@@ -579,7 +617,7 @@ public final class VppBackend implements DataplaneBackend {
 
   /** Deletes every cnat translation, purges sessions and deletes the tables it created. */
   @Override
-  public void cleanup() throws DataplaneException {
+  public synchronized void cleanup() throws DataplaneException {
     try {
       var batch = new Batch();
       for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
@@ -599,6 +637,7 @@ public final class VppBackend implements DataplaneBackend {
 
   @Override
   public void close() {
+    resyncs.shutdownNow();
     client.close();
   }
 }

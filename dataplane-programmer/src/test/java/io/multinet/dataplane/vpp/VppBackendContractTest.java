@@ -183,17 +183,40 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
-  void applyDelta_afterVppRestarted_asksForAFullState() throws Exception {
+  void vppRestarted_theLastStateIsReappliedWithoutWaitingForTheProgrammer() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
 
     peer.reset(); // VPP restarted: it holds nothing
     peer.dropConnections();
-    await().atMost(Duration.ofSeconds(10)).until(() -> peer.registrations() == 2);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backend.observe()).isEqualTo(expected(s)));
+    assertThat(peer.registrations()).isEqualTo(2);
+    assertThat(peer.tables()).containsKey("1056/ip4");
+    // Deltas continue on the re-applied state.
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    Delta d = Delta.newBuilder().addUpsertServicePorts(changed).build();
+    backend.applyDelta(d);
+    assertThat(backend.observe()).isEqualTo(expected(StateModel.of(s).apply(d).toState()));
+  }
+
+  @Test
+  void applyDelta_vppReconnectedAndResyncFailed_asksForAFullState() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    peer.clearRequests();
+    peer.failNext("cnat_translation_update", -1); // the resync fails
+
+    peer.reset();
+    peer.dropConnections();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> peer.requests().contains("cnat_translation_update"));
 
     assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
-        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue())
-        .hasMessageContaining("reconnected");
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
     backend.applyFull(s);
     assertThat(backend.observe()).isEqualTo(expected(s));
   }

@@ -708,9 +708,4 @@ public final class StrictVppPeer implements AutoCloseable {
   public String toString() {
     return "StrictVppPeer[" + socket + "]";
   }
-
-  /** For tests that only need "is anything wrong": the violations, one per line. */
-  public String report() {
-    return String.join("\n", violations);
-  }
 }
