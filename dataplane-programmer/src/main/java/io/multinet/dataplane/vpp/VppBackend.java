@@ -72,6 +72,13 @@ public final class VppBackend implements DataplaneBackend {
 
   /** One desired translation. {@code lbType} and {@code flowHash} are fixed at creation by cnat. */
   record Want(Key key, int network, String owner, int lbType, int flowHash, List<Backend> paths) {
+    boolean sameTranslation(Want o) {
+      return key.equals(o.key)
+          && lbType == o.lbType
+          && flowHash == o.flowHash
+          && paths.equals(o.paths);
+    }
+
     CnatTranslation translation() {
       var p = new ArrayList<CnatTranslation.Path>(paths.size());
       for (Backend b : paths) {
@@ -239,7 +246,8 @@ public final class VppBackend implements DataplaneBackend {
       var batch = new Batch();
       for (Want w : plan.wants.values()) {
         Programmed old = next.get(w.key);
-        if (old != null && old.want.equals(w)) {
+        if (old != null && old.want.sameTranslation(w)) {
+          next.put(w.key, new Programmed(old.id, w)); // a new name or owner: nothing to send
           continue;
         }
         if (old != null && (old.want.lbType != w.lbType || old.want.flowHash != w.flowHash)) {

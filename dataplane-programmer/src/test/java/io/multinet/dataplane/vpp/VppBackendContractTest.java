@@ -116,6 +116,10 @@ class VppBackendContractTest extends DataplaneBackendContract {
     peer.clearRequests();
     backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build());
     assertThat(peer.requests()).as("an unchanged port sends nothing").isEmpty();
+
+    var renamed = changed.toBuilder().setName("ns/renamed:http").setHasAnyEndpoints(true).build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(renamed).build());
+    assertThat(peer.requests()).as("a new name changes no translation").isEmpty();
   }
 
   @Test
