@@ -54,6 +54,67 @@ class VppBackendOptionsTest {
   }
 
   @Test
+  void agent_vppBackend_servesTheDataplaneApiInFrontOfVpp(@TempDir Path dir) throws Exception {
+    Path agentSocket = dir.resolve("run/dataplane.sock");
+    var out = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(out));
+    AgentCommand agent = cli.getSubcommands().get("agent").getCommand();
+    var exit = new java.util.concurrent.CompletableFuture<Integer>();
+    Thread t =
+        new Thread(
+            () ->
+                exit.complete(
+                    cli.execute(
+                        "agent",
+                        "--backend=vpp",
+                        "--vpp-socket=" + peer.socket(),
+                        "--socket=" + agentSocket)),
+            "agent-under-test");
+    t.setDaemon(true);
+    t.start();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(() -> agent.serving != null || exit.isDone());
+    try {
+      assertThat(out.toString()).contains("dataplane agent (vpp) serving on unix://" + agentSocket);
+      var state =
+          io.multinet.dataplane.v1.DesiredState.newBuilder()
+              .addServicePorts(
+                  io.multinet.dataplane.v1.ServicePort.newBuilder()
+                      .setAddress("10.96.5.20")
+                      .setProtocol(io.multinet.dataplane.v1.Protocol.UDP)
+                      .setPort(53)
+                      .setHasAnyEndpoints(true)
+                      .addBackends(
+                          io.multinet.dataplane.v1.Backend.newBuilder()
+                              .setAddress("10.1.0.12")
+                              .setPort(5353)))
+              .build();
+      try (var programmer =
+          io.multinet.dataplane.programmer.DataplaneProgrammer.connect(
+              "unix://" + agentSocket, java.time.Duration.ofSeconds(10))) {
+        programmer.apply(state);
+        assertThat(programmer.status().getBackend()).isEqualTo("vpp");
+      }
+      assertThat(peer.translations())
+          .singleElement()
+          .satisfies(
+              tr -> {
+                assertThat(tr.vip()).isEqualTo("10.96.5.20");
+                assertThat(tr.proto()).isEqualTo(17);
+                assertThat(tr.paths()).isEqualTo(List.of("10.1.0.12 5353"));
+              });
+    } finally {
+      var s = agent.serving;
+      if (s != null) {
+        s.close();
+      }
+    }
+    assertThat(exit.get(20, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+  }
+
+  @Test
   void dataplaneApply_vppBackend_programsCnatThroughTheSocketAndCleanupRemovesIt(@TempDir Path dir)
       throws Exception {
     Path state = dir.resolve("state.json");
