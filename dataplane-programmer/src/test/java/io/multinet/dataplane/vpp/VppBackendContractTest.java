@@ -1,0 +1,280 @@
+package io.multinet.dataplane.vpp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.DataplaneBackendContract;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.States;
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.LoadBalancing;
+import io.multinet.dataplane.v1.Protocol;
+import io.multinet.dataplane.vpp.testing.StrictVppPeer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract against {@link StrictVppPeer}, which checks every frame and field and keeps
+ * translations as cnat does; plus how states map to translations. Addresses: see {@link States}.
+ */
+class VppBackendContractTest extends DataplaneBackendContract {
+
+  static final VppApiClient.Options FAST =
+      VppApiClient.Options.defaults()
+          .withConnectTimeout(Duration.ofSeconds(5))
+          .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+
+  private Path dir = Path.of("");
+  private StrictVppPeer peer;
+
+  @Override
+  protected DataplaneBackend newBackend() throws Exception {
+    dir = Files.createTempDirectory("mpv");
+    peer = StrictVppPeer.start(dir.resolve("api.sock"));
+    return VppBackend.connect(peer.socket(), FAST);
+  }
+
+  @Override
+  protected DesiredState expected(DesiredState desired) {
+    return VppBackend.expected(desired);
+  }
+
+  @Override
+  protected boolean isolatesOverlappingVips() {
+    return false;
+  }
+
+  @Override
+  protected void destroyDataplane() throws Exception {
+    try {
+      assertThat(peer.violations()).as("protocol violations seen by the peer").isEmpty();
+    } finally {
+      peer.close();
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  private StrictVppPeer.Translation translation(String vip, int proto, int port) {
+    return peer.translations().stream()
+        .filter(t -> t.vip().equals(vip) && t.proto() == proto && t.port() == port)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no translation " + vip + " " + proto + " " + port));
+  }
+
+  @Test
+  void applyFull_mapsServicePortsToTranslationsAndNetworksToTables() throws Exception {
+    backend.applyFull(twoNetworks());
+
+    // blue's TCP 80 VIP: two backends, default lb, no affinity.
+    var blue = translation("10.96.0.10", 6, 80);
+    assertThat(blue.paths()).containsExactly("10.1.0.11 8080", "10.1.0.12 8080");
+    assertThat(blue.lbType()).isZero();
+    assertThat(blue.flowHash()).isZero();
+    assertThat(blue.realIp()).isFalse();
+    // Maglev asked for: lb_type maglev.
+    assertThat(translation("10.96.0.20", 6, 80).lbType()).isEqualTo(1);
+    // ClientIP affinity: the flow hash covers client, VIP and protocol only.
+    assertThat(translation("10.96.0.30", 6, 80).flowHash()).isEqualTo(1 | 2 | 16);
+    // External addresses are translations of their own, with the external backends.
+    assertThat(translation("203.0.113.7", 6, 443).paths()).containsExactly("10.0.0.5 8443");
+    assertThat(translation("fd00:96::10", 6, 80).paths()).containsExactly("fd00:1::11 8080");
+    // Ports without backends have no translation (cnat cannot hold one without paths).
+    assertThat(peer.translations())
+        .extracting(StrictVppPeer.Translation::vip)
+        .doesNotContain("10.96.0.40", "10.96.0.41");
+    assertThat(peer.translations()).hasSize(8);
+    // Each network's VRF exists, for both families, named after the network.
+    assertThat(peer.tables())
+        .containsEntry("1056/ip4", "multinet-56-blue")
+        .containsEntry("1056/ip6", "multinet-56-blue")
+        .containsEntry("1057/ip4", "multinet-57-red")
+        .containsEntry("1057/ip6", "multinet-57-red");
+  }
+
+  @Test
+  void applyDelta_sendsOnlyTheChangedTranslation() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    int id = translation("10.96.0.10", 6, 80).id();
+    peer.clearRequests();
+
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build());
+
+    assertThat(peer.requests()).containsExactly("cnat_translation_update");
+    var t = translation("10.96.0.10", 6, 80);
+    assertThat(t.id()).isEqualTo(id);
+    assertThat(t.paths()).containsExactly("10.1.0.11 8080");
+
+    peer.clearRequests();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build());
+    assertThat(peer.requests()).as("an unchanged port sends nothing").isEmpty();
+
+    var renamed = changed.toBuilder().setName("ns/renamed:http").setHasAnyEndpoints(true).build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(renamed).build());
+    assertThat(peer.requests()).as("a new name changes no translation").isEmpty();
+  }
+
+  @Test
+  void applyDelta_loadBalancingChange_recreatesTheTranslation() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    peer.clearRequests();
+
+    var maglev =
+        s.getServicePorts(0).toBuilder()
+            .setLoadBalancing(LoadBalancing.MAGLEV)
+            .setMaglevTableSize(16381)
+            .build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(maglev).build());
+
+    // cnat fixes lb_type when a translation is created: delete, then create.
+    assertThat(peer.requests()).containsExactly("cnat_translation_del", "cnat_translation_update");
+    assertThat(translation("10.96.0.10", 6, 80).lbType()).isEqualTo(1);
+    DesiredState after =
+        StateModel.of(s).apply(Delta.newBuilder().addUpsertServicePorts(maglev).build()).toState();
+    assertThat(backend.observe()).isEqualTo(expected(after));
+  }
+
+  @Test
+  void applyFull_afterRestartOfTheAgent_reconcilesAgainstTheDump() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    backend.close();
+    // A new agent with no memory: what VPP holds already is kept, the rest is fixed.
+    backend = VppBackend.connect(peer.socket(), FAST);
+    DesiredState smaller = s.toBuilder().removeServicePorts(4).build(); // 10.96.0.20 (maglev)
+    peer.clearRequests();
+
+    backend.applyFull(smaller);
+
+    List<String> sent = peer.requests();
+    assertThat(backend.observe()).isEqualTo(expected(smaller));
+    assertThat(sent.stream().filter(r -> r.startsWith("cnat_translation_")).toList())
+        .containsExactly(
+            "cnat_translation_dump",
+            // 10.96.0.30 has affinity: its flow hash cannot be read back, so it is recreated.
+            "cnat_translation_del",
+            "cnat_translation_update",
+            // 10.96.0.20 is no longer desired.
+            "cnat_translation_del");
+  }
+
+  @Test
+  void applyFull_vppFailsHalfway_asksForAFullStateThatRepairs() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    peer.failNext("cnat_translation_update", -1);
+
+    assertThatThrownBy(
+            () -> backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build()))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue())
+        .hasMessageContaining("cnat_translation_update: VPP returned -1");
+    assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
+
+    DesiredState after = s.toBuilder().setServicePorts(0, changed).build();
+    backend.applyFull(after);
+    assertThat(backend.observe()).isEqualTo(expected(after));
+  }
+
+  @Test
+  void vppRestarted_theLastStateIsReappliedWithoutWaitingForTheProgrammer() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+
+    peer.reset(); // VPP restarted: it holds nothing
+    peer.dropConnections();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backend.observe()).isEqualTo(expected(s)));
+    assertThat(peer.registrations()).isEqualTo(2);
+    assertThat(peer.tables()).containsKey("1056/ip4");
+    // Deltas continue on the re-applied state.
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    Delta d = Delta.newBuilder().addUpsertServicePorts(changed).build();
+    backend.applyDelta(d);
+    assertThat(backend.observe()).isEqualTo(expected(StateModel.of(s).apply(d).toState()));
+  }
+
+  @Test
+  void applyDelta_vppReconnectedAndResyncFailed_asksForAFullState() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    peer.clearRequests();
+    peer.failNext("cnat_translation_update", -1); // the resync fails
+
+    peer.reset();
+    peer.dropConnections();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> peer.requests().contains("cnat_translation_update"));
+
+    assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
+    backend.applyFull(s);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void applyFull_sctpPort_isSkippedAndTheRestServed() throws Exception {
+    DesiredState s =
+        twoNetworks().toBuilder()
+            .addServicePorts(
+                States.port(
+                    56, "10.96.0.50", Protocol.SCTP, 9, States.backend("10.1.0.11", 9, true)))
+            .build();
+    backend.applyFull(s);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+    assertThat(peer.translations())
+        .extracting(StrictVppPeer.Translation::vip)
+        .doesNotContain("10.96.0.50");
+  }
+
+  @Test
+  void applyFull_externalAddressIsAnotherNetworksVip_isRefused() throws Exception {
+    DesiredState s = twoNetworks();
+    var ext = s.getServicePorts(8).toBuilder().addExternalAddresses("10.96.0.20").build();
+    assertThatThrownBy(() -> backend.applyFull(s.toBuilder().setServicePorts(8, ext).build()))
+        .isInstanceOf(DataplaneException.class)
+        .hasMessageContaining("VIP 10.96.0.20 is in networks");
+    assertThat(peer.requests())
+        .as("nothing sent for a refused state")
+        .containsExactly("sockclnt_create");
+  }
+
+  @Test
+  void applyFull_backendAddressInTwoNetworks_isRefused() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    // red gets a port whose pod address is one of blue's pods (10.1.0.12).
+    DesiredState shared =
+        s.toBuilder()
+            .addServicePorts(
+                States.port(
+                    57, "10.96.1.99", Protocol.TCP, 80, States.backend("10.1.0.12", 80, true)))
+            .build();
+    assertThatThrownBy(() -> backend.applyFull(shared))
+        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
+        .hasMessageStartingWith("backend 10.1.0.12 is in networks 56 (blue) and 57 (red)");
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void cleanup_deletesOnlyTheTablesItCreated() throws Exception {
+    backend.applyFull(twoNetworks());
+    backend.cleanup();
+    assertThat(peer.tables().keySet()).containsExactlyInAnyOrder("0/ip4", "0/ip6");
+    assertThat(peer.translations()).isEmpty();
+    assertThat(List.of(backend.observe())).containsExactly(DesiredState.getDefaultInstance());
+  }
+}
