@@ -133,7 +133,7 @@ public abstract class DataplaneBackendContract {
 
   @Test
   void applyDelta_affinityPortsChangeBackendCount_keepAffinity() throws Exception {
-    DesiredState s = States.twoNetworks();
+    DesiredState s = twoNetworks();
     backend.applyFull(s);
     Delta.Builder d = Delta.newBuilder();
     for (var sp : s.getServicePortsList()) {

@@ -108,4 +108,14 @@ public final class States {
         .setNode(NodeFacts.newBuilder().setName("node-a").addClusterCidrs("10.0.0.0/16"))
         .build();
   }
+
+  /** The index of the first service port on {@code address}: tests name ports, not positions. */
+  public static int indexOf(DesiredState s, String address) {
+    for (int i = 0; i < s.getServicePortsCount(); i++) {
+      if (s.getServicePorts(i).getAddress().equals(address)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("address: " + address + " (expected: a port of the state)");
+  }
 }
