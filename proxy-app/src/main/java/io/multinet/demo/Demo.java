@@ -205,6 +205,11 @@ public final class Demo implements AutoCloseable {
     return topology;
   }
 
+  /** The controller (endpoint-watcher), for its problem metrics. */
+  public EndpointWatcher controller() {
+    return watcher;
+  }
+
   public NodeProxy proxy() {
     return proxy;
   }
