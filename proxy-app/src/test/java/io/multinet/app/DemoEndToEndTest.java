@@ -116,6 +116,54 @@ class DemoEndToEndTest {
   }
 
   @Test
+  void agentRestart_underAStreamOfNewConnections_losesNone_andTheNextChangeArrives()
+      throws Exception {
+    var stop = new AtomicBoolean();
+    var outcomes = new ConcurrentHashMap<String, AtomicInteger>();
+    Thread prober =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  // Bounded: at most 2000 connections, stops when told.
+                  for (int i = 0; i < 2000 && !stop.get(); i++) {
+                    try {
+                      ProbeResult r =
+                          Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
+                      outcomes
+                          .computeIfAbsent(r.outcome().name(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    } catch (Exception e) {
+                      outcomes
+                          .computeIfAbsent("ERROR " + e.getMessage(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    }
+                  }
+                });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> outcomes.getOrDefault("REPLY", new AtomicInteger()).get() >= 20);
+
+    demo.restartAgent(); // the kernel keeps the rules; the new agent remembers nothing
+    client.pods().inNamespace("demo").withName("web-blue-2").delete();
+
+    // The node proxy's next sync meets a broken stream, reconnects and sends a full state.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(blueClient().count(12, Protocol.TCP, "10.96.0.10", 80).keySet())
+                    .containsExactly("web-blue-1"));
+    int before = outcomes.get("REPLY").get();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .alias("red keeps answering, so far " + outcomes)
+        .until(() -> outcomes.get("REPLY").get() >= before + 20);
+    stop.set(true);
+    prober.join(Duration.ofSeconds(30));
+    assertThat(outcomes.keySet()).containsExactly("REPLY");
+  }
+
+  @Test
   void healthAndMetrics_areServedWhileProgrammed() throws Exception {
     var loopback = InetAddress.getLoopbackAddress();
     try (var health =
