@@ -44,8 +44,10 @@ class PolicyRoutingTest {
 
     assertThat(rules("-4"))
         .isEqualTo(
-            "1500:\tfrom all fwmark 0x380000/0xffff0000 lookup 1056\n"
-                + "1500:\tfrom all fwmark 0x3a0000/0xffff0000 lookup 1058\n");
+            """
+            1500:\tfrom all fwmark 0x380000/0xffff0000 lookup 1056
+            1500:\tfrom all fwmark 0x3a0000/0xffff0000 lookup 1058
+            """);
     assertThat(rules("-6")).isEqualTo(rules("-4"));
 
     new PolicyRouting(netns).clear();
