@@ -208,8 +208,10 @@ public final class VppBackend implements DataplaneBackend {
         batch.delete(id);
       }
       next.putAll(batch.await());
+      // No cnat_session_purge here: VPP's handler (cnat_api.c → cnat_purge) deletes every
+      // translation as well as the sessions, undoing this sync. Deleting a translation already
+      // drops its sessions' use of it.
       deleteTables(existing, plan.vrfs);
-      client.sync(client.call(new VppMessages.SessionPurge())); // nothing may use stale entries
     } catch (VppApiException e) {
       applied = null;
       throw new DataplaneException("full sync: " + e.getMessage(), true, e);
@@ -623,7 +625,10 @@ public final class VppBackend implements DataplaneBackend {
     return out.addAllServicePorts(ports).build();
   }
 
-  /** Deletes every cnat translation, purges sessions and deletes the tables it created. */
+  /**
+   * Deletes every cnat translation, purges sessions (cnat_session_purge also purges translations in
+   * VPP) and deletes the tables it created.
+   */
   @Override
   public synchronized void cleanup() throws DataplaneException {
     try {

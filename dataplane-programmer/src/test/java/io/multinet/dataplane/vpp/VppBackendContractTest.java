@@ -277,6 +277,21 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
+  void applyFull_translationsSurviveTheSync_cleanupEmptiesVpp() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    backend.applyFull(s);
+    // cnat_session_purge deletes every translation in VPP: a full sync must not send it.
+    assertThat(peer.purges()).isZero();
+    assertThat(peer.translations()).hasSize(9);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+
+    backend.cleanup();
+    assertThat(peer.purges()).isEqualTo(1);
+    assertThat(peer.translations()).isEmpty();
+  }
+
+  @Test
   void cleanup_deletesOnlyTheTablesItCreated() throws Exception {
     backend.applyFull(twoNetworks());
     backend.cleanup();

@@ -134,6 +134,7 @@ public final class StrictVppPeer implements AutoCloseable {
   private final Map<String, String> tables = new TreeMap<>();
   private final Map<String, Object> snat = new TreeMap<>();
   private int registrations;
+  private int purges;
 
   private StrictVppPeer(Path socket, EventLoopGroup group, Channel server) {
     this.socket = socket;
@@ -200,6 +201,11 @@ public final class StrictVppPeer implements AutoCloseable {
   public synchronized void reset() {
     translations.clear();
     tables.keySet().removeIf(k -> !k.startsWith("0/"));
+  }
+
+  /** cnat_session_purge requests handled (each deleted every translation, as in VPP). */
+  public synchronized int purges() {
+    return purges;
   }
 
   /** Completed sockclnt_create handshakes. */
@@ -412,6 +418,9 @@ public final class StrictVppPeer implements AutoCloseable {
         }
         case "cnat_session_purge" -> {
           exact(body, 0);
+          // As VPP: the handler calls cnat_purge(), which purges translations and sessions.
+          translations.clear();
+          purges++;
           reply(ctx, "cnat_session_purge_reply", context, 0, b -> {});
         }
         case "ip_table_add_del" -> {
