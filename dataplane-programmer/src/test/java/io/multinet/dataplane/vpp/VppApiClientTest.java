@@ -88,6 +88,8 @@ class VppApiClientTest {
   void call_manyInFlight_eachReplyMatchesItsContext() throws Exception {
     try (var client = VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST)) {
       List<CompletableFuture<Integer>> ids = new ArrayList<>();
+      // Every reply held until the 50th request, then sent newest first.
+      peer.holdReplies(50);
       for (int i = 0; i < 50; i++) {
         ids.add(client.call(update(100 + i, 1 + i % 3)));
       }
@@ -99,6 +101,26 @@ class VppApiClientTest {
       assertThat(dump).hasSize(50);
       assertThat(dump.get(7).vip().address()).isEqualTo(IpAddress.parse("10.96.0.107"));
       assertThat(dump.get(7).paths()).hasSize(2);
+    }
+  }
+
+  @Test
+  void dump_detailsInterleavedWithAnotherReply_eachGoesToItsRequest() throws Exception {
+    try (var client = VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST)) {
+      for (int i = 0; i < 3; i++) {
+        client.sync(client.call(update(100 + i, 1)));
+      }
+      // dump + control_ping, then an update and a del: the del's reply comes first, then the
+      // update's, interleaved with the dump's details.
+      peer.holdReplies(4);
+      var dump = client.dump(new VppMessages.TranslationDump());
+      var created = client.call(update(110, 2));
+      var deleted = client.call(new VppMessages.TranslationDel(0));
+      assertThat(client.sync(deleted)).isTrue();
+      assertThat(client.sync(created)).isEqualTo(3);
+      assertThat(client.sync(dump))
+          .extracting(t -> t.vip().address().toString())
+          .containsExactly("10.96.0.100", "10.96.0.101", "10.96.0.102");
     }
   }
 

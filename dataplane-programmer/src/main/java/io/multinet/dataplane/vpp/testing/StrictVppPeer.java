@@ -43,7 +43,9 @@ import java.util.function.Consumer;
  * <p>The layouts here are written from the .api.json definitions independently of the client's
  * codec, so that the two check each other. It can report another CRC for a message ({@link
  * #reportCrc}), drop its connections ({@link #dropConnections}) and fail a request ({@link
- * #failNext}).
+ * #failNext}). Replies are never sent in request order: those to one read's requests go out at the
+ * end of the read, newest request first and requests' frames interleaved ({@link #holdReplies}
+ * holds them across reads), while state changes happen in arrival order as in VPP.
  */
 public final class StrictVppPeer implements AutoCloseable {
 
@@ -134,6 +136,7 @@ public final class StrictVppPeer implements AutoCloseable {
   private final Map<String, String> tables = new TreeMap<>();
   private final Map<String, Object> snat = new TreeMap<>();
   private int registrations;
+  private int holdFor;
   private int purges;
 
   private StrictVppPeer(Path socket, EventLoopGroup group, Channel server) {
@@ -206,6 +209,18 @@ public final class StrictVppPeer implements AutoCloseable {
   /** cnat_session_purge requests handled (each deleted every translation, as in VPP). */
   public synchronized int purges() {
     return purges;
+  }
+
+  /**
+   * Holds the replies to the next {@code requests} requests (a dump and its control_ping count as
+   * two) and sends them only when the last has arrived, the newest request's replies first and
+   * different requests' frames interleaved, so a client must match replies by context.
+   */
+  public synchronized void holdReplies(int requests) {
+    if (requests < 1) {
+      throw new IllegalArgumentException("requests: " + requests + " (expected: at least 1)");
+    }
+    holdFor = requests;
   }
 
   /** Completed sockclnt_create handshakes. */
@@ -290,6 +305,42 @@ public final class StrictVppPeer implements AutoCloseable {
     private int handle = -1;
     private final Map<Integer, String> names = new HashMap<>();
     private final Map<String, Integer> ids = new HashMap<>();
+    // Reply frames not yet written, by context in arrival order: VPP answers each request in
+    // order, but nothing obliges a client to get different contexts' replies in request order.
+    private final LinkedHashMap<Integer, List<ByteBuf>> held = new LinkedHashMap<>();
+    private int holding;
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      synchronized (StrictVppPeer.this) {
+        if (holding == 0) {
+          release(ctx);
+        }
+      }
+      ctx.flush();
+    }
+
+    /** Writes the held frames: newest context first, one frame of each context in turn. */
+    private void release(ChannelHandlerContext ctx) {
+      List<List<ByteBuf>> queues = new ArrayList<>(held.values());
+      held.clear();
+      Collections.reverse(queues);
+      boolean any = true;
+      for (int i = 0; any; i++) {
+        any = false;
+        for (List<ByteBuf> q : queues) {
+          if (i < q.size()) {
+            var _ = ctx.write(q.get(i));
+            any = true;
+          }
+        }
+      }
+      ctx.flush();
+    }
+
+    private void send(int context, ByteBuf out) {
+      held.computeIfAbsent(context, c -> new ArrayList<>()).add(out);
+    }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf in) {
@@ -305,6 +356,13 @@ public final class StrictVppPeer implements AutoCloseable {
           return;
         }
         requests.add(name);
+        if (holdFor > 0) {
+          holding = holdFor;
+          holdFor = 0;
+        }
+        if (holding > 0) {
+          holding--; // at 0, the held replies go out when this read completes
+        }
         if (in.readableBytes() < 10) {
           violation(name + ": " + in.readableBytes() + " bytes (expected: at least 10)");
           return;
@@ -401,6 +459,7 @@ public final class StrictVppPeer implements AutoCloseable {
                 "sockclnt_delete: index 0x" + Integer.toHexString(index) + " (expected: handle)");
           }
           reply(ctx, "sockclnt_delete_reply", context, 0, b -> {});
+          release(ctx);
           var _ = ctx.close();
         }
         case "cnat_translation_update" -> update(ctx, context, in);
@@ -451,7 +510,7 @@ public final class StrictVppPeer implements AutoCloseable {
             out.writeByte(k.endsWith("/ip6") ? 1 : 0);
             byte[] n = e.getValue().getBytes(StandardCharsets.UTF_8);
             out.writeBytes(n).writeZero(64 - n.length);
-            var _ = ctx.writeAndFlush(out);
+            send(context, out);
           }
         }
         case "sw_interface_set_table" -> {
@@ -586,7 +645,7 @@ public final class StrictVppPeer implements AutoCloseable {
         out.writeZero(17).writeInt(NO_INTERFACE).writeByte(address.contains(":") ? 1 : 0);
         out.writeShort(0).writeByte(0);
       }
-      var _ = ctx.writeAndFlush(out);
+      send(context, out);
     }
 
     private void writeEndpoint(ByteBuf out, String address, int port) {
@@ -655,7 +714,7 @@ public final class StrictVppPeer implements AutoCloseable {
       ByteBuf out = frame(ctx, message, context, body.readableBytes());
       out.writeBytes(body);
       body.release();
-      var _ = ctx.writeAndFlush(out);
+      send(context, out);
     }
 
     private void exact(int body, int expected) {
@@ -710,6 +769,10 @@ public final class StrictVppPeer implements AutoCloseable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       clients.remove(ctx.channel());
+      synchronized (StrictVppPeer.this) {
+        held.values().forEach(q -> q.forEach(ByteBuf::release));
+        held.clear();
+      }
     }
   }
 
