@@ -247,20 +247,31 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
-  void applyFull_externalAddressIsAnotherNetworksVip_isRefused() throws Exception {
+  void applyFull_externalAddressIsAnotherNetworksVip_skipsBothAndServesTheRest() throws Exception {
     DesiredState s = twoNetworks();
     int i = States.indexOf(s, "172.30.0.5");
     var ext = s.getServicePorts(i).toBuilder().addExternalAddresses("10.96.0.20").build();
-    assertThatThrownBy(() -> backend.applyFull(s.toBuilder().setServicePorts(i, ext).build()))
-        .isInstanceOf(DataplaneException.class)
-        .hasMessageContaining("VIP 10.96.0.20 is in networks");
-    assertThat(peer.requests())
-        .as("nothing sent for a refused state")
-        .containsExactly("sockclnt_create");
+    DesiredState bad = s.toBuilder().setServicePorts(i, ext).build();
+    Logs logs = Logs.capture();
+    try {
+      backend.applyFull(bad);
+      backend.applyFull(bad);
+    } finally {
+      logs.close();
+    }
+    assertThat(backend.observe()).isEqualTo(expected(bad));
+    assertThat(peer.translations())
+        .extracting(StrictVppPeer.Translation::vip)
+        .doesNotContain("10.96.0.20")
+        .contains("172.30.0.5", "203.0.113.7", "10.96.0.10");
+    assertThat(logs.warnings())
+        .as("logged once, not per sync")
+        .filteredOn(m -> m.startsWith("VIP 10.96.0.20 is in networks 0 and 57 (red)"))
+        .hasSize(1);
   }
 
   @Test
-  void applyFull_backendAddressInTwoNetworks_isRefused() throws Exception {
+  void applyFull_backendAddressInTwoNetworks_skipsItsPortsAndServesTheRest() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
     // red gets a port whose pod address is one of blue's pods (10.1.0.12).
@@ -270,10 +281,90 @@ class VppBackendContractTest extends DataplaneBackendContract {
                 States.port(
                     57, "10.96.1.99", Protocol.TCP, 80, States.backend("10.1.0.12", 80, true)))
             .build();
-    assertThatThrownBy(() -> backend.applyFull(shared))
-        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
-        .hasMessageStartingWith("backend 10.1.0.12 is in networks 56 (blue) and 57 (red)");
+    backend.applyFull(shared);
+    assertThat(backend.observe()).isEqualTo(expected(shared));
+    // blue's 10.96.0.10 TCP 80 and 10.96.0.30 (with 10.1.0.12) and red's new port are skipped.
+    assertThat(peer.translations())
+        .extracting(t -> t.vip() + " " + t.proto() + " " + t.port())
+        .doesNotContain("10.96.0.10 6 80", "10.96.0.30 6 80", "10.96.1.99 6 80")
+        .contains("10.96.0.10 17 53", "10.96.0.20 6 80", "10.96.1.10 6 80");
+    // Once the conflict is gone, they come back.
+    backend.applyFull(s);
     assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void applyDelta_afterAFailedSync_theNextFullTrustsNoMemory() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    peer.failNext("cnat_translation_update", -1);
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    assertThatThrownBy(
+        () -> backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build()));
+    peer.clearRequests();
+
+    backend.applyFull(s);
+
+    // The affinity translations' flow hash cannot be read back: with no memory they are recreated.
+    assertThat(peer.requests().stream().filter(r -> r.equals("cnat_translation_del"))).hasSize(2);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void plan_warningsAreLoggedWhenTheyChangeOnly() throws Exception {
+    DesiredState s =
+        twoNetworks().toBuilder()
+            .addServicePorts(
+                States.port(
+                        56, "10.96.0.50", Protocol.TCP, 80, States.backend("10.1.0.11", 80, true))
+                    .setNodePort(30080))
+            .build();
+    Logs logs = Logs.capture();
+    try {
+      backend.applyFull(s);
+      backend.applyDelta(Delta.getDefaultInstance());
+      backend.applyDelta(Delta.getDefaultInstance());
+      var _ = VppBackend.expected(s);
+    } finally {
+      logs.close();
+    }
+    assertThat(logs.warnings())
+        .containsExactly(
+            "1 service ports have NodePorts, which the VPP backend does not serve yet",
+            "ns/svc-57-10.96.0.10:3868: SCTP is not served by VPP's cnat; skipped");
+  }
+
+  /** Captures VppBackend's log records. */
+  private static final class Logs extends java.util.logging.Handler {
+    private final java.util.List<String> warnings =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.logging.Logger logger =
+        java.util.logging.Logger.getLogger(VppBackend.class.getName());
+
+    static Logs capture() {
+      Logs l = new Logs();
+      l.logger.addHandler(l);
+      return l;
+    }
+
+    List<String> warnings() {
+      return List.copyOf(warnings);
+    }
+
+    @Override
+    public void publish(java.util.logging.LogRecord r) {
+      if (java.util.logging.Level.WARNING.equals(r.getLevel())) {
+        warnings.add(r.getMessage());
+      }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      logger.removeHandler(this);
+    }
   }
 
   @Test
