@@ -136,6 +136,10 @@ public final class VppApiClient implements AutoCloseable {
     }
   }
 
+  Options options() {
+    return options;
+  }
+
   /** How many registrations this client has made: more than one means it reconnected. */
   public long connections() {
     return connections.get();

@@ -26,9 +26,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -115,9 +116,15 @@ public final class VppBackend implements DataplaneBackend {
 
   private volatile boolean reconnected;
 
+  /** The state a resync puts back, until it succeeds or a new full state arrives. */
+  private @Nullable StateModel resyncing;
+
+  /** Bumped by each reconnect and full state: an older resync chain stops. */
+  private int resyncGeneration;
+
   /** Re-applies the last state after VPP came back; never on the client's event loop. */
-  private final ExecutorService resyncs =
-      Executors.newSingleThreadExecutor(
+  private final ScheduledExecutorService resyncs =
+      Executors.newSingleThreadScheduledExecutor(
           r -> {
             Thread t = new Thread(r, "vpp-resync");
             t.setDaemon(true);
@@ -129,12 +136,27 @@ public final class VppBackend implements DataplaneBackend {
     client.onReconnect(
         () -> {
           reconnected = true;
-          try {
-            resyncs.execute(this::resync);
-          } catch (RejectedExecutionException closing) {
-            // closed meanwhile: nothing to repair
-          }
+          schedule(this::startResync, 0);
         });
+  }
+
+  private void schedule(Runnable r, long delayMillis) {
+    try {
+      var _ = resyncs.schedule(r, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile: nothing to repair
+    }
+  }
+
+  private void startResync() {
+    int generation;
+    synchronized (this) {
+      if (applied != null) {
+        resyncing = applied;
+      }
+      generation = ++resyncGeneration;
+    }
+    resync(generation, 0);
   }
 
   /**
@@ -142,17 +164,33 @@ public final class VppBackend implements DataplaneBackend {
    * services do not change: put the last applied state back at once. Until this has run, deltas are
    * refused with need_full.
    */
-  private synchronized void resync() {
-    StateModel a = applied;
-    if (a == null || !reconnected) {
-      return;
+  private void resync(int generation, int attempt) {
+    long delay;
+    synchronized (this) {
+      StateModel a = resyncing;
+      if (a == null || generation != resyncGeneration) {
+        return; // done, or superseded by a new full state or another reconnect
+      }
+      try {
+        fullSync(a.toState());
+        resyncing = null;
+        LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
+        return;
+      } catch (DataplaneException e) {
+        VppApiClient.Options o = client.options();
+        delay =
+            Math.min(
+                o.backoffMax().toMillis(), o.backoffInitial().toMillis() << Math.min(attempt, 20));
+        LOG.warning(
+            "VPP reconnected; re-applying the last state failed ("
+                + e.getMessage()
+                + "); retrying in "
+                + delay
+                + " ms");
+      }
     }
-    try {
-      applyFull(a.toState());
-      LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
-    } catch (DataplaneException e) {
-      LOG.warning("VPP reconnected; re-applying the last state failed: " + e.getMessage());
-    }
+    // Nothing else would repair VPP while the programmer's services do not change.
+    schedule(() -> resync(generation, attempt + 1), delay);
   }
 
   /** Connects to VPP's API socket, waiting up to a minute for VPP to come up. */
@@ -172,6 +210,12 @@ public final class VppBackend implements DataplaneBackend {
 
   @Override
   public synchronized void applyFull(DesiredState state) throws DataplaneException {
+    resyncing = null; // a new full state supersedes the one being put back
+    resyncGeneration++;
+    fullSync(state);
+  }
+
+  private void fullSync(DesiredState state) throws DataplaneException {
     StateModel model;
     try {
       model = StateModel.of(state);

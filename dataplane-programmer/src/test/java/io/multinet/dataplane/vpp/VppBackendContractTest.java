@@ -213,22 +213,52 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
-  void applyDelta_vppReconnectedAndResyncFailed_asksForAFullState() throws Exception {
+  void applyDelta_vppReconnectedAndResyncFailing_asksForAFullStateAndRetriesTheResync()
+      throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
     peer.clearRequests();
-    peer.failNext("cnat_translation_update", -1); // the resync fails
+    peer.failAlways("cnat_translation_update", -1); // every resync fails
 
     peer.reset();
     peer.dropConnections();
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> peer.requests().contains("cnat_translation_update"));
+        .until(
+            () ->
+                peer.requests().stream().filter(r -> r.equals("cnat_translation_dump")).count()
+                    >= 3);
 
     assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
         .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
+    // VPP works again: the backend's own retries put the state back, without a new full state.
+    peer.heal();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backend.observe()).isEqualTo(expected(s)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> backend.applyDelta(Delta.getDefaultInstance()));
+  }
+
+  @Test
+  void applyFull_duringResyncRetries_supersedesTheResync() throws Exception {
+    DesiredState s = twoNetworks();
     backend.applyFull(s);
-    assertThat(backend.observe()).isEqualTo(expected(s));
+    peer.failAlways("cnat_translation_update", -1);
+    peer.reset();
+    peer.dropConnections();
+    await().atMost(Duration.ofSeconds(10)).until(() -> peer.registrations() == 2);
+    peer.heal();
+    DesiredState smaller = s.toBuilder().removeServicePorts(0).build();
+
+    backend.applyFull(smaller);
+
+    // The pending resync of the older state must not come back over it (retries every 200 ms).
+    await()
+        .during(Duration.ofMillis(600))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> backend.observe().equals(expected(smaller)));
   }
 
   @Test

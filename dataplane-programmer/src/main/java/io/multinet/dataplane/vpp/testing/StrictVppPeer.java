@@ -132,6 +132,7 @@ public final class StrictVppPeer implements AutoCloseable {
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<String, String> crcOverrides = new HashMap<>();
   private final Map<String, Integer> failNext = new HashMap<>();
+  private final Map<String, Integer> failAlways = new HashMap<>();
   private final TreeMap<Integer, Translation> translations = new TreeMap<>();
   private final Map<String, String> tables = new TreeMap<>();
   private final Map<String, Object> snat = new TreeMap<>();
@@ -191,6 +192,17 @@ public final class StrictVppPeer implements AutoCloseable {
   /** The next request named {@code message} is answered with {@code retval} and not applied. */
   public synchronized void failNext(String message, int retval) {
     failNext.put(requireNonNull(message, "message"), retval);
+  }
+
+  /** Every request named {@code message} is answered with {@code retval} until {@link #heal}. */
+  public synchronized void failAlways(String message, int retval) {
+    failAlways.put(requireNonNull(message, "message"), retval);
+  }
+
+  /** Ends {@link #failAlways} and {@link #failNext}. */
+  public synchronized void heal() {
+    failAlways.clear();
+    failNext.clear();
   }
 
   /** Closes every client connection, as a VPP restart does (state is kept: see {@link #reset}). */
@@ -381,6 +393,9 @@ public final class StrictVppPeer implements AutoCloseable {
           return;
         }
         Integer fail = failNext.remove(name);
+        if (fail == null) {
+          fail = failAlways.get(name);
+        }
         if (fail != null) {
           reply(ctx, name + "_reply", context, fail, b -> {});
           return;
