@@ -36,10 +36,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * A client for VPP's binary API over its unix socket (socksvr), on Netty epoll. It registers with
  * sockclnt_create, learns the message table (name_crc → id) and refuses to run when VPP defines a
- * message this build speaks with another CRC. Replies are matched by context; a dump is followed by
- * a control_ping with the same context, whose reply ends the details stream. When the connection
- * drops it reconnects with exponential backoff, and tells its listeners (VPP may have restarted and
- * lost everything).
+ * message this build sends with another CRC (messages it does not send yet are disabled with a
+ * warning). Replies are matched by context; a dump is followed by a control_ping with the same
+ * context, whose reply ends the details stream. When the connection drops it reconnects with
+ * exponential backoff, and tells its listeners (VPP may have restarted and lost everything).
  */
 public final class VppApiClient implements AutoCloseable {
 
@@ -305,13 +305,17 @@ public final class VppApiClient implements AutoCloseable {
                       e instanceof VppApiException x
                           ? x
                           : new VppApiException("connecting to VPP at " + socket + ": " + e, e);
-                  if (v instanceof CrcMismatch) {
+                  if (v instanceof CrcMismatch && first != null) {
+                    // At startup: fail, so that the process exits and is restarted loudly.
                     refused = v;
                     LOG.log(Level.SEVERE, "refusing to program VPP: " + v.getMessage());
-                    if (first != null) {
-                      first.completeExceptionally(v);
-                    }
+                    first.completeExceptionally(v);
                     return;
+                  }
+                  if (v instanceof CrcMismatch) {
+                    // After a reconnect (VPP upgraded under us): keep trying, so that a VPP put
+                    // back to a matching version is used again; requests fail meanwhile.
+                    LOG.log(Level.SEVERE, "VPP's message table changed: " + v.getMessage());
                   }
                   if (first != null && System.nanoTime() > deadline) {
                     first.completeExceptionally(v);
@@ -482,7 +486,16 @@ public final class VppApiClient implements AutoCloseable {
       return;
     }
     String other = crcs.get(t.name());
-    if (other != null) {
+    if (other != null && !required) {
+      // Not sent by the backend today: unusable (absent from the ids), not a reason to stop.
+      LOG.warning(
+          t.name()
+              + ": VPP has CRC 0x"
+              + other
+              + ", this build speaks "
+              + MessageType.hex(t.crc())
+              + "; the message is disabled");
+    } else if (other != null) {
       problems.add(
           t.name()
               + ": VPP has CRC 0x"

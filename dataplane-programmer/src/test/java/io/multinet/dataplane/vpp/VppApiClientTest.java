@@ -70,10 +70,32 @@ class VppApiClientTest {
   }
 
   @Test
-  void connect_optionalMessageWithAnotherCrc_isRefusedToo() {
-    peer.reportCrc("cnat_set_snat_addresses_v2", "00000001");
-    assertThatThrownBy(() -> VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST))
-        .hasMessageContaining("cnat_set_snat_addresses_v2: VPP has CRC 0x00000001");
+  void connect_optionalMessageWithAnotherCrc_disablesItOnly() throws Exception {
+    peer.reportCrc("cnat_set_snat_policy", "00000001");
+    try (var client = VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST)) {
+      assertThat(client.sync(client.call(new VppMessages.ControlPing()))).isEqualTo(4242);
+      assertThatThrownBy(() -> client.sync(client.call(new VppMessages.SetSnatPolicy(0))))
+          .hasMessage("cnat_set_snat_policy: not in VPP's message table");
+    }
+  }
+
+  @Test
+  void reconnect_crcDiffers_keepsRetryingUntilVppMatchesAgain() throws Exception {
+    try (var client = VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST)) {
+      var told = new AtomicInteger();
+      client.onReconnect(told::incrementAndGet);
+      peer.reportCrc("cnat_translation_update", "1234abcd");
+
+      peer.dropConnections();
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> peer.registrations() >= 3);
+      assertThat(told.get()).isZero();
+      assertThatThrownBy(() -> client.sync(client.call(new VppMessages.ControlPing())))
+          .isInstanceOf(VppApiException.class);
+      peer.reportCrc("cnat_translation_update", "f8d40bc5"); // VPP rolled back
+      await().atMost(Duration.ofSeconds(10)).until(() -> told.get() == 1);
+      assertThat(client.sync(client.call(new VppMessages.ControlPing()))).isEqualTo(4242);
+    }
   }
 
   @Test
