@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,6 +99,14 @@ public final class VppApiClient implements AutoCloseable {
   private volatile @Nullable Session session;
   private volatile @Nullable VppApiException refused;
   private volatile boolean closed;
+
+  /** The backoff step at which the current connection was made, and when (System.nanoTime). */
+  private volatile int connectedStep;
+
+  private volatile long connectedAt;
+
+  /** How long a connection must stay up before its loss restarts the backoff at the first step. */
+  static final Duration STABLE = Duration.ofSeconds(30);
 
   private VppApiClient(Path socket, Options options) {
     this.socket = socket;
@@ -298,6 +307,8 @@ public final class VppApiClient implements AutoCloseable {
             .whenComplete(
                 (s, e) -> {
                   if (e == null) {
+                    connectedStep = n;
+                    connectedAt = System.nanoTime();
                     installed(s, first);
                     return;
                   }
@@ -321,10 +332,7 @@ public final class VppApiClient implements AutoCloseable {
                     first.completeExceptionally(v);
                     return;
                   }
-                  long delay =
-                      Math.min(
-                          options.backoffMax().toMillis(),
-                          options.backoffInitial().toMillis() << Math.min(n, 20));
+                  long delay = backoff(options, n, ThreadLocalRandom.current().nextDouble());
                   LOG.log(
                       first == null ? Level.WARNING : Level.FINE,
                       v.getMessage() + "; retrying in " + delay + " ms");
@@ -371,10 +379,42 @@ public final class VppApiClient implements AutoCloseable {
     for (Pending p : new ArrayList<>(s.pending.values())) {
       p.fail(e);
     }
-    if (!closed) {
+    if (closed) {
+      return;
+    }
+    int step = stepAfterLoss(connectedStep, System.nanoTime() - connectedAt, STABLE.toNanos());
+    if (step == 0) {
       LOG.warning(e.getMessage() + "; reconnecting");
       attempt(0, null, 0);
+      return;
     }
+    // VPP accepted and then dropped us soon: keep backing off rather than loop tightly.
+    long delay = backoff(options, step - 1, ThreadLocalRandom.current().nextDouble());
+    LOG.warning(e.getMessage() + " soon after connecting; reconnecting in " + delay + " ms");
+    try {
+      var _ = group.schedule(() -> attempt(step, null, 0), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closed meanwhile
+    }
+  }
+
+  /**
+   * The backoff step after losing a connection made at {@code connectedStep}: the first again once
+   * it stayed up {@code stableNanos}, else the one after.
+   */
+  static int stepAfterLoss(int connectedStep, long upNanos, long stableNanos) {
+    return upNanos >= stableNanos ? 0 : Math.min(connectedStep, 30) + 1;
+  }
+
+  /**
+   * The delay after a failure at backoff {@code step}: initial doubling up to max, with jitter
+   * (half to all of it, {@code random} in [0, 1)) so that many agents do not reconnect in step.
+   */
+  static long backoff(Options o, int step, double random) {
+    long base =
+        Math.min(o.backoffMax().toMillis(), o.backoffInitial().toMillis() << Math.min(step, 20));
+    long half = base / 2;
+    return half + (long) ((base - half) * random);
   }
 
   private CompletableFuture<Session> connectOnce() {

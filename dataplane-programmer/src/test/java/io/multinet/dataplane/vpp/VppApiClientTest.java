@@ -186,6 +186,50 @@ class VppApiClientTest {
   }
 
   @Test
+  void backoff_doublesToTheMaxWithJitterOfAtMostHalf() {
+    var o = VppApiClient.Options.defaults(); // 100 ms doubling to 5 s
+    assertThat(VppApiClient.backoff(o, 0, 0.999)).isEqualTo(99);
+    assertThat(VppApiClient.backoff(o, 0, 0)).isEqualTo(50);
+    assertThat(VppApiClient.backoff(o, 3, 0)).isEqualTo(400);
+    assertThat(VppApiClient.backoff(o, 3, 0.5)).isEqualTo(600);
+    assertThat(VppApiClient.backoff(o, 40, 0)).isEqualTo(2500);
+    assertThat(VppApiClient.backoff(o, 40, 0.999)).isBetween(4990L, 5000L);
+  }
+
+  @Test
+  void stepAfterLoss_shortLivedConnection_keepsGrowing_stableOne_restarts() {
+    long stable = VppApiClient.STABLE.toNanos();
+    assertThat(VppApiClient.stepAfterLoss(0, 1_000_000, stable)).isEqualTo(1);
+    assertThat(VppApiClient.stepAfterLoss(4, 1_000_000, stable)).isEqualTo(5);
+    assertThat(VppApiClient.stepAfterLoss(4, stable, stable)).isZero();
+  }
+
+  @Test
+  void reconnect_vppDropsRightAfterEachRegistration_backsOffFurtherEachTime() throws Exception {
+    var slow =
+        VppBackendContractTest.FAST.withBackoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    try (var client = VppApiClient.connect(peer.socket(), slow)) {
+      var times = new java.util.concurrent.CopyOnWriteArrayList<Long>();
+      client.onReconnect(() -> times.add(System.nanoTime()));
+      long start = System.nanoTime();
+      for (int i = 1; i <= 4; i++) {
+        peer.dropConnections();
+        int n = i;
+        await()
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(2))
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> times.size() == n);
+      }
+      // The reconnects after drops 1-4 wait at least 50, 100, 200 and 400 ms (half of each step): a
+      // tight
+      // loop that restarts at step 0 would take about nothing.
+      assertThat(Duration.ofNanos(times.get(3) - start))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(350));
+    }
+  }
+
+  @Test
   void close_unregistersWithSockclntDelete() throws Exception {
     VppApiClient.connect(peer.socket(), VppBackendContractTest.FAST).close();
     await().atMost(Duration.ofSeconds(5)).until(() -> peer.requests().contains("sockclnt_delete"));
