@@ -396,7 +396,7 @@ public final class VppBackend implements DataplaneBackend {
       throws VppApiException {
     Set<String> have = new HashSet<>();
     for (var t : existing) {
-      have.add(t.tableId() + "/" + t.isIp6());
+      have.add(Integer.toUnsignedString(t.tableId()) + "/" + t.isIp6()); // u32 on both sides
     }
     for (int vrf : vrfs) {
       for (boolean ip6 : new boolean[] {false, true}) {
@@ -421,11 +421,25 @@ public final class VppBackend implements DataplaneBackend {
   private static String tableName(int vrf, StateModel model) {
     for (NetworkSpec n : model.networks().values()) {
       if (n.getVpp().getVrf() == vrf) {
-        String name = TABLE_PREFIX + n.getId() + "-" + n.getName();
-        return name.length() > 63 ? name.substring(0, 63) : name;
+        return truncateUtf8(TABLE_PREFIX + n.getId() + "-" + n.getName(), 63);
       }
     }
     return TABLE_PREFIX + Integer.toUnsignedString(vrf);
+  }
+
+  /** At most {@code max} UTF-8 bytes (the name field is 64 with its NUL), whole code points. */
+  static String truncateUtf8(String s, int max) {
+    int bytes = 0;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + n > max) {
+        return s.substring(0, i);
+      }
+      bytes += n;
+      i += Character.charCount(cp);
+    }
+    return s;
   }
 
   private static Set<Integer> vrfs(StateModel m) {

@@ -413,6 +413,31 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
+  void truncateUtf8_cutsAtWholeCodePointsWithinTheByteLimit() {
+    assertThat(VppBackend.truncateUtf8("multinet-1-abc", 63)).isEqualTo("multinet-1-abc");
+    String name = "multinet-56-" + "é".repeat(40); // 12 + 80 bytes
+    String cut = VppBackend.truncateUtf8(name, 63);
+    assertThat(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSize(62);
+    assertThat(VppBackend.truncateUtf8("ab😀", 5)).isEqualTo("ab");
+  }
+
+  @Test
+  void applyFull_vrfAbove2pow31_isCreatedOnceAndKept() throws Exception {
+    DesiredState s = twoNetworks();
+    var b = s.toBuilder();
+    b.setNetworks(
+        0,
+        b.getNetworks(0).toBuilder()
+            .setVpp(io.multinet.dataplane.v1.VppHints.newBuilder().setVrf(0x8000_0001)));
+    DesiredState big = b.build();
+    backend.applyFull(big);
+    peer.clearRequests();
+    backend.applyFull(big);
+    assertThat(peer.requests()).as("the table exists already").doesNotContain("ip_table_add_del");
+    assertThat(peer.tables()).containsKey("2147483649/ip4");
+  }
+
+  @Test
   void cleanup_deletesOnlyTheTablesItCreated() throws Exception {
     backend.applyFull(twoNetworks());
     backend.cleanup();
