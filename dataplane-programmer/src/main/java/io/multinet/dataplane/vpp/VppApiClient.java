@@ -437,6 +437,7 @@ public final class VppApiClient implements AutoCloseable {
           Channel ch = c.channel();
           Handler h = ch.pipeline().get(Handler.class);
           h.handshake = f;
+          h.handshakeContext = contexts.incrementAndGet();
           ch.closeFuture()
               .addListener(
                   x -> f.completeExceptionally(new VppApiException("VPP closed the connection")));
@@ -451,7 +452,7 @@ public final class VppApiClient implements AutoCloseable {
           // sockclnt_create {u16 15, u32 context, char name[64]}: 70 bytes, no client_index.
           ByteBuf buf = ch.alloc().buffer(VppFrameDecoder.HEADER + 70);
           VppFrameDecoder.writeHeader(buf, 70);
-          buf.writeShort(VppMessages.SOCKCLNT_CREATE_ID).writeInt(contexts.incrementAndGet());
+          buf.writeShort(VppMessages.SOCKCLNT_CREATE_ID).writeInt(h.handshakeContext);
           Wire.writeString(buf, options.clientName(), 64);
           var _ = ch.writeAndFlush(buf);
         });
@@ -471,14 +472,19 @@ public final class VppApiClient implements AutoCloseable {
    * Reads sockclnt_create_reply: {u16 16 @0, u32 client_index @2, u32 context @6, i32 response @10,
    * u32 index @14, u16 count @18, entries @20 of {u16 index, char name[64]}}.
    */
-  private Session register(Channel ch, ByteBuf in) throws VppApiException {
+  private Session register(Channel ch, ByteBuf in, int context) throws VppApiException {
     int msg = in.readUnsignedShort();
     if (msg != VppMessages.SOCKCLNT_CREATE_REPLY_ID) {
       throw new VppApiException("expected sockclnt_create_reply (16), got message " + msg);
     }
     try {
       Wire.need(in, 18, "sockclnt_create_reply");
-      in.skipBytes(8); // client_index, context
+      in.skipBytes(4); // client_index
+      int replyContext = in.readInt();
+      if (replyContext != context) {
+        throw new VppApiException(
+            "sockclnt_create_reply: context " + replyContext + " (expected: " + context + ")");
+      }
       int response = in.readInt();
       if (response != 0) {
         throw new VppApiException("sockclnt_create: VPP returned " + response, response);
@@ -550,6 +556,7 @@ public final class VppApiClient implements AutoCloseable {
   /** The per-connection handler: the handshake first, then replies dispatched by context. */
   private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
     @Nullable CompletableFuture<Session> handshake;
+    int handshakeContext;
     @Nullable Session established;
 
     @Override
@@ -561,7 +568,7 @@ public final class VppApiClient implements AutoCloseable {
           return;
         }
         try {
-          s = register(ctx.channel(), in);
+          s = register(ctx.channel(), in, handshakeContext);
           established = s;
           h.complete(s);
         } catch (VppApiException e) {

@@ -99,6 +99,15 @@ class VppApiClientTest {
   }
 
   @Test
+  void connect_handshakeReplyWithAnotherContext_isNotAccepted() {
+    peer.answerHandshakeWithAnotherContext();
+    var options = VppBackendContractTest.FAST.withConnectTimeout(Duration.ofMillis(300));
+    assertThatThrownBy(() -> VppApiClient.connect(peer.socket(), options))
+        .isInstanceOf(VppApiException.class)
+        .hasMessageContaining("sockclnt_create_reply: context");
+  }
+
+  @Test
   void connect_nothingListening_failsAfterTheConnectTimeout() {
     var options = VppBackendContractTest.FAST.withConnectTimeout(Duration.ofMillis(300));
     assertThatThrownBy(() -> VppApiClient.connect(dir.resolve("absent.sock"), options))

@@ -138,6 +138,7 @@ public final class StrictVppPeer implements AutoCloseable {
   private final Map<String, Object> snat = new TreeMap<>();
   private int registrations;
   private int holdFor;
+  private boolean wrongHandshakeContext;
   private int purges;
 
   private StrictVppPeer(Path socket, EventLoopGroup group, Channel server) {
@@ -233,6 +234,11 @@ public final class StrictVppPeer implements AutoCloseable {
       throw new IllegalArgumentException("requests: " + requests + " (expected: at least 1)");
     }
     holdFor = requests;
+  }
+
+  /** From now on, sockclnt_create_reply carries another context than the request's. */
+  public synchronized void answerHandshakeWithAnotherContext() {
+    wrongHandshakeContext = true;
   }
 
   /** Completed sockclnt_create handshakes. */
@@ -445,7 +451,7 @@ public final class StrictVppPeer implements AutoCloseable {
       out.writeLong(0).writeInt(length).writeInt(0);
       out.writeShort(16);
       out.writeInt(0xdead_beef); // client_index: not the handle (clients must use `index`)
-      out.writeInt(context);
+      out.writeInt(wrongHandshakeContext ? context + 1 : context);
       out.writeInt(0); // response
       out.writeInt(handle); // index
       out.writeShort(count);
