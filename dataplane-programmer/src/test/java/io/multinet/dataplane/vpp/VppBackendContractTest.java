@@ -324,6 +324,39 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
+  void agent_oneVipInTwoNetworks_otherServicesKeepChanging() throws Exception {
+    String name = "vpp-" + java.util.UUID.randomUUID();
+    DesiredState s = twoNetworks();
+    try (var server =
+            io.multinet.dataplane.agent.AgentServer.inProcess(
+                name, new io.multinet.dataplane.agent.DataplaneAgent(backend));
+        var programmer =
+            io.multinet.dataplane.programmer.DataplaneProgrammer.connect(
+                "inprocess:" + name, Duration.ofSeconds(5))) {
+      programmer.apply(s);
+      // red also takes blue's 10.96.0.10 on 8443, and later 10.96.0.20 loses a backend.
+      DesiredState overlap =
+          s.toBuilder()
+              .addServicePorts(
+                  States.port(
+                      57, "10.96.0.10", Protocol.TCP, 8443, States.backend("10.1.0.21", 443, true)))
+              .build();
+      programmer.apply(overlap);
+      int i = States.indexOf(overlap, "10.96.0.20");
+      DesiredState later =
+          overlap.toBuilder()
+              .setServicePorts(i, overlap.getServicePorts(i).toBuilder().removeBackends(1))
+              .build();
+      programmer.apply(later);
+
+      assertThat(translation("10.96.0.20", 6, 80).paths()).containsExactly("10.1.0.21 8080");
+      assertThat(backend.observe()).isEqualTo(expected(later));
+      assertThat(programmer.status().getErrors()).isZero();
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
   void applyDelta_afterAFailedSync_theNextFullTrustsNoMemory() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
