@@ -51,8 +51,9 @@ public abstract class DataplaneBackendContract {
   /**
    * Whether the dataplane keeps the same VIP of two networks apart (the kernel does, with conntrack
    * zones). VPP's cnat keys translations by (VIP, protocol, port) in one FIB table and cannot: a
-   * backend that answers false must refuse such a state without changing anything, and the shared
-   * cases below then run on {@link #twoNetworks()} without the shared VIP.
+   * backend that answers false must skip every port on the shared address (in every network) and
+   * serve the rest, its {@link #expected} leaving the skipped ports out, and the shared cases below
+   * then run on {@link #twoNetworks()} without the shared VIP.
    */
   protected boolean isolatesOverlappingVips() {
     return true;
@@ -204,25 +205,23 @@ public abstract class DataplaneBackendContract {
   }
 
   @Test
-  void applyFull_sameVipInTwoNetworks_isIsolatedOrRefused() throws Exception {
-    DesiredState before = twoNetworks();
-    backend.applyFull(before);
+  void applyFull_sameVipInTwoNetworks_isIsolatedOrSkippedWithTheRestServed() throws Exception {
+    backend.applyFull(twoNetworks());
     DesiredState overlapping = States.twoNetworks(); // 10.96.0.10 TCP 80 in blue and in red
-    if (isolatesOverlappingVips()) {
-      backend.applyFull(overlapping);
-      assertThat(backend.observe()).isEqualTo(expected(overlapping));
-      return;
+    backend.applyFull(overlapping);
+    DesiredState seen = backend.observe();
+    assertThat(seen).isEqualTo(expected(overlapping));
+    // One bad address never stops the other services: red's 10.96.0.20 is served either way.
+    assertThat(seen.getServicePortsList()).extracting(p -> p.getAddress()).contains("10.96.0.20");
+    if (!isolatesOverlappingVips()) {
+      assertThat(seen.getServicePortsList())
+          .extracting(p -> p.getAddress())
+          .doesNotContain("10.96.0.10");
     }
-    assertThatThrownBy(() -> backend.applyFull(overlapping))
-        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
-        .hasMessageContaining("10.96.0.10")
-        .hasMessageContaining("56 (blue)")
-        .hasMessageContaining("57 (red)");
-    assertThat(backend.observe()).isEqualTo(expected(before));
   }
 
   @Test
-  void applyDelta_sameVipInTwoNetworks_isIsolatedOrRefused() throws Exception {
+  void applyDelta_sameVipInTwoNetworks_isIsolatedOrSkippedWithTheRestServed() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
     // red gets blue's VIP on another port: still one VIP in two networks.
@@ -232,18 +231,17 @@ public abstract class DataplaneBackendContract {
                 States.port(
                     57, "10.96.0.10", Protocol.TCP, 8443, States.backend("10.1.0.21", 443, true)))
             .build();
-    if (isolatesOverlappingVips()) {
-      backend.applyDelta(overlap);
-      assertThat(backend.observe()).isEqualTo(expected(StateModel.of(s).apply(overlap).toState()));
-      return;
+    backend.applyDelta(overlap);
+    DesiredState after = StateModel.of(s).apply(overlap).toState();
+    assertThat(backend.observe()).isEqualTo(expected(after));
+    if (!isolatesOverlappingVips()) {
+      // blue's 10.96.0.10 is skipped too while red shares it; the rest is untouched.
+      assertThat(backend.observe().getServicePortsList())
+          .extracting(p -> p.getAddress())
+          .doesNotContain("10.96.0.10")
+          .contains("10.96.0.20");
     }
-    assertThatThrownBy(() -> backend.applyDelta(overlap))
-        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
-        .hasMessageContaining("10.96.0.10")
-        .hasMessageContaining("blue")
-        .hasMessageContaining("red");
-    assertThat(backend.observe()).isEqualTo(expected(s));
-    // The refusal kept the applied state: the next delta builds on it.
+    // Deltas continue on the applied state.
     Delta next =
         Delta.newBuilder()
             .addUpsertServicePorts(
@@ -251,6 +249,6 @@ public abstract class DataplaneBackendContract {
                     57, "10.96.1.77", Protocol.TCP, 8443, States.backend("10.1.0.21", 443, true)))
             .build();
     backend.applyDelta(next);
-    assertThat(backend.observe()).isEqualTo(expected(StateModel.of(s).apply(next).toState()));
+    assertThat(backend.observe()).isEqualTo(expected(StateModel.of(after).apply(next).toState()));
   }
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,10 +37,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * A client for VPP's binary API over its unix socket (socksvr), on Netty epoll. It registers with
  * sockclnt_create, learns the message table (name_crc → id) and refuses to run when VPP defines a
- * message this build speaks with another CRC. Replies are matched by context; a dump is followed by
- * a control_ping with the same context, whose reply ends the details stream. When the connection
- * drops it reconnects with exponential backoff, and tells its listeners (VPP may have restarted and
- * lost everything).
+ * message this build sends with another CRC (messages it does not send yet are disabled with a
+ * warning). Replies are matched by context; a dump is followed by a control_ping with the same
+ * context, whose reply ends the details stream. When the connection drops it reconnects with
+ * exponential backoff, and tells its listeners (VPP may have restarted and lost everything).
  */
 public final class VppApiClient implements AutoCloseable {
 
@@ -99,6 +100,14 @@ public final class VppApiClient implements AutoCloseable {
   private volatile @Nullable VppApiException refused;
   private volatile boolean closed;
 
+  /** The backoff step at which the current connection was made, and when (System.nanoTime). */
+  private volatile int connectedStep;
+
+  private volatile long connectedAt;
+
+  /** How long a connection must stay up before its loss restarts the backoff at the first step. */
+  static final Duration STABLE = Duration.ofSeconds(30);
+
   private VppApiClient(Path socket, Options options) {
     this.socket = socket;
     this.options = options;
@@ -134,6 +143,10 @@ public final class VppApiClient implements AutoCloseable {
       client.close();
       throw e;
     }
+  }
+
+  Options options() {
+    return options;
   }
 
   /** How many registrations this client has made: more than one means it reconnected. */
@@ -294,6 +307,8 @@ public final class VppApiClient implements AutoCloseable {
             .whenComplete(
                 (s, e) -> {
                   if (e == null) {
+                    connectedStep = n;
+                    connectedAt = System.nanoTime();
                     installed(s, first);
                     return;
                   }
@@ -301,22 +316,23 @@ public final class VppApiClient implements AutoCloseable {
                       e instanceof VppApiException x
                           ? x
                           : new VppApiException("connecting to VPP at " + socket + ": " + e, e);
-                  if (v instanceof CrcMismatch) {
+                  if (v instanceof CrcMismatch && first != null) {
+                    // At startup: fail, so that the process exits and is restarted loudly.
                     refused = v;
                     LOG.log(Level.SEVERE, "refusing to program VPP: " + v.getMessage());
-                    if (first != null) {
-                      first.completeExceptionally(v);
-                    }
+                    first.completeExceptionally(v);
                     return;
+                  }
+                  if (v instanceof CrcMismatch) {
+                    // After a reconnect (VPP upgraded under us): keep trying, so that a VPP put
+                    // back to a matching version is used again; requests fail meanwhile.
+                    LOG.log(Level.SEVERE, "VPP's message table changed: " + v.getMessage());
                   }
                   if (first != null && System.nanoTime() > deadline) {
                     first.completeExceptionally(v);
                     return;
                   }
-                  long delay =
-                      Math.min(
-                          options.backoffMax().toMillis(),
-                          options.backoffInitial().toMillis() << Math.min(n, 20));
+                  long delay = backoff(options, n, ThreadLocalRandom.current().nextDouble());
                   LOG.log(
                       first == null ? Level.WARNING : Level.FINE,
                       v.getMessage() + "; retrying in " + delay + " ms");
@@ -363,10 +379,42 @@ public final class VppApiClient implements AutoCloseable {
     for (Pending p : new ArrayList<>(s.pending.values())) {
       p.fail(e);
     }
-    if (!closed) {
+    if (closed) {
+      return;
+    }
+    int step = stepAfterLoss(connectedStep, System.nanoTime() - connectedAt, STABLE.toNanos());
+    if (step == 0) {
       LOG.warning(e.getMessage() + "; reconnecting");
       attempt(0, null, 0);
+      return;
     }
+    // VPP accepted and then dropped us soon: keep backing off rather than loop tightly.
+    long delay = backoff(options, step - 1, ThreadLocalRandom.current().nextDouble());
+    LOG.warning(e.getMessage() + " soon after connecting; reconnecting in " + delay + " ms");
+    try {
+      var _ = group.schedule(() -> attempt(step, null, 0), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closed meanwhile
+    }
+  }
+
+  /**
+   * The backoff step after losing a connection made at {@code connectedStep}: the first again once
+   * it stayed up {@code stableNanos}, else the one after.
+   */
+  static int stepAfterLoss(int connectedStep, long upNanos, long stableNanos) {
+    return upNanos >= stableNanos ? 0 : Math.min(connectedStep, 30) + 1;
+  }
+
+  /**
+   * The delay after a failure at backoff {@code step}: initial doubling up to max, with jitter
+   * (half to all of it, {@code random} in [0, 1)) so that many agents do not reconnect in step.
+   */
+  static long backoff(Options o, int step, double random) {
+    long base =
+        Math.min(o.backoffMax().toMillis(), o.backoffInitial().toMillis() << Math.min(step, 20));
+    long half = base / 2;
+    return half + (long) ((base - half) * random);
   }
 
   private CompletableFuture<Session> connectOnce() {
@@ -389,6 +437,7 @@ public final class VppApiClient implements AutoCloseable {
           Channel ch = c.channel();
           Handler h = ch.pipeline().get(Handler.class);
           h.handshake = f;
+          h.handshakeContext = contexts.incrementAndGet();
           ch.closeFuture()
               .addListener(
                   x -> f.completeExceptionally(new VppApiException("VPP closed the connection")));
@@ -403,7 +452,7 @@ public final class VppApiClient implements AutoCloseable {
           // sockclnt_create {u16 15, u32 context, char name[64]}: 70 bytes, no client_index.
           ByteBuf buf = ch.alloc().buffer(VppFrameDecoder.HEADER + 70);
           VppFrameDecoder.writeHeader(buf, 70);
-          buf.writeShort(VppMessages.SOCKCLNT_CREATE_ID).writeInt(contexts.incrementAndGet());
+          buf.writeShort(VppMessages.SOCKCLNT_CREATE_ID).writeInt(h.handshakeContext);
           Wire.writeString(buf, options.clientName(), 64);
           var _ = ch.writeAndFlush(buf);
         });
@@ -423,14 +472,19 @@ public final class VppApiClient implements AutoCloseable {
    * Reads sockclnt_create_reply: {u16 16 @0, u32 client_index @2, u32 context @6, i32 response @10,
    * u32 index @14, u16 count @18, entries @20 of {u16 index, char name[64]}}.
    */
-  private Session register(Channel ch, ByteBuf in) throws VppApiException {
+  private Session register(Channel ch, ByteBuf in, int context) throws VppApiException {
     int msg = in.readUnsignedShort();
     if (msg != VppMessages.SOCKCLNT_CREATE_REPLY_ID) {
       throw new VppApiException("expected sockclnt_create_reply (16), got message " + msg);
     }
     try {
       Wire.need(in, 18, "sockclnt_create_reply");
-      in.skipBytes(8); // client_index, context
+      in.skipBytes(4); // client_index
+      int replyContext = in.readInt();
+      if (replyContext != context) {
+        throw new VppApiException(
+            "sockclnt_create_reply: context " + replyContext + " (expected: " + context + ")");
+      }
       int response = in.readInt();
       if (response != 0) {
         throw new VppApiException("sockclnt_create: VPP returned " + response, response);
@@ -478,7 +532,16 @@ public final class VppApiClient implements AutoCloseable {
       return;
     }
     String other = crcs.get(t.name());
-    if (other != null) {
+    if (other != null && !required) {
+      // Not sent by the backend today: unusable (absent from the ids), not a reason to stop.
+      LOG.warning(
+          t.name()
+              + ": VPP has CRC 0x"
+              + other
+              + ", this build speaks "
+              + MessageType.hex(t.crc())
+              + "; the message is disabled");
+    } else if (other != null) {
       problems.add(
           t.name()
               + ": VPP has CRC 0x"
@@ -493,6 +556,7 @@ public final class VppApiClient implements AutoCloseable {
   /** The per-connection handler: the handshake first, then replies dispatched by context. */
   private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
     @Nullable CompletableFuture<Session> handshake;
+    int handshakeContext;
     @Nullable Session established;
 
     @Override
@@ -504,7 +568,7 @@ public final class VppApiClient implements AutoCloseable {
           return;
         }
         try {
-          s = register(ctx.channel(), in);
+          s = register(ctx.channel(), in, handshakeContext);
           established = s;
           h.complete(s);
         } catch (VppApiException e) {

@@ -26,9 +26,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -97,7 +98,11 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   /** What a state asks of VPP, checked. */
-  record Plan(Map<Key, Want> wants, Map<IpAddress, Integer> vipNetworks, Set<Integer> vrfs) {}
+  record Plan(
+      Map<Key, Want> wants,
+      Map<IpAddress, Integer> vipNetworks,
+      Set<Integer> vrfs,
+      Set<String> warnings) {}
 
   private record Programmed(int id, Want want) {}
 
@@ -105,11 +110,21 @@ public final class VppBackend implements DataplaneBackend {
   private @Nullable StateModel applied;
   private Map<Key, Programmed> programmed = Map.of();
   private Map<IpAddress, Integer> vipNetworks = Map.of();
+
+  /** The warnings last logged: a state's warnings are logged when they change, not per delta. */
+  private Set<String> warned = Set.of();
+
   private volatile boolean reconnected;
 
+  /** The state a resync puts back, until it succeeds or a new full state arrives. */
+  private @Nullable StateModel resyncing;
+
+  /** Bumped by each reconnect and full state: an older resync chain stops. */
+  private int resyncGeneration;
+
   /** Re-applies the last state after VPP came back; never on the client's event loop. */
-  private final ExecutorService resyncs =
-      Executors.newSingleThreadExecutor(
+  private final ScheduledExecutorService resyncs =
+      Executors.newSingleThreadScheduledExecutor(
           r -> {
             Thread t = new Thread(r, "vpp-resync");
             t.setDaemon(true);
@@ -121,12 +136,27 @@ public final class VppBackend implements DataplaneBackend {
     client.onReconnect(
         () -> {
           reconnected = true;
-          try {
-            resyncs.execute(this::resync);
-          } catch (RejectedExecutionException closing) {
-            // closed meanwhile: nothing to repair
-          }
+          schedule(this::startResync, 0);
         });
+  }
+
+  private void schedule(Runnable r, long delayMillis) {
+    try {
+      var _ = resyncs.schedule(r, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile: nothing to repair
+    }
+  }
+
+  private void startResync() {
+    int generation;
+    synchronized (this) {
+      if (applied != null) {
+        resyncing = applied;
+      }
+      generation = ++resyncGeneration;
+    }
+    resync(generation, 0);
   }
 
   /**
@@ -134,17 +164,33 @@ public final class VppBackend implements DataplaneBackend {
    * services do not change: put the last applied state back at once. Until this has run, deltas are
    * refused with need_full.
    */
-  private synchronized void resync() {
-    StateModel a = applied;
-    if (a == null || !reconnected) {
-      return;
+  private void resync(int generation, int attempt) {
+    long delay;
+    synchronized (this) {
+      StateModel a = resyncing;
+      if (a == null || generation != resyncGeneration) {
+        return; // done, or superseded by a new full state or another reconnect
+      }
+      try {
+        fullSync(a.toState());
+        resyncing = null;
+        LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
+        return;
+      } catch (DataplaneException e) {
+        VppApiClient.Options o = client.options();
+        delay =
+            Math.min(
+                o.backoffMax().toMillis(), o.backoffInitial().toMillis() << Math.min(attempt, 20));
+        LOG.warning(
+            "VPP reconnected; re-applying the last state failed ("
+                + e.getMessage()
+                + "); retrying in "
+                + delay
+                + " ms");
+      }
     }
-    try {
-      applyFull(a.toState());
-      LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
-    } catch (DataplaneException e) {
-      LOG.warning("VPP reconnected; re-applying the last state failed: " + e.getMessage());
-    }
+    // Nothing else would repair VPP while the programmer's services do not change.
+    schedule(() -> resync(generation, attempt + 1), delay);
   }
 
   /** Connects to VPP's API socket, waiting up to a minute for VPP to come up. */
@@ -164,6 +210,12 @@ public final class VppBackend implements DataplaneBackend {
 
   @Override
   public synchronized void applyFull(DesiredState state) throws DataplaneException {
+    resyncing = null; // a new full state supersedes the one being put back
+    resyncGeneration++;
+    fullSync(state);
+  }
+
+  private void fullSync(DesiredState state) throws DataplaneException {
     StateModel model;
     try {
       model = StateModel.of(state);
@@ -171,6 +223,7 @@ public final class VppBackend implements DataplaneBackend {
       throw new DataplaneException("state: " + e.getMessage(), true, e);
     }
     Plan plan = plan(model);
+    warn(plan);
     reconnected = false;
     Map<Key, Programmed> next = new HashMap<>();
     try {
@@ -208,10 +261,12 @@ public final class VppBackend implements DataplaneBackend {
         batch.delete(id);
       }
       next.putAll(batch.await());
+      // No cnat_session_purge here: VPP's handler (cnat_api.c → cnat_purge) deletes every
+      // translation as well as the sessions, undoing this sync. Deleting a translation already
+      // drops its sessions' use of it.
       deleteTables(existing, plan.vrfs);
-      client.sync(client.call(new VppMessages.SessionPurge())); // nothing may use stale entries
     } catch (VppApiException e) {
-      applied = null;
+      failed();
       throw new DataplaneException("full sync: " + e.getMessage(), true, e);
     }
     applied = model;
@@ -237,6 +292,7 @@ public final class VppBackend implements DataplaneBackend {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
     Plan plan = plan(after);
+    warn(plan);
     Set<Integer> oldVrfs = vrfs(before);
     var next = new HashMap<>(programmed);
     try {
@@ -267,12 +323,34 @@ public final class VppBackend implements DataplaneBackend {
         deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), plan.vrfs);
       }
     } catch (VppApiException e) {
-      applied = null;
+      failed();
       throw new DataplaneException("delta: " + e.getMessage(), true, e);
     }
     applied = after;
     programmed = Map.copyOf(next);
     vipNetworks = plan.vipNetworks;
+  }
+
+  /**
+   * After VPP failed halfway nothing this backend remembers can be trusted: the next full sync
+   * reconciles from the dump alone (and recreates what it cannot read back).
+   */
+  private void failed() {
+    applied = null;
+    programmed = Map.of();
+  }
+
+  /** Logs the warnings that are new since the last state; nothing when they did not change. */
+  private void warn(Plan plan) {
+    if (plan.warnings.equals(warned)) {
+      return;
+    }
+    for (String w : new TreeSet<>(plan.warnings)) {
+      if (!warned.contains(w)) {
+        LOG.warning(w);
+      }
+    }
+    warned = plan.warnings;
   }
 
   /** Requests sent without waiting; {@link #await} collects the replies, failing on the first. */
@@ -318,7 +396,7 @@ public final class VppBackend implements DataplaneBackend {
       throws VppApiException {
     Set<String> have = new HashSet<>();
     for (var t : existing) {
-      have.add(t.tableId() + "/" + t.isIp6());
+      have.add(Integer.toUnsignedString(t.tableId()) + "/" + t.isIp6()); // u32 on both sides
     }
     for (int vrf : vrfs) {
       for (boolean ip6 : new boolean[] {false, true}) {
@@ -343,11 +421,25 @@ public final class VppBackend implements DataplaneBackend {
   private static String tableName(int vrf, StateModel model) {
     for (NetworkSpec n : model.networks().values()) {
       if (n.getVpp().getVrf() == vrf) {
-        String name = TABLE_PREFIX + n.getId() + "-" + n.getName();
-        return name.length() > 63 ? name.substring(0, 63) : name;
+        return truncateUtf8(TABLE_PREFIX + n.getId() + "-" + n.getName(), 63);
       }
     }
     return TABLE_PREFIX + Integer.toUnsignedString(vrf);
+  }
+
+  /** At most {@code max} UTF-8 bytes (the name field is 64 with its NUL), whole code points. */
+  static String truncateUtf8(String s, int max) {
+    int bytes = 0;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + n > max) {
+        return s.substring(0, i);
+      }
+      bytes += n;
+      i += Character.charCount(cp);
+    }
+    return s;
   }
 
   private static Set<Integer> vrfs(StateModel m) {
@@ -361,66 +453,139 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   /**
-   * Checks a state and turns it into translations. Refuses what cnat cannot hold: a VIP or backend
-   * address in two networks, a backend of the other family, bad addresses and ports.
+   * Checks a state and turns it into translations. Refuses bad addresses and ports, a backend of
+   * the other family and too many backends. What cnat cannot hold apart, a VIP or backend address
+   * in two networks, is skipped: every port on that address, in every network, and the rest is
+   * served; {@link Plan#warnings} says what was skipped.
    */
   static Plan plan(StateModel m) throws DataplaneException {
+    Set<String> warnings = new TreeSet<>();
+    // First the networks of every VIP and backend address, so that a conflict skips all the
+    // ports involved whatever their order.
+    Map<IpAddress, Set<Integer>> vipNets = new HashMap<>();
+    Map<IpAddress, Set<Integer>> backendNets = new HashMap<>();
+    for (ServicePort sp : m.ports().values()) {
+      if (proto(sp) == 0) {
+        warnings.add(
+            sp.getName() + ": " + sp.getProtocol() + " is not served by VPP's cnat; skipped");
+        continue;
+      }
+      networks(sp, sp.getAddress(), sp.getBackendsList(), vipNets, backendNets);
+      for (String ext : sp.getExternalAddressesList()) {
+        networks(sp, ext, sp.getExternalBackendsList(), vipNets, backendNets);
+      }
+    }
     Map<Key, Want> wants = new TreeMap<>();
     Map<IpAddress, Integer> owners = new HashMap<>();
-    Map<IpAddress, Integer> backendOwners = new HashMap<>();
     for (ServicePort sp : m.ports().values()) {
-      int proto =
-          switch (sp.getProtocol()) {
-            case TCP -> CnatTranslation.TCP;
-            case UDP -> CnatTranslation.UDP;
-            default -> 0;
-          };
+      int proto = proto(sp);
       if (proto == 0) {
-        LOG.warning(
-            sp.getName() + ": " + sp.getProtocol() + " is not served by VPP's cnat; skipped");
         continue;
       }
       if (sp.getPort() < 1 || sp.getPort() > 65535) {
         throw new DataplaneException(
             sp.getName() + ": port: " + sp.getPort() + " (expected: 1-65535)");
       }
-      add(m, wants, owners, backendOwners, sp, proto, sp.getAddress(), sp.getBackendsList());
+      add(
+          m,
+          wants,
+          owners,
+          vipNets,
+          backendNets,
+          warnings,
+          sp,
+          proto,
+          sp.getAddress(),
+          sp.getBackendsList());
       for (String ext : sp.getExternalAddressesList()) {
-        add(m, wants, owners, backendOwners, sp, proto, ext, sp.getExternalBackendsList());
+        add(
+            m,
+            wants,
+            owners,
+            vipNets,
+            backendNets,
+            warnings,
+            sp,
+            proto,
+            ext,
+            sp.getExternalBackendsList());
       }
     }
     long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
     if (nodePorts > 0) {
-      LOG.warning(
+      warnings.add(
           nodePorts + " service ports have NodePorts, which the VPP backend does not serve yet");
     }
-    return new Plan(wants, Map.copyOf(owners), vrfs(m));
+    return new Plan(wants, Map.copyOf(owners), vrfs(m), Set.copyOf(warnings));
+  }
+
+  private static int proto(ServicePort sp) {
+    return switch (sp.getProtocol()) {
+      case TCP -> CnatTranslation.TCP;
+      case UDP -> CnatTranslation.UDP;
+      default -> 0;
+    };
+  }
+
+  private static void networks(
+      ServicePort sp,
+      String address,
+      List<Backend> backends,
+      Map<IpAddress, Set<Integer>> vipNets,
+      Map<IpAddress, Set<Integer>> backendNets)
+      throws DataplaneException {
+    IpAddress vip = parse(address, sp.getName() + ": address");
+    vipNets.computeIfAbsent(vip, v -> new TreeSet<>()).add(sp.getNetworkId());
+    for (Backend b : backends) {
+      IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
+      backendNets.computeIfAbsent(a, v -> new TreeSet<>()).add(sp.getNetworkId());
+    }
   }
 
   private static void add(
       StateModel m,
       Map<Key, Want> wants,
       Map<IpAddress, Integer> owners,
-      Map<IpAddress, Integer> backendOwners,
+      Map<IpAddress, Set<Integer>> vipNets,
+      Map<IpAddress, Set<Integer>> backendNets,
+      Set<String> warnings,
       ServicePort sp,
       int proto,
       String address,
       List<Backend> backends)
       throws DataplaneException {
     IpAddress vip = parse(address, sp.getName() + ": address");
-    Integer other = owners.putIfAbsent(vip, sp.getNetworkId());
-    if (other != null && other != sp.getNetworkId()) {
-      throw new DataplaneException(
+    Set<Integer> nets = vipNets.getOrDefault(vip, Set.of());
+    if (nets.size() > 1) {
+      warnings.add(
           "VIP "
               + vip
               + " is in networks "
-              + describe(m, other)
-              + " and "
-              + describe(m, sp.getNetworkId())
+              + describe(m, nets)
               + ": VPP's cnat keeps every VIP in FIB table 0 and keys translations by (VIP,"
-              + " protocol, port), so it cannot keep the two networks apart; give one of them"
-              + " another VIP (docs/vpp.md)");
+              + " protocol, port), so it cannot keep the networks apart; every port on it is"
+              + " skipped until one of them gets another VIP (docs/vpp.md)");
+      return;
     }
+    for (Backend b : backends) {
+      IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
+      Set<Integer> bn = backendNets.getOrDefault(a, Set.of());
+      if (bn.size() > 1) {
+        warnings.add(
+            "backend "
+                + a
+                + " is in networks "
+                + describe(m, bn)
+                + ": VPP's cnat resolves every backend in FIB table 0, so it would send the"
+                + " networks' traffic to one of them; "
+                + sp.getName()
+                + " at "
+                + vip
+                + " is skipped (docs/vpp.md)");
+        return;
+      }
+    }
+    owners.put(vip, sp.getNetworkId());
     if (backends.isEmpty()) {
       return; // no translation: cnat cannot hold one without paths (docs/vpp.md)
     }
@@ -435,18 +600,6 @@ public final class VppBackend implements DataplaneBackend {
                 + sp.getName()
                 + " is not of the family of its VIP "
                 + vip);
-      }
-      Integer otherNet = backendOwners.putIfAbsent(a, sp.getNetworkId());
-      if (otherNet != null && otherNet != sp.getNetworkId()) {
-        throw new DataplaneException(
-            "backend "
-                + a
-                + " is in networks "
-                + describe(m, otherNet)
-                + " and "
-                + describe(m, sp.getNetworkId())
-                + ": VPP's cnat resolves every backend in FIB table 0, so it would send both"
-                + " networks' traffic to one of them (docs/vpp.md)");
       }
       if (b.getPort() < 1 || b.getPort() > 65535) {
         throw new DataplaneException(
@@ -488,9 +641,13 @@ public final class VppBackend implements DataplaneBackend {
     }
   }
 
-  private static String describe(StateModel m, int network) {
-    NetworkSpec n = m.networks().get(network);
-    return network + (n == null || n.getName().isEmpty() ? "" : " (" + n.getName() + ")");
+  private static String describe(StateModel m, Set<Integer> networks) {
+    List<String> out = new ArrayList<>();
+    for (int network : networks) {
+      NetworkSpec n = m.networks().get(network);
+      out.add(network + (n == null || n.getName().isEmpty() ? "" : " (" + n.getName() + ")"));
+    }
+    return out.size() == 2 ? out.get(0) + " and " + out.get(1) : String.join(", ", out);
   }
 
   private static IpAddress parse(String literal, String what) throws DataplaneException {
@@ -623,7 +780,10 @@ public final class VppBackend implements DataplaneBackend {
     return out.addAllServicePorts(ports).build();
   }
 
-  /** Deletes every cnat translation, purges sessions and deletes the tables it created. */
+  /**
+   * Deletes every cnat translation, purges sessions (cnat_session_purge also purges translations in
+   * VPP) and deletes the tables it created.
+   */
   @Override
   public synchronized void cleanup() throws DataplaneException {
     try {
@@ -635,7 +795,7 @@ public final class VppBackend implements DataplaneBackend {
       client.sync(client.call(new VppMessages.SessionPurge()));
       deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), Set.of());
     } catch (VppApiException e) {
-      applied = null;
+      failed();
       throw new DataplaneException("cleanup: " + e.getMessage(), true, e);
     }
     applied = null;

@@ -213,22 +213,52 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
-  void applyDelta_vppReconnectedAndResyncFailed_asksForAFullState() throws Exception {
+  void applyDelta_vppReconnectedAndResyncFailing_asksForAFullStateAndRetriesTheResync()
+      throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
     peer.clearRequests();
-    peer.failNext("cnat_translation_update", -1); // the resync fails
+    peer.failAlways("cnat_translation_update", -1); // every resync fails
 
     peer.reset();
     peer.dropConnections();
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> peer.requests().contains("cnat_translation_update"));
+        .until(
+            () ->
+                peer.requests().stream().filter(r -> r.equals("cnat_translation_dump")).count()
+                    >= 3);
 
     assertThatThrownBy(() -> backend.applyDelta(Delta.getDefaultInstance()))
         .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isTrue());
+    // VPP works again: the backend's own retries put the state back, without a new full state.
+    peer.heal();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backend.observe()).isEqualTo(expected(s)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> backend.applyDelta(Delta.getDefaultInstance()));
+  }
+
+  @Test
+  void applyFull_duringResyncRetries_supersedesTheResync() throws Exception {
+    DesiredState s = twoNetworks();
     backend.applyFull(s);
-    assertThat(backend.observe()).isEqualTo(expected(s));
+    peer.failAlways("cnat_translation_update", -1);
+    peer.reset();
+    peer.dropConnections();
+    await().atMost(Duration.ofSeconds(10)).until(() -> peer.registrations() == 2);
+    peer.heal();
+    DesiredState smaller = s.toBuilder().removeServicePorts(0).build();
+
+    backend.applyFull(smaller);
+
+    // The pending resync of the older state must not come back over it (retries every 200 ms).
+    await()
+        .during(Duration.ofMillis(600))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> backend.observe().equals(expected(smaller)));
   }
 
   @Test
@@ -247,20 +277,31 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
-  void applyFull_externalAddressIsAnotherNetworksVip_isRefused() throws Exception {
+  void applyFull_externalAddressIsAnotherNetworksVip_skipsBothAndServesTheRest() throws Exception {
     DesiredState s = twoNetworks();
     int i = States.indexOf(s, "172.30.0.5");
     var ext = s.getServicePorts(i).toBuilder().addExternalAddresses("10.96.0.20").build();
-    assertThatThrownBy(() -> backend.applyFull(s.toBuilder().setServicePorts(i, ext).build()))
-        .isInstanceOf(DataplaneException.class)
-        .hasMessageContaining("VIP 10.96.0.20 is in networks");
-    assertThat(peer.requests())
-        .as("nothing sent for a refused state")
-        .containsExactly("sockclnt_create");
+    DesiredState bad = s.toBuilder().setServicePorts(i, ext).build();
+    Logs logs = Logs.capture();
+    try {
+      backend.applyFull(bad);
+      backend.applyFull(bad);
+    } finally {
+      logs.close();
+    }
+    assertThat(backend.observe()).isEqualTo(expected(bad));
+    assertThat(peer.translations())
+        .extracting(StrictVppPeer.Translation::vip)
+        .doesNotContain("10.96.0.20")
+        .contains("172.30.0.5", "203.0.113.7", "10.96.0.10");
+    assertThat(logs.warnings())
+        .as("logged once, not per sync")
+        .filteredOn(m -> m.startsWith("VIP 10.96.0.20 is in networks 0 and 57 (red)"))
+        .hasSize(1);
   }
 
   @Test
-  void applyFull_backendAddressInTwoNetworks_isRefused() throws Exception {
+  void applyFull_backendAddressInTwoNetworks_skipsItsPortsAndServesTheRest() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
     // red gets a port whose pod address is one of blue's pods (10.1.0.12).
@@ -270,10 +311,163 @@ class VppBackendContractTest extends DataplaneBackendContract {
                 States.port(
                     57, "10.96.1.99", Protocol.TCP, 80, States.backend("10.1.0.12", 80, true)))
             .build();
-    assertThatThrownBy(() -> backend.applyFull(shared))
-        .isInstanceOfSatisfying(DataplaneException.class, e -> assertThat(e.needFull()).isFalse())
-        .hasMessageStartingWith("backend 10.1.0.12 is in networks 56 (blue) and 57 (red)");
+    backend.applyFull(shared);
+    assertThat(backend.observe()).isEqualTo(expected(shared));
+    // blue's 10.96.0.10 TCP 80 and 10.96.0.30 (with 10.1.0.12) and red's new port are skipped.
+    assertThat(peer.translations())
+        .extracting(t -> t.vip() + " " + t.proto() + " " + t.port())
+        .doesNotContain("10.96.0.10 6 80", "10.96.0.30 6 80", "10.96.1.99 6 80")
+        .contains("10.96.0.10 17 53", "10.96.0.20 6 80", "10.96.1.10 6 80");
+    // Once the conflict is gone, they come back.
+    backend.applyFull(s);
     assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void agent_oneVipInTwoNetworks_otherServicesKeepChanging() throws Exception {
+    String name = "vpp-" + java.util.UUID.randomUUID();
+    DesiredState s = twoNetworks();
+    try (var server =
+            io.multinet.dataplane.agent.AgentServer.inProcess(
+                name, new io.multinet.dataplane.agent.DataplaneAgent(backend));
+        var programmer =
+            io.multinet.dataplane.programmer.DataplaneProgrammer.connect(
+                "inprocess:" + name, Duration.ofSeconds(5))) {
+      programmer.apply(s);
+      // red also takes blue's 10.96.0.10 on 8443, and later 10.96.0.20 loses a backend.
+      DesiredState overlap =
+          s.toBuilder()
+              .addServicePorts(
+                  States.port(
+                      57, "10.96.0.10", Protocol.TCP, 8443, States.backend("10.1.0.21", 443, true)))
+              .build();
+      programmer.apply(overlap);
+      int i = States.indexOf(overlap, "10.96.0.20");
+      DesiredState later =
+          overlap.toBuilder()
+              .setServicePorts(i, overlap.getServicePorts(i).toBuilder().removeBackends(1))
+              .build();
+      programmer.apply(later);
+
+      assertThat(translation("10.96.0.20", 6, 80).paths()).containsExactly("10.1.0.21 8080");
+      assertThat(backend.observe()).isEqualTo(expected(later));
+      assertThat(programmer.status().getErrors()).isZero();
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
+  void applyDelta_afterAFailedSync_theNextFullTrustsNoMemory() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    peer.failNext("cnat_translation_update", -1);
+    var changed = s.getServicePorts(0).toBuilder().removeBackends(1).build();
+    assertThatThrownBy(
+        () -> backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(changed).build()));
+    peer.clearRequests();
+
+    backend.applyFull(s);
+
+    // The affinity translations' flow hash cannot be read back: with no memory they are recreated.
+    assertThat(peer.requests().stream().filter(r -> r.equals("cnat_translation_del"))).hasSize(2);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+  }
+
+  @Test
+  void plan_warningsAreLoggedWhenTheyChangeOnly() throws Exception {
+    DesiredState s =
+        twoNetworks().toBuilder()
+            .addServicePorts(
+                States.port(
+                        56, "10.96.0.50", Protocol.TCP, 80, States.backend("10.1.0.11", 80, true))
+                    .setNodePort(30080))
+            .build();
+    Logs logs = Logs.capture();
+    try {
+      backend.applyFull(s);
+      backend.applyDelta(Delta.getDefaultInstance());
+      backend.applyDelta(Delta.getDefaultInstance());
+      var _ = VppBackend.expected(s);
+    } finally {
+      logs.close();
+    }
+    assertThat(logs.warnings())
+        .containsExactly(
+            "1 service ports have NodePorts, which the VPP backend does not serve yet",
+            "ns/svc-57-10.96.0.10:3868: SCTP is not served by VPP's cnat; skipped");
+  }
+
+  /** Captures VppBackend's log records. */
+  private static final class Logs extends java.util.logging.Handler {
+    private final java.util.List<String> warnings =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.logging.Logger logger =
+        java.util.logging.Logger.getLogger(VppBackend.class.getName());
+
+    static Logs capture() {
+      Logs l = new Logs();
+      l.logger.addHandler(l);
+      return l;
+    }
+
+    List<String> warnings() {
+      return List.copyOf(warnings);
+    }
+
+    @Override
+    public void publish(java.util.logging.LogRecord r) {
+      if (java.util.logging.Level.WARNING.equals(r.getLevel())) {
+        warnings.add(r.getMessage());
+      }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      logger.removeHandler(this);
+    }
+  }
+
+  @Test
+  void applyFull_translationsSurviveTheSync_cleanupEmptiesVpp() throws Exception {
+    DesiredState s = twoNetworks();
+    backend.applyFull(s);
+    backend.applyFull(s);
+    // cnat_session_purge deletes every translation in VPP: a full sync must not send it.
+    assertThat(peer.purges()).isZero();
+    assertThat(peer.translations()).hasSize(9);
+    assertThat(backend.observe()).isEqualTo(expected(s));
+
+    backend.cleanup();
+    assertThat(peer.purges()).isEqualTo(1);
+    assertThat(peer.translations()).isEmpty();
+  }
+
+  @Test
+  void truncateUtf8_cutsAtWholeCodePointsWithinTheByteLimit() {
+    assertThat(VppBackend.truncateUtf8("multinet-1-abc", 63)).isEqualTo("multinet-1-abc");
+    String name = "multinet-56-" + "é".repeat(40); // 12 + 80 bytes
+    String cut = VppBackend.truncateUtf8(name, 63);
+    assertThat(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSize(62);
+    assertThat(VppBackend.truncateUtf8("ab😀", 5)).isEqualTo("ab");
+  }
+
+  @Test
+  void applyFull_vrfAbove2pow31_isCreatedOnceAndKept() throws Exception {
+    DesiredState s = twoNetworks();
+    var b = s.toBuilder();
+    b.setNetworks(
+        0,
+        b.getNetworks(0).toBuilder()
+            .setVpp(io.multinet.dataplane.v1.VppHints.newBuilder().setVrf(0x8000_0001)));
+    DesiredState big = b.build();
+    backend.applyFull(big);
+    peer.clearRequests();
+    backend.applyFull(big);
+    assertThat(peer.requests()).as("the table exists already").doesNotContain("ip_table_add_del");
+    assertThat(peer.tables()).containsKey("2147483649/ip4");
   }
 
   @Test

@@ -43,7 +43,9 @@ import java.util.function.Consumer;
  * <p>The layouts here are written from the .api.json definitions independently of the client's
  * codec, so that the two check each other. It can report another CRC for a message ({@link
  * #reportCrc}), drop its connections ({@link #dropConnections}) and fail a request ({@link
- * #failNext}).
+ * #failNext}). Replies are never sent in request order: those to one read's requests go out at the
+ * end of the read, newest request first and requests' frames interleaved ({@link #holdReplies}
+ * holds them across reads), while state changes happen in arrival order as in VPP.
  */
 public final class StrictVppPeer implements AutoCloseable {
 
@@ -130,10 +132,14 @@ public final class StrictVppPeer implements AutoCloseable {
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<String, String> crcOverrides = new HashMap<>();
   private final Map<String, Integer> failNext = new HashMap<>();
+  private final Map<String, Integer> failAlways = new HashMap<>();
   private final TreeMap<Integer, Translation> translations = new TreeMap<>();
   private final Map<String, String> tables = new TreeMap<>();
   private final Map<String, Object> snat = new TreeMap<>();
   private int registrations;
+  private int holdFor;
+  private boolean wrongHandshakeContext;
+  private int purges;
 
   private StrictVppPeer(Path socket, EventLoopGroup group, Channel server) {
     this.socket = socket;
@@ -189,6 +195,17 @@ public final class StrictVppPeer implements AutoCloseable {
     failNext.put(requireNonNull(message, "message"), retval);
   }
 
+  /** Every request named {@code message} is answered with {@code retval} until {@link #heal}. */
+  public synchronized void failAlways(String message, int retval) {
+    failAlways.put(requireNonNull(message, "message"), retval);
+  }
+
+  /** Ends {@link #failAlways} and {@link #failNext}. */
+  public synchronized void heal() {
+    failAlways.clear();
+    failNext.clear();
+  }
+
   /** Closes every client connection, as a VPP restart does (state is kept: see {@link #reset}). */
   public void dropConnections() {
     for (Channel c : clients) {
@@ -200,6 +217,28 @@ public final class StrictVppPeer implements AutoCloseable {
   public synchronized void reset() {
     translations.clear();
     tables.keySet().removeIf(k -> !k.startsWith("0/"));
+  }
+
+  /** cnat_session_purge requests handled (each deleted every translation, as in VPP). */
+  public synchronized int purges() {
+    return purges;
+  }
+
+  /**
+   * Holds the replies to the next {@code requests} requests (a dump and its control_ping count as
+   * two) and sends them only when the last has arrived, the newest request's replies first and
+   * different requests' frames interleaved, so a client must match replies by context.
+   */
+  public synchronized void holdReplies(int requests) {
+    if (requests < 1) {
+      throw new IllegalArgumentException("requests: " + requests + " (expected: at least 1)");
+    }
+    holdFor = requests;
+  }
+
+  /** From now on, sockclnt_create_reply carries another context than the request's. */
+  public synchronized void answerHandshakeWithAnotherContext() {
+    wrongHandshakeContext = true;
   }
 
   /** Completed sockclnt_create handshakes. */
@@ -284,6 +323,42 @@ public final class StrictVppPeer implements AutoCloseable {
     private int handle = -1;
     private final Map<Integer, String> names = new HashMap<>();
     private final Map<String, Integer> ids = new HashMap<>();
+    // Reply frames not yet written, by context in arrival order: VPP answers each request in
+    // order, but nothing obliges a client to get different contexts' replies in request order.
+    private final LinkedHashMap<Integer, List<ByteBuf>> held = new LinkedHashMap<>();
+    private int holding;
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      synchronized (StrictVppPeer.this) {
+        if (holding == 0) {
+          release(ctx);
+        }
+      }
+      ctx.flush();
+    }
+
+    /** Writes the held frames: newest context first, one frame of each context in turn. */
+    private void release(ChannelHandlerContext ctx) {
+      List<List<ByteBuf>> queues = new ArrayList<>(held.values());
+      held.clear();
+      Collections.reverse(queues);
+      boolean any = true;
+      for (int i = 0; any; i++) {
+        any = false;
+        for (List<ByteBuf> q : queues) {
+          if (i < q.size()) {
+            var _ = ctx.write(q.get(i));
+            any = true;
+          }
+        }
+      }
+      ctx.flush();
+    }
+
+    private void send(int context, ByteBuf out) {
+      held.computeIfAbsent(context, c -> new ArrayList<>()).add(out);
+    }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf in) {
@@ -299,6 +374,13 @@ public final class StrictVppPeer implements AutoCloseable {
           return;
         }
         requests.add(name);
+        if (holdFor > 0) {
+          holding = holdFor;
+          holdFor = 0;
+        }
+        if (holding > 0) {
+          holding--; // at 0, the held replies go out when this read completes
+        }
         if (in.readableBytes() < 10) {
           violation(name + ": " + in.readableBytes() + " bytes (expected: at least 10)");
           return;
@@ -317,6 +399,9 @@ public final class StrictVppPeer implements AutoCloseable {
           return;
         }
         Integer fail = failNext.remove(name);
+        if (fail == null) {
+          fail = failAlways.get(name);
+        }
         if (fail != null) {
           reply(ctx, name + "_reply", context, fail, b -> {});
           return;
@@ -366,7 +451,7 @@ public final class StrictVppPeer implements AutoCloseable {
       out.writeLong(0).writeInt(length).writeInt(0);
       out.writeShort(16);
       out.writeInt(0xdead_beef); // client_index: not the handle (clients must use `index`)
-      out.writeInt(context);
+      out.writeInt(wrongHandshakeContext ? context + 1 : context);
       out.writeInt(0); // response
       out.writeInt(handle); // index
       out.writeShort(count);
@@ -395,6 +480,7 @@ public final class StrictVppPeer implements AutoCloseable {
                 "sockclnt_delete: index 0x" + Integer.toHexString(index) + " (expected: handle)");
           }
           reply(ctx, "sockclnt_delete_reply", context, 0, b -> {});
+          release(ctx);
           var _ = ctx.close();
         }
         case "cnat_translation_update" -> update(ctx, context, in);
@@ -412,6 +498,9 @@ public final class StrictVppPeer implements AutoCloseable {
         }
         case "cnat_session_purge" -> {
           exact(body, 0);
+          // As VPP: the handler calls cnat_purge(), which purges translations and sessions.
+          translations.clear();
+          purges++;
           reply(ctx, "cnat_session_purge_reply", context, 0, b -> {});
         }
         case "ip_table_add_del" -> {
@@ -442,7 +531,7 @@ public final class StrictVppPeer implements AutoCloseable {
             out.writeByte(k.endsWith("/ip6") ? 1 : 0);
             byte[] n = e.getValue().getBytes(StandardCharsets.UTF_8);
             out.writeBytes(n).writeZero(64 - n.length);
-            var _ = ctx.writeAndFlush(out);
+            send(context, out);
           }
         }
         case "sw_interface_set_table" -> {
@@ -577,7 +666,7 @@ public final class StrictVppPeer implements AutoCloseable {
         out.writeZero(17).writeInt(NO_INTERFACE).writeByte(address.contains(":") ? 1 : 0);
         out.writeShort(0).writeByte(0);
       }
-      var _ = ctx.writeAndFlush(out);
+      send(context, out);
     }
 
     private void writeEndpoint(ByteBuf out, String address, int port) {
@@ -646,7 +735,7 @@ public final class StrictVppPeer implements AutoCloseable {
       ByteBuf out = frame(ctx, message, context, body.readableBytes());
       out.writeBytes(body);
       body.release();
-      var _ = ctx.writeAndFlush(out);
+      send(context, out);
     }
 
     private void exact(int body, int expected) {
@@ -701,6 +790,10 @@ public final class StrictVppPeer implements AutoCloseable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       clients.remove(ctx.channel());
+      synchronized (StrictVppPeer.this) {
+        held.values().forEach(q -> q.forEach(ByteBuf::release));
+        held.clear();
+      }
     }
   }
 
