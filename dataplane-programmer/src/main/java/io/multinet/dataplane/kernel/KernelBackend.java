@@ -39,6 +39,8 @@ public final class KernelBackend implements DataplaneBackend {
 
   private int endpointMapSize;
 
+  private int hairpinSetSize;
+
   /** Hairpin elements by how many instances need them: services share backends. */
   private Map<String, Integer> hairpinRefs = new HashMap<>();
 
@@ -96,6 +98,7 @@ public final class KernelBackend implements DataplaneBackend {
     instances = next;
     serviceMapSize = KernelRuleset.serviceMapSize(all.size());
     endpointMapSize = KernelRuleset.endpointMapSize(KernelRuleset.slotCount(all));
+    hairpinSetSize = KernelRuleset.serviceMapSize(KernelRuleset.hairpinCount(all));
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
     hairpinRefs = new HashMap<>();
     all.forEach(i -> count(hairpinRefs, i, 1));
@@ -272,7 +275,7 @@ public final class KernelBackend implements DataplaneBackend {
       slots += KernelRuleset.slotCount(l);
     }
     return KernelRuleset.serviceMapSize(instanceCount) <= serviceMapSize
-        && hairpins <= serviceMapSize
+        && KernelRuleset.serviceMapSize(hairpins) <= hairpinSetSize
         && KernelRuleset.endpointMapSize(slots) <= endpointMapSize;
   }
 

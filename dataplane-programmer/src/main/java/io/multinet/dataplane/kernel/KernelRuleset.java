@@ -376,6 +376,8 @@ final class KernelRuleset {
     networks(sb, state.getNetworksList());
     int services = serviceMapSize(all.size());
     int epSize = endpointMapSize(slotCount(all));
+    // One hairpin element per local endpoint address, which may outnumber services.
+    int hairpinSize = serviceMapSize(hairpinCount(all));
     sb.append("  map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
         .append(services)
         .append("; }\n");
@@ -436,7 +438,7 @@ final class KernelRuleset {
           .append(" saddr . ")
           .append(ip)
           .append(" daddr; size ")
-          .append(services)
+          .append(hairpinSize)
           .append("; }\n");
       sb.append("  set cluster")
           .append(f)
@@ -553,6 +555,15 @@ final class KernelRuleset {
   /** The element limit of each endpoint map, for {@code slots} endpoint slots in all. */
   static int endpointMapSize(int slots) {
     return Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+  }
+
+  /** Distinct hairpin elements of {@code instances}: the hairpin sets' size is derived from it. */
+  static int hairpinCount(Iterable<Instance> instances) {
+    var all = new java.util.HashSet<String>();
+    for (Instance i : instances) {
+      all.addAll(hairpinElements(i));
+    }
+    return all.size();
   }
 
   static int slotCount(Iterable<Instance> instances) {

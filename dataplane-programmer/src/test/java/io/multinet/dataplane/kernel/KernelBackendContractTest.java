@@ -123,6 +123,26 @@ class KernelBackendContractTest extends DataplaneBackendContract {
         .isEqualTo(70_000);
   }
 
+  @org.junit.jupiter.api.Test
+  void applyFull_moreLocalEndpointsThanTheServiceMapHolds_fitsTheHairpinSet() throws Exception {
+    // 70,000 local backends in 10.2.0.0/15 behind one VIP: one hairpin element each.
+    var big =
+        io.multinet.dataplane.States.port(
+            56, "10.96.7.8", io.multinet.dataplane.v1.Protocol.TCP, 80);
+    for (int i = 0; i < 70_000; i++) {
+      big.addBackends(
+          io.multinet.dataplane.States.backend(
+              "10." + (2 + i / 65_536) + "." + (i / 256 % 256) + "." + (i % 256), 8080, true));
+    }
+    var s = io.multinet.dataplane.States.twoNetworks().toBuilder().addServicePorts(big).build();
+
+    backend.applyFull(s);
+
+    org.assertj.core.api.Assertions.assertThat(list("list", "set", "inet", "multinet", "hairpin4"))
+        .contains("size 262144")
+        .contains("56 . 10.3.17.111 . 10.3.17.111");
+  }
+
   /** A listing with every element on a line of its own, sorted: element order is hash order. */
   private static String sortedElements(String listing) {
     var lines = new java.util.ArrayList<String>();
