@@ -67,6 +67,8 @@ public final class States {
                 backend("10.1.0.22", 8080, false)))
         .addServicePorts(port(56, "10.96.0.10", Protocol.UDP, 53, backend("10.1.0.11", 5353, true)))
         .addServicePorts(
+            port(57, "10.96.0.10", Protocol.SCTP, 3868, backend("10.1.0.21", 3868, true)))
+        .addServicePorts(
             port(56, "fd00:96::10", Protocol.TCP, 80, backend("fd00:1::11", 8080, true)))
         .addServicePorts(
             port(
@@ -87,6 +89,15 @@ public final class States {
                     backend("10.1.0.11", 8080, true),
                     backend("10.1.0.12", 8080, false))
                 .setAffinityTimeoutSeconds(30))
+        .addServicePorts(
+            port(
+                    57,
+                    "fd00:96::30",
+                    Protocol.UDP,
+                    53,
+                    backend("fd00:1::21", 5353, true),
+                    backend("fd00:1::22", 5353, false))
+                .setAffinityTimeoutSeconds(45))
         .addServicePorts(port(56, "10.96.0.40", Protocol.TCP, 80)) // no endpoints anywhere: reject
         .addServicePorts(
             port(57, "10.96.0.41", Protocol.UDP, 80).setHasAnyEndpoints(true)) // none here: drop
@@ -96,5 +107,15 @@ public final class States {
                 .addExternalBackends(backend("10.0.0.5", 8443, false)))
         .setNode(NodeFacts.newBuilder().setName("node-a").addClusterCidrs("10.0.0.0/16"))
         .build();
+  }
+
+  /** The index of the first service port on {@code address}: tests name ports, not positions. */
+  public static int indexOf(DesiredState s, String address) {
+    for (int i = 0; i < s.getServicePortsCount(); i++) {
+      if (s.getServicePorts(i).getAddress().equals(address)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("address: " + address + " (expected: a port of the state)");
   }
 }

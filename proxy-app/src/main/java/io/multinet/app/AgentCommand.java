@@ -5,6 +5,7 @@ import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +28,9 @@ final class AgentCommand implements Callable<Integer> {
       description = "The unix socket to serve on (made 0600).")
   Path socket = AgentServer.DEFAULT_SOCKET;
 
+  /** The server while it runs; tests close it to end the command. */
+  volatile @Nullable AgentServer serving;
+
   @Override
   public Integer call() throws Exception {
     try (DataplaneBackend b = dataplane.open();
@@ -36,6 +40,7 @@ final class AgentCommand implements Callable<Integer> {
           .println("dataplane agent (" + b.name() + ") serving on unix://" + socket);
       spec.commandLine().getOut().flush();
       Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+      serving = server;
       server.awaitTermination();
     }
     return 0;

@@ -24,7 +24,8 @@ record ProxyConfig(
     @Nullable String metricsBindAddress,
     List<String> clusterCidrs,
     @Nullable Boolean masqueradeAll,
-    @Nullable String hostnameOverride) {
+    @Nullable String hostnameOverride,
+    List<String> nodePortAddresses) {
 
   static ProxyConfig read(Path file) throws IOException {
     JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
@@ -42,6 +43,10 @@ record ProxyConfig(
       if (!c.isBlank()) {
         cidrs.add(c.trim());
       }
+    }
+    List<String> nodePortAddresses = new ArrayList<>();
+    for (JsonNode n : root.path("nodePortAddresses")) {
+      nodePortAddresses.add(n.asText());
     }
     Boolean masqueradeAll = null;
     for (JsonNode n :
@@ -61,7 +66,8 @@ record ProxyConfig(
         text(root.path("metricsBindAddress")),
         cidrs,
         masqueradeAll,
-        text(root.path("hostnameOverride")));
+        text(root.path("hostnameOverride")),
+        nodePortAddresses);
   }
 
   private static @Nullable String first(JsonNode root, String... paths) {

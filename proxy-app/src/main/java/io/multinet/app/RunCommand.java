@@ -66,6 +66,13 @@ final class RunCommand implements Callable<Integer> {
   boolean masqueradeAll;
 
   @Option(
+      names = "--nodeport-addresses",
+      split = ",",
+      description =
+          "CIDRs of the local addresses NodePorts answer on (default: every local address).")
+  List<String> nodePortAddresses = List.of();
+
+  @Option(
       names = "--service-proxy-name",
       description =
           "Serve Services labelled service.kubernetes.io/service-proxy-name with this value.")
@@ -87,6 +94,7 @@ final class RunCommand implements Callable<Integer> {
     if (file != null) {
       applyConfig(ProxyConfig.read(file));
     }
+    List<String> nodePorts = nodePortAddresses(nodePortAddresses);
     if (cleanup) {
       try (var b = BackendOptions.open(BackendOptions.BackendKind.kernel, netns)) {
         b.cleanup();
@@ -110,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
     }
     var options =
         new NodeProxy.Options(
-            minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll);
+            minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, nodePorts);
     var stop = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
         var programmer = DataplaneProgrammer.connect(target, Duration.ofSeconds(30));
@@ -167,12 +175,42 @@ final class RunCommand implements Callable<Integer> {
     if (!c.clusterCidrs().isEmpty() && !given.hasMatchedOption("--cluster-cidr")) {
       clusterCidrs = c.clusterCidrs();
     }
+    if (!c.nodePortAddresses().isEmpty() && !given.hasMatchedOption("--nodeport-addresses")) {
+      nodePortAddresses = c.nodePortAddresses();
+    }
     if (c.masqueradeAll() != null && !given.hasMatchedOption("--masquerade-all")) {
       masqueradeAll = c.masqueradeAll();
     }
     if (c.hostnameOverride() != null && nodeName == null) {
       nodeName = c.hostnameOverride();
     }
+  }
+
+  /**
+   * Checks {@code --nodeport-addresses} before anything starts: CIDRs (an address alone is its /32
+   * or /128). kube-proxy's {@code primary} keyword is refused: it needs the Node's addresses.
+   */
+  private List<String> nodePortAddresses(List<String> given) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String a : given) {
+      String t = a.trim();
+      if (t.isEmpty()) {
+        continue;
+      }
+      try {
+        io.multinet.network.Cidr.parse(
+            t.contains("/") ? t : t + (t.contains(":") ? "/128" : "/32"));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "--nodeport-addresses: " + t + " (expected: CIDRs such as 192.0.2.0/24)",
+            e,
+            null,
+            t);
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   static InetSocketAddress address(String hostPort) {

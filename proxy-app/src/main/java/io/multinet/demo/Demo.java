@@ -51,6 +51,8 @@ public final class Demo implements AutoCloseable {
   private final Map<String, String> clients = new LinkedHashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private List<AutoCloseable> proxyParts = List.of();
+  private List<AutoCloseable> agentParts = List.of();
+  private String agentName = "";
 
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private EndpointWatcher watcher;
@@ -140,13 +142,12 @@ public final class Demo implements AutoCloseable {
    * DaemonSet pod would, and waits for its first sync.
    */
   private void startNodeProxy() throws Exception {
-    var backend = new KernelBackend(topology.node());
-    String agentName = "demo-" + UUID.randomUUID();
-    var agent = AgentServer.inProcess(agentName, new DataplaneAgent(backend));
+    agentName = "demo-" + UUID.randomUUID();
+    startAgent();
     var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofSeconds(30));
     var next =
         new NodeProxy(client, NODE, programmer, Clock.systemUTC(), NodeProxy.Options.DEFAULTS);
-    proxyParts = List.of(next, programmer, agent, backend);
+    proxyParts = List.of(next, programmer);
     proxy = next;
     next.start();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -167,15 +168,36 @@ public final class Demo implements AutoCloseable {
     startNodeProxy();
   }
 
+  /** A kernel agent with no memory of its own, as a restarted agent process has. */
+  private void startAgent() throws Exception {
+    var backend = new KernelBackend(topology.node());
+    agentParts = List.of(AgentServer.inProcess(agentName, new DataplaneAgent(backend)), backend);
+  }
+
+  /**
+   * Kills the dataplane agent (the node proxy's connection breaks; the kernel keeps its rules) and
+   * starts a new one under the same address: the node proxy's next sync is a full one.
+   */
+  public void restartAgent() throws Exception {
+    close(agentParts);
+    startAgent();
+  }
+
   private void stopNodeProxy() {
-    for (AutoCloseable c : proxyParts) {
+    close(proxyParts);
+    proxyParts = List.of();
+    close(agentParts);
+    agentParts = List.of();
+  }
+
+  private void close(List<AutoCloseable> parts) {
+    for (AutoCloseable c : parts) {
       try {
         c.close();
       } catch (Exception e) {
-        out.println("demo: stopping the node proxy: " + e.getMessage());
+        out.println("demo: stopping " + c.getClass().getSimpleName() + ": " + e.getMessage());
       }
     }
-    proxyParts = List.of();
   }
 
   /**
@@ -203,6 +225,11 @@ public final class Demo implements AutoCloseable {
 
   public Topology topology() {
     return topology;
+  }
+
+  /** The controller (endpoint-watcher), for its problem metrics. */
+  public EndpointWatcher controller() {
+    return watcher;
   }
 
   public NodeProxy proxy() {

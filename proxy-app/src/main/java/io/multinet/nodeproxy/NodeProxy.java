@@ -65,7 +65,8 @@ public final class NodeProxy implements AutoCloseable {
       Duration syncPeriod,
       @Nullable String serviceProxyName,
       List<String> clusterCidrs,
-      boolean masqueradeAll) {
+      boolean masqueradeAll,
+      List<String> nodePortAddresses) {
     public static final Options DEFAULTS =
         new Options(Duration.ofSeconds(1), Duration.ofSeconds(30), null, List.of(), false);
 
@@ -73,6 +74,17 @@ public final class NodeProxy implements AutoCloseable {
       requireNonNull(minSyncPeriod, "minSyncPeriod");
       requireNonNull(syncPeriod, "syncPeriod");
       clusterCidrs = List.copyOf(requireNonNull(clusterCidrs, "clusterCidrs"));
+      nodePortAddresses = List.copyOf(requireNonNull(nodePortAddresses, "nodePortAddresses"));
+    }
+
+    /** NodePorts on every local address (kube-proxy's nodePortAddresses left empty). */
+    public Options(
+        Duration minSyncPeriod,
+        Duration syncPeriod,
+        @Nullable String serviceProxyName,
+        List<String> clusterCidrs,
+        boolean masqueradeAll) {
+      this(minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, List.of());
     }
   }
 
@@ -174,6 +186,7 @@ public final class NodeProxy implements AutoCloseable {
                 .setName(nodeName)
                 .addAllClusterCidrs(options.clusterCidrs())
                 .setMasqueradeAll(options.masqueradeAll())
+                .addAllNodePortAddresses(options.nodePortAddresses())
                 .build());
     if (full) {
       programmer.forceFull();

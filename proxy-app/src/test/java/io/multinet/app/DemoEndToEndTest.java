@@ -116,6 +116,126 @@ class DemoEndToEndTest {
   }
 
   @Test
+  void agentRestart_underAStreamOfNewConnections_losesNone_andTheNextChangeArrives()
+      throws Exception {
+    var stop = new AtomicBoolean();
+    var outcomes = new ConcurrentHashMap<String, AtomicInteger>();
+    Thread prober =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  // Bounded: at most 2000 connections, stops when told.
+                  for (int i = 0; i < 2000 && !stop.get(); i++) {
+                    try {
+                      ProbeResult r =
+                          Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
+                      outcomes
+                          .computeIfAbsent(r.outcome().name(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    } catch (Exception e) {
+                      outcomes
+                          .computeIfAbsent("ERROR " + e.getMessage(), k -> new AtomicInteger())
+                          .incrementAndGet();
+                    }
+                  }
+                });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> outcomes.getOrDefault("REPLY", new AtomicInteger()).get() >= 20);
+
+    demo.restartAgent(); // the kernel keeps the rules; the new agent remembers nothing
+    client.pods().inNamespace("demo").withName("web-blue-2").delete();
+
+    // The node proxy's next sync meets a broken stream, reconnects and sends a full state.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(blueClient().count(12, Protocol.TCP, "10.96.0.10", 80).keySet())
+                    .containsExactly("web-blue-1"));
+    int before = outcomes.get("REPLY").get();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .alias("red keeps answering, so far " + outcomes)
+        .until(() -> outcomes.get("REPLY").get() >= before + 20);
+    stop.set(true);
+    prober.join(Duration.ofSeconds(30));
+    assertThat(outcomes.keySet()).containsExactly("REPLY");
+  }
+
+  @Test
+  void apiServerOutage_of30s_trafficGoesOn_andChangesMadeMeanwhileArriveAfter() throws Exception {
+    // A second demo whose controller and node proxy reach the API server through a proxy we cut.
+    demo.close();
+    demo = null;
+    try (var cuttable = new CuttableTcpProxy(api.port());
+        KubernetesClient viaProxy =
+            new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(
+                    new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+                        .withMasterUrl("http://127.0.0.1:" + cuttable.port())
+                        .build())
+                .build()) {
+      demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
+      var failures = new ConcurrentHashMap<String, AtomicInteger>();
+      var replies = new AtomicInteger();
+      var stop = new AtomicBoolean();
+      Thread prober =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (!stop.get()) {
+                      try {
+                        ProbeResult r =
+                            Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
+                        if (r.outcome() == ProbeResult.Outcome.REPLY) {
+                          replies.incrementAndGet();
+                        } else {
+                          failures
+                              .computeIfAbsent(r.key(), k -> new AtomicInteger())
+                              .incrementAndGet();
+                        }
+                      } catch (Exception e) {
+                        failures
+                            .computeIfAbsent(e.toString(), k -> new AtomicInteger())
+                            .incrementAndGet();
+                      }
+                    }
+                  });
+      try {
+        cuttable.cut();
+        // Meanwhile the API changes: the node proxy cannot know yet.
+        client.pods().inNamespace("demo").withName("web-blue-2").delete();
+        await()
+            .during(Duration.ofSeconds(30))
+            .atMost(Duration.ofSeconds(35))
+            .until(() -> failures.isEmpty());
+        int during = replies.get();
+        assertThat(blueClient().count(20, Protocol.TCP, "10.96.0.10", 80).keySet())
+            .as("the last programmed state still serves")
+            .containsExactlyInAnyOrder("web-blue-1", "web-blue-2");
+
+        cuttable.restore();
+        long restored = System.nanoTime();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .untilAsserted(
+                () ->
+                    assertThat(blueClient().count(6, Protocol.TCP, "10.96.0.10", 80).keySet())
+                        .containsExactly("web-blue-1"));
+        System.out.printf(
+            "apiServerOutage: converged %d ms after the API came back%n",
+            (System.nanoTime() - restored) / 1_000_000);
+        assertThat(during).isPositive();
+      } finally {
+        stop.set(true);
+        prober.join(Duration.ofSeconds(30));
+      }
+      assertThat(failures).isEmpty();
+    }
+  }
+
+  @Test
   void healthAndMetrics_areServedWhileProgrammed() throws Exception {
     var loopback = InetAddress.getLoopbackAddress();
     try (var health =

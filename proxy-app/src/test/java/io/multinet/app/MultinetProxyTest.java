@@ -35,4 +35,17 @@ class MultinetProxyTest {
     assertThat(exit).isEqualTo(2);
     assertThat(err.toString()).contains("Unmatched argument at index 0: 'no-such-command'");
   }
+
+  @Test
+  void run_badNodePortAddresses_failsBeforeStarting() {
+    var err = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setErr(new PrintWriter(err));
+
+    int exit = cli.execute("run", "--nodeport-addresses=192.0.2.0/24,primary");
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("--nodeport-addresses: primary (expected: CIDRs such as 192.0.2.0/24)");
+  }
 }

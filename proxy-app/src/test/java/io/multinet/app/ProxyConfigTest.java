@@ -25,6 +25,7 @@ class ProxyConfigTest {
         healthzBindAddress: 0.0.0.0:10256
         metricsBindAddress: 127.0.0.1:10249
         hostnameOverride: node-7
+        nodePortAddresses: [192.0.2.0/24, "2001:db8::/64"]
         nftables:
           masqueradeBit: 14
           minSyncPeriod: 500ms
@@ -40,6 +41,7 @@ class ProxyConfigTest {
     assertThat(c.clusterCidrs()).containsExactly("10.244.0.0/16", "fd00:244::/56");
     assertThat(c.masqueradeAll()).isTrue();
     assertThat(c.hostnameOverride()).isEqualTo("node-7");
+    assertThat(c.nodePortAddresses()).containsExactly("192.0.2.0/24", "2001:db8::/64");
     assertThat(c.metricsBindAddress()).isEqualTo("127.0.0.1:10249");
   }
 

@@ -34,6 +34,7 @@ final class KernelObserver {
     JsonArray items = JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("nftables");
     Map<String, JsonObject> maps = new TreeMap<>();
     List<Integer> networks = new ArrayList<>();
+    Map<String, String> lbOf = new TreeMap<>();
     for (JsonElement e : items) {
       JsonObject o = e.getAsJsonObject();
       if (o.has("map")) {
@@ -43,6 +44,18 @@ final class KernelObserver {
         String name = o.getAsJsonObject("chain").get("name").getAsString();
         if (name.startsWith("net_")) {
           networks.add(Integer.parseInt(name.substring(4)));
+        }
+      } else if (o.has("rule")) {
+        // An IPv6 affinity lookup chain ends in a goto to the shared chain that balances.
+        JsonObject r = o.getAsJsonObject("rule");
+        String chain = r.get("chain").getAsString();
+        if (chain.startsWith("aff6_")) {
+          for (JsonElement x : r.getAsJsonArray("expr")) {
+            if (x.isJsonObject() && x.getAsJsonObject().has("goto")) {
+              lbOf.put(
+                  chain, x.getAsJsonObject().getAsJsonObject("goto").get("target").getAsString());
+            }
+          }
         }
       }
     }
@@ -69,29 +82,37 @@ final class KernelObserver {
       for (JsonArray el : elements(maps.get(map))) {
         String target =
             el.get(1).getAsJsonObject().getAsJsonObject("goto").get("target").getAsString();
-        affinity.put(keyText(el.get(0)), Integer.parseInt(target.substring("aff_rec_".length())));
+        // aff_rec_T (shared, IPv4) or aff6rT_ID (an IPv6 service's own recorder)
+        String timeout =
+            target.startsWith("aff_rec_")
+                ? target.substring("aff_rec_".length())
+                : target.substring("aff6r".length(), target.indexOf('_'));
+        affinity.put(keyText(el.get(0)), Integer.parseInt(timeout));
       }
     }
     // ep elements: zone . vip . port . slot -> address . port
     Map<String, Map<Integer, String>> slots = new TreeMap<>();
-    for (String map : List.of("ep4_tcp", "ep4_udp", "ep6_tcp", "ep6_udp")) {
-      String proto = map.substring(4);
-      for (JsonArray el : elements(maps.get(map))) {
-        JsonArray k = el.get(0).getAsJsonObject().getAsJsonArray("concat");
-        String key =
-            k.get(0).getAsInt()
-                + " "
-                + k.get(1).getAsString()
-                + " "
-                + proto
-                + " "
-                + k.get(2).getAsInt();
-        JsonArray v = el.get(1).getAsJsonObject().getAsJsonArray("concat");
-        slots
-            .computeIfAbsent(key, x -> new TreeMap<>())
-            .put(k.get(3).getAsInt(), v.get(0).getAsString() + " " + v.get(1).getAsInt());
+    for (String family : List.of("4", "6")) {
+      for (String proto : KernelRuleset.PROTOCOLS) {
+        String map = "ep" + family + "_" + proto;
+        for (JsonArray el : elements(maps.get(map))) {
+          JsonArray k = el.get(0).getAsJsonObject().getAsJsonArray("concat");
+          String key =
+              k.get(0).getAsInt()
+                  + " "
+                  + k.get(1).getAsString()
+                  + " "
+                  + proto
+                  + " "
+                  + k.get(2).getAsInt();
+          JsonArray v = el.get(1).getAsJsonObject().getAsJsonArray("concat");
+          slots
+              .computeIfAbsent(key, x -> new TreeMap<>())
+              .put(k.get(3).getAsInt(), v.get(0).getAsString() + " " + v.get(1).getAsInt());
+        }
       }
     }
+
     List<ServicePort> ports = new ArrayList<>();
     for (String map : List.of("svc4", "svc6")) {
       for (JsonArray el : elements(maps.get(map))) {
@@ -111,6 +132,7 @@ final class KernelObserver {
           sp.setHasAnyEndpoints(true);
         } else {
           String target = verdict.getAsJsonObject("goto").get("target").getAsString();
+          target = lbOf.getOrDefault(target, target);
           if (!target.equals("no_endpoints")) {
             sp.setHasAnyEndpoints(true);
             boolean hash = target.contains("_hash_");
@@ -159,7 +181,7 @@ final class KernelObserver {
                                     new TreeSet<>(n.getKernel().getInterfacesList())))));
     List<ServicePort> ports = new ArrayList<>();
     for (ServicePort sp : desired.getServicePortsList()) {
-      if (sp.getProtocol() != Protocol.TCP && sp.getProtocol() != Protocol.UDP) {
+      if (!KernelRuleset.PROTOCOLS.contains(KernelRuleset.proto(sp.getProtocol()))) {
         continue;
       }
       ports.add(normalize(sp, sp.getAddress(), sp.getBackendsList()));
@@ -197,7 +219,7 @@ final class KernelObserver {
         out.addBackends(Backend.newBuilder().setAddress(ap[0]).setPort(Integer.parseInt(ap[1])));
       }
       if (sp.getAffinityTimeoutSeconds() > 0
-          && io.multinet.network.IpAddress.parse(address).isV4()) {
+          && KernelRuleset.sharesAffinity(io.multinet.network.IpAddress.parse(address), backends)) {
         out.setAffinityTimeoutSeconds(sp.getAffinityTimeoutSeconds());
       }
     }

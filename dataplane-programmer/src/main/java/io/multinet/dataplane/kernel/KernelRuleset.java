@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.logging.Logger;
 
 /**
  * Renders desired state as nftables text for one table, {@code inet multinet}. The layout is chosen
@@ -50,7 +51,10 @@ import java.util.TreeSet;
  */
 final class KernelRuleset {
 
-  static final String TABLE = "inet multinet";
+  private static final Logger LOG = Logger.getLogger(KernelRuleset.class.getName());
+
+  static final String TABLE_NAME = "multinet";
+  static final String TABLE = "inet " + TABLE_NAME;
   static final long MARK_MASK = 0xffff_0000L;
   static final int SEED = 0x5eed;
 
@@ -59,14 +63,24 @@ final class KernelRuleset {
 
   private static final int MIN_MAP_SIZE = 1 << 16;
 
+  /** nft's names of the protocols served; each has its own endpoint (and affinity) maps. */
+  static final List<String> PROTOCOLS = List.of("tcp", "udp", "sctp");
+
   /**
-   * ClientIP affinity is IPv4 only: the IPv6 recorder's key and data (ct zone . ip6 saddr . ct
-   * original ip6 daddr . port : ip6 daddr . port) exceed nft 1.0.6's registers, and libnftables
-   * aborts the process on it. IPv6 ports with affinity get plain load balancing (logged).
+   * Families served by the shared affinity maps. IPv6 cannot be: nft 1.0.6 asserts (and aborts the
+   * process) on any dynamic-map update whose key or data is a concatenation longer than 16 bytes,
+   * and an IPv6 address alone fills that. IPv6 affinity therefore uses a map per service keyed by
+   * the client address alone ({@link Instance#ownAffinity()}).
    */
   static final List<String> AFFINITY_FAMILIES = List.of("4");
 
-  private static final int MIN_EP_MAP_SIZE = 1 << 20;
+  /** Size of a per-service IPv6 affinity map: one element per client address. */
+  private static final int AFF6_MAP_SIZE = 1 << 16;
+
+  private static final int MIN_EP_MAP_SIZE = 1 << 16;
+
+  /** Clients remembered per shared affinity map (family, protocol); dynamic maps need a bound. */
+  private static final int AFF_MAP_SIZE = 1 << 20;
 
   private KernelRuleset() {}
 
@@ -77,9 +91,42 @@ final class KernelRuleset {
       Protocol protocol,
       int port,
       String verdict,
+      String lb,
       List<String> slots,
       int affinityTimeout,
       List<IpAddress> hairpin) {
+
+    /**
+     * IPv6 with ClientIP affinity: the instance owns a dynamic map (client address → backend
+     * address), a lookup chain that tries it before {@link #lb()}, and a recorder chain. Backends
+     * then share one target port ({@link #targetPort()}), since the map has no room for it.
+     */
+    boolean ownAffinity() {
+      return affinityTimeout > 0 && !address.isV4();
+    }
+
+    /** A name part unique per instance: zone, address (':' as '-'), protocol and port. */
+    String id() {
+      return zone + "_" + address.toString().replace(':', '-') + "_" + proto(protocol) + "_" + port;
+    }
+
+    String affMap() {
+      return "aff6m_" + id();
+    }
+
+    String affChain() {
+      return "aff6_" + id();
+    }
+
+    /** The recorder's name carries the timeout, so {@code observe} can read it back. */
+    String recChain() {
+      return "aff6r" + affinityTimeout + "_" + id();
+    }
+
+    int targetPort() {
+      String s = slots.getFirst();
+      return Integer.parseInt(s.substring(s.lastIndexOf(' ') + 1));
+    }
 
     String svcMap() {
       return address.isV4() ? "svc4" : "svc6";
@@ -181,13 +228,13 @@ final class KernelRuleset {
   /** The instances a service port expands to, with their verdicts and endpoint elements. */
   static List<Instance> instances(ServicePort sp) {
     requireNonNull(sp, "sp");
-    if (sp.getProtocol() != Protocol.TCP && sp.getProtocol() != Protocol.UDP) {
+    if (!PROTOCOLS.contains(proto(sp.getProtocol()))) {
       throw new IllegalArgumentException(
           "protocol: "
               + sp.getProtocol()
               + " for "
               + sp.getName()
-              + " (expected: TCP or UDP; the kernel backend has no SCTP maps)");
+              + " (expected: TCP, UDP or SCTP)");
     }
     List<Instance> out = new ArrayList<>();
     IpAddress vip = IpAddress.parse(sp.getAddress());
@@ -216,7 +263,18 @@ final class KernelRuleset {
                 + ")");
       }
     }
-    int affinity = address.isV4() ? sp.getAffinityTimeoutSeconds() : 0;
+    int affinity = sp.getAffinityTimeoutSeconds();
+    if (affinity > 0 && !sharesAffinity(address, sorted)) {
+      // Served, just without stickiness: better than not serving the port at all.
+      LOG.warning(
+          "sessionAffinity: ClientIP for "
+              + sp.getName()
+              + " on "
+              + address
+              + " ignored (expected: backends sharing one target port; IPv6 affinity maps keep"
+              + " addresses only)");
+      affinity = 0;
+    }
     List<IpAddress> hairpin = new ArrayList<>();
     for (Backend b : sorted) {
       if (b.getLocal()) {
@@ -230,12 +288,13 @@ final class KernelRuleset {
           sp.getProtocol(),
           sp.getPort(),
           sp.getHasAnyEndpoints() ? "drop" : "goto no_endpoints",
+          "",
           List.of(),
           0,
           List.of());
     }
     List<String> slots = new ArrayList<>();
-    String chain;
+    String lb;
     if (sp.getLoadBalancing() == LoadBalancing.MAGLEV) {
       List<Endpoint> eps = new ArrayList<>(sorted.size());
       for (Backend b : sorted) {
@@ -246,15 +305,45 @@ final class KernelRuleset {
       for (char c : table) {
         slots.add(endpoint(sorted.get(c)));
       }
-      chain = (affinity > 0 ? "aff_hash_" : "lb_hash_") + m;
+      lb = "lb_hash_" + m;
     } else {
       for (Backend b : sorted) {
         slots.add(endpoint(b));
       }
-      chain = (affinity > 0 ? "aff_rand_" : "lb_rand_") + sorted.size();
+      lb = "lb_rand_" + sorted.size();
     }
+    var i =
+        new Instance(
+            zone, address, sp.getProtocol(), sp.getPort(), "", lb, slots, affinity, hairpin);
+    String chain = affinity == 0 ? lb : i.ownAffinity() ? i.affChain() : "aff_" + lb.substring(3);
     return new Instance(
-        zone, address, sp.getProtocol(), sp.getPort(), "goto " + chain, slots, affinity, hairpin);
+        zone,
+        address,
+        sp.getProtocol(),
+        sp.getPort(),
+        "goto " + chain,
+        lb,
+        slots,
+        affinity,
+        hairpin);
+  }
+
+  /**
+   * One {@code nodePortAddresses} entry: a CIDR, or a single address (kube-proxy takes CIDRs; an
+   * address is its /32 or /128).
+   */
+  static Cidr nodePortCidr(String text) {
+    try {
+      return Cidr.parse(text.contains("/") ? text : text + (text.contains(":") ? "/128" : "/32"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "nodePortAddresses: " + text + " (expected: a CIDR such as 192.0.2.0/24)", e);
+    }
+  }
+
+  /** Whether ClientIP affinity can be kept for these backends: IPv6 needs one target port. */
+  static boolean sharesAffinity(IpAddress address, List<Backend> backends) {
+    return address.isV4() || backends.stream().map(Backend::getPort).distinct().count() <= 1;
   }
 
   private static String endpoint(Backend b) {
@@ -264,6 +353,18 @@ final class KernelRuleset {
   /** The whole table, replacing whatever is there, as one batch. */
   static String full(
       DesiredState state, Map<String, List<Instance>> instancesByPort, List<NodePort> nodePorts) {
+    return full(state, instancesByPort, nodePorts, true);
+  }
+
+  /**
+   * The whole table as one batch; without {@code bulk}, the {@code svc} and endpoint-map elements
+   * are left out (see {@link #add(Instance, boolean)}).
+   */
+  static String full(
+      DesiredState state,
+      Map<String, List<Instance>> instancesByPort,
+      List<NodePort> nodePorts,
+      boolean bulk) {
     List<Instance> all = new ArrayList<>();
     instancesByPort.values().forEach(all::addAll);
     var sb = new StringBuilder(64 * 1024);
@@ -273,12 +374,8 @@ final class KernelRuleset {
     sb.append("delete table ").append(TABLE).append('\n');
     sb.append("table ").append(TABLE).append(" {\n");
     networks(sb, state.getNetworksList());
-    int services = Math.max(MIN_MAP_SIZE, pow2(all.size() * 2));
-    int slots = 0;
-    for (Instance i : all) {
-      slots += i.slots().size();
-    }
-    int epSize = Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+    int services = serviceMapSize(all.size());
+    int epSize = endpointMapSize(slotCount(all));
     sb.append("  map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
         .append(services)
         .append("; }\n");
@@ -295,7 +392,7 @@ final class KernelRuleset {
         .append("; }\n");
     for (String f : List.of("4", "6")) {
       String ip = f.equals("4") ? "ip" : "ip6";
-      for (String p : List.of("tcp", "udp")) {
+      for (String p : PROTOCOLS) {
         sb.append("  map ep")
             .append(f)
             .append('_')
@@ -329,7 +426,7 @@ final class KernelRuleset {
             .append(" daddr . ")
             .append(p)
             .append(" dport; flags dynamic, timeout; size ")
-            .append(MIN_EP_MAP_SIZE)
+            .append(AFF_MAP_SIZE)
             .append("; }\n");
       }
       sb.append("  set hairpin")
@@ -345,7 +442,7 @@ final class KernelRuleset {
           .append(f)
           .append(" { type ")
           .append(f.equals("4") ? "ipv4_addr" : "ipv6_addr")
-          .append("; flags interval; }\n");
+          .append("; flags interval; auto-merge; }\n");
     }
     sb.append("  map nodeports4 { typeof meta l4proto . th dport : verdict; }\n");
     sb.append("  map nodeports6 { typeof meta l4proto . th dport : verdict; }\n");
@@ -354,7 +451,24 @@ final class KernelRuleset {
     for (String chain : chainsFor(all)) {
       sb.append(chain(chain));
     }
-    hooks(sb, state.getNode().getMasqueradeAll(), !state.getNode().getClusterCidrsList().isEmpty());
+    List<String> np4 = new ArrayList<>();
+    List<String> np6 = new ArrayList<>();
+    for (String a : state.getNode().getNodePortAddressesList()) {
+      Cidr c = nodePortCidr(a);
+      (c.address().isV4() ? np4 : np6).add(c.toString());
+    }
+    if (!np4.isEmpty() || !np6.isEmpty()) {
+      // auto-merge: overlapping entries (10.0.0.0/8 and 10.1.0.0/16) are fine, as in kube-proxy.
+      sb.append("  set nodeport_addrs4 { type ipv4_addr; flags interval; auto-merge; }\n");
+      sb.append("  set nodeport_addrs6 { type ipv6_addr; flags interval; auto-merge; }\n");
+    }
+    hooks(
+        sb,
+        state.getNode().getMasqueradeAll(),
+        !state.getNode().getClusterCidrsList().isEmpty(),
+        state.getNode().getNodePortAddressesCount() == 0,
+        np4.isEmpty() ? "none" : "@nodeport_addrs4",
+        np6.isEmpty() ? "none" : "@nodeport_addrs6");
     sb.append("}\n");
     // Elements, in the same transaction.
     List<String> cidr4 = new ArrayList<>();
@@ -364,28 +478,154 @@ final class KernelRuleset {
     }
     addElements(sb, "cluster4", cidr4);
     addElements(sb, "cluster6", cidr6);
+    addElements(sb, "nodeport_addrs4", np4);
+    addElements(sb, "nodeport_addrs6", np6);
     for (NodePort np : nodePorts) {
       sb.append(define(np));
       element(sb, "add", np.map(), np.element());
     }
     var hairpins = new TreeSet<String>();
     for (Instance i : all) {
-      sb.append(add(i));
+      sb.append(add(i, bulk));
       hairpins.addAll(hairpinElements(i));
     }
     sb.append(hairpin(Set.of(), hairpins));
     return sb.toString();
   }
 
+  /**
+   * The elements {@code add(i, false)} leaves out, into a netlink batch: every {@code svc} element
+   * and endpoint slot of {@code instances}, byte for byte what the text would make.
+   */
+  static void bulkElements(Iterable<Instance> instances, SetElementBatch batch) {
+    // Endpoint slots first, then svc elements: runs of one set share a netlink message.
+    for (Instance i : instances) {
+      for (int s = 0; s < i.slots().size(); s++) {
+        String slot = i.slots().get(s);
+        int dot = slot.indexOf(" . ");
+        IpAddress backend = IpAddress.parse(slot.substring(0, dot));
+        int backendPort = Integer.parseInt(slot.substring(dot + 3));
+        ElementKey key = address(batch.add(i.epMap()).zone(i.zone()), i.address());
+        address(key.port(i.port()).u32(s).data(), backend).port(backendPort).end();
+      }
+    }
+    for (Instance i : instances) {
+      ElementKey svc =
+          address(batch.add(i.svcMap()).zone(i.zone()), i.address())
+              .proto(protocolNumber(i.protocol()))
+              .port(i.port());
+      String v = i.verdict();
+      if (v.equals("drop")) {
+        svc.drop();
+      } else if (v.startsWith("goto ")) {
+        svc.goTo(v.substring(5));
+      } else {
+        throw new IllegalStateException("verdict: " + v + " (expected: drop or goto CHAIN)");
+      }
+    }
+  }
+
+  private static ElementKey address(ElementKey k, IpAddress a) {
+    return a.isV4() ? k.ipv4(a) : k.ipv6(a);
+  }
+
+  /** IANA protocol numbers, as {@code meta l4proto} holds them. */
+  static int protocolNumber(Protocol p) {
+    return switch (p) {
+      case TCP -> 6;
+      case UDP -> 17;
+      case SCTP -> 132;
+      default ->
+          throw new IllegalArgumentException("protocol: " + p + " (expected: TCP, UDP or SCTP)");
+    };
+  }
+
+  /**
+   * The element limit of the service maps (and hairpin sets) for {@code instances}: twice as many,
+   * so deltas have room to grow; a delta that would pass it becomes a full sync, which sizes anew.
+   * Sizes are limits and also tell the kernel how large a hash to start with, so they are not
+   * padded generously: a 2^20 floor cost about 0.1 s of every full load (KernelLayoutBenchmark).
+   */
+  static int serviceMapSize(int instances) {
+    return Math.max(MIN_MAP_SIZE, pow2(instances * 2));
+  }
+
+  /** The element limit of each endpoint map, for {@code slots} endpoint slots in all. */
+  static int endpointMapSize(int slots) {
+    return Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
+  }
+
+  static int slotCount(Iterable<Instance> instances) {
+    int n = 0;
+    for (Instance i : instances) {
+      n += i.slots().size();
+    }
+    return n;
+  }
+
   /** Commands adding one instance's elements. */
   static String add(Instance i) {
+    return add(i, true);
+  }
+
+  /**
+   * Commands adding one instance; without {@code bulk} they leave out its {@code svc} element and
+   * endpoint slots, which a cold start writes through netlink ({@link #bulkElements}).
+   */
+  static String add(Instance i, boolean bulk) {
     var sb = new StringBuilder();
-    element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
-    elements(sb, "add", i.epMap(), slotElements(i));
+    if (i.ownAffinity()) {
+      sb.append("add map ")
+          .append(TABLE)
+          .append(' ')
+          .append(i.affMap())
+          .append(" { typeof ip6 saddr : ip6 daddr; flags dynamic, timeout; size ")
+          .append(AFF6_MAP_SIZE)
+          .append("; }\n");
+      sb.append("add chain ").append(TABLE).append(' ').append(i.affChain()).append('\n');
+      affinityLookup(sb, i);
+      sb.append("add chain ").append(TABLE).append(' ').append(i.recChain()).append('\n');
+      sb.append("add rule ")
+          .append(TABLE)
+          .append(' ')
+          .append(i.recChain())
+          .append(" update @")
+          .append(i.affMap())
+          .append(" { ip6 saddr timeout ")
+          .append(i.affinityTimeout())
+          .append("s : ip6 daddr }\n");
+    }
+    if (bulk) {
+      element(sb, "add", i.svcMap(), i.svcKey() + " : " + i.verdict());
+      elements(sb, "add", i.epMap(), slotElements(i));
+    }
     if (i.affinityTimeout() > 0) {
-      element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto aff_rec_" + i.affinityTimeout());
+      String recorder = i.ownAffinity() ? i.recChain() : "aff_rec_" + i.affinityTimeout();
+      element(sb, "add", "aff" + i.svcMap(), i.svcKey() + " : goto " + recorder);
     }
     return sb.toString();
+  }
+
+  /** The rules of an IPv6 affinity lookup chain: a known client's backend, else {@code lb}. */
+  private static void affinityLookup(StringBuilder sb, Instance i) {
+    sb.append("add rule ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.affChain())
+        .append(" meta l4proto ")
+        .append(proto(i.protocol()))
+        .append(" dnat ip6 to ip6 saddr map @")
+        .append(i.affMap())
+        .append(" : ")
+        .append(i.targetPort())
+        .append('\n');
+    sb.append("add rule ")
+        .append(TABLE)
+        .append(' ')
+        .append(i.affChain())
+        .append(" goto ")
+        .append(i.lb())
+        .append('\n');
   }
 
   /**
@@ -425,6 +665,13 @@ final class KernelRuleset {
         || before.affinityTimeout() != after.affinityTimeout()) {
       return delete(before) + add(after);
     }
+    var sb = new StringBuilder();
+    if (after.ownAffinity()
+        && (!before.lb().equals(after.lb()) || before.targetPort() != after.targetPort())) {
+      // Re-point the lookup chain but keep its map: clients stay with their backends.
+      sb.append("flush chain ").append(TABLE).append(' ').append(after.affChain()).append('\n');
+      affinityLookup(sb, after);
+    }
     List<String> deletes = new ArrayList<>();
     List<String> adds = new ArrayList<>();
     int n = Math.max(before.slots().size(), after.slots().size());
@@ -441,7 +688,6 @@ final class KernelRuleset {
         adds.add(after.slotKey(i) + " : " + fresh);
       }
     }
-    var sb = new StringBuilder();
     elements(sb, "delete", before.epMap(), deletes);
     elements(sb, "add", after.epMap(), adds);
     return sb.toString();
@@ -459,6 +705,12 @@ final class KernelRuleset {
     if (i.affinityTimeout() > 0) {
       element(sb, "delete", "aff" + i.svcMap(), i.svcKey());
     }
+    if (i.ownAffinity()) {
+      // After the elements that jump to them, in the same transaction.
+      sb.append("delete chain ").append(TABLE).append(' ').append(i.affChain()).append('\n');
+      sb.append("delete chain ").append(TABLE).append(' ').append(i.recChain()).append('\n');
+      sb.append("delete map ").append(TABLE).append(' ').append(i.affMap()).append('\n');
+    }
     return sb.toString();
   }
 
@@ -467,7 +719,9 @@ final class KernelRuleset {
     var out = new TreeSet<String>();
     for (Instance i : instances) {
       String v = i.verdict();
-      if (v.startsWith("goto ") && !v.equals("goto no_endpoints")) {
+      if (i.ownAffinity()) {
+        out.add(i.lb()); // its own chains come and go with the instance (add/delete)
+      } else if (v.startsWith("goto ") && !v.equals("goto no_endpoints")) {
         String chain = v.substring(5);
         out.add(chain);
         if (chain.startsWith("aff_")) {
@@ -487,7 +741,7 @@ final class KernelRuleset {
       int n = Integer.parseInt(name.substring(name.lastIndexOf('_') + 1));
       for (String f : List.of("4", "6")) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           String pick =
               hash
                   ? "jhash "
@@ -522,7 +776,7 @@ final class KernelRuleset {
       String timeout = name.substring("aff_rec_".length());
       for (String f : AFFINITY_FAMILIES) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           sb.append("    meta nfproto ipv")
               .append(f)
               .append(" meta l4proto ")
@@ -547,7 +801,7 @@ final class KernelRuleset {
     } else if (name.startsWith("aff_")) {
       for (String f : AFFINITY_FAMILIES) {
         String ip = f.equals("4") ? "ip" : "ip6";
-        for (String p : List.of("tcp", "udp")) {
+        for (String p : PROTOCOLS) {
           sb.append("    meta nfproto ipv")
               .append(f)
               .append(" meta l4proto ")
@@ -604,14 +858,38 @@ final class KernelRuleset {
     sb.append("table ").append(TABLE).append(" {\n");
   }
 
-  private static void hooks(StringBuilder sb, boolean masqueradeAll, boolean clusterCidrs) {
+  /**
+   * {@code nodePortAddresses}: every local address when {@code allLocal}; otherwise the local
+   * addresses inside a family's set ("none": that family has no NodePorts, as in kube-proxy).
+   */
+  private static void hooks(
+      StringBuilder sb,
+      boolean masqueradeAll,
+      boolean clusterCidrs,
+      boolean allLocal,
+      String nodePorts4,
+      String nodePorts6) {
     sb.append("  chain nat_pre {\n    type nat hook prerouting priority dstnat; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
-        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n")
-        .append(
-            "    ct zone 0 fib daddr type local meta nfproto ipv4 meta l4proto . th dport vmap @nodeports4\n")
-        .append(
-            "    ct zone 0 fib daddr type local meta nfproto ipv6 meta l4proto . th dport vmap @nodeports6\n  }\n");
+        .append("    ct zone . ip6 daddr . meta l4proto . th dport vmap @svc6\n");
+    if (allLocal) {
+      sb.append(
+              "    ct zone 0 fib daddr type local meta nfproto ipv4 meta l4proto . th dport vmap @nodeports4\n")
+          .append(
+              "    ct zone 0 fib daddr type local meta nfproto ipv6 meta l4proto . th dport vmap @nodeports6\n");
+    } else {
+      if (!nodePorts4.equals("none")) {
+        sb.append("    ct zone 0 fib daddr type local ip daddr ")
+            .append(nodePorts4)
+            .append(" meta l4proto . th dport vmap @nodeports4\n");
+      }
+      if (!nodePorts6.equals("none")) {
+        sb.append("    ct zone 0 fib daddr type local ip6 daddr ")
+            .append(nodePorts6)
+            .append(" meta l4proto . th dport vmap @nodeports6\n");
+      }
+    }
+    sb.append("  }\n");
     // Host-originated traffic (zone 0) reaches the default network's VIPs too.
     sb.append("  chain nat_out {\n    type nat hook output priority -100; policy accept;\n")
         .append("    ct zone . ip daddr . meta l4proto . th dport vmap @svc4\n")
@@ -619,9 +897,9 @@ final class KernelRuleset {
     sb.append(
             "  chain aff_record {\n    type filter hook prerouting priority dstnat + 10; policy accept;\n")
         .append(
-            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
+            "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
         .append(
-            "    ct state new ct status dnat meta l4proto { tcp, udp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
+            "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
     sb.append("  chain nat_post {\n    type nat hook postrouting priority srcnat; policy accept;\n")
         .append("    ct status dnat ct zone . ip saddr . ip daddr @hairpin4 masquerade\n")
         .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n")

@@ -71,7 +71,7 @@ public final class Netns {
   }
 
   /** Moves the calling thread into namespace {@code name}, for threads that live there. */
-  static void enter(String name) {
+  public static void enter(String name) {
     String path = "/run/netns/" + name;
     try (Arena a = Arena.ofConfined()) {
       var state = a.allocate(Linker.Option.captureStateLayout());

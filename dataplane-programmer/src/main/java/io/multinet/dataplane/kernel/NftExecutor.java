@@ -14,7 +14,9 @@ import org.jspecify.annotations.Nullable;
 final class NftExecutor implements AutoCloseable {
 
   private final ExecutorService thread;
-  private final Libnftables nft;
+
+  /** Touched on {@link #thread} only; replaced after a failed batch. */
+  private Libnftables nft;
 
   NftExecutor(@Nullable String netns) {
     thread =
@@ -65,8 +67,21 @@ final class NftExecutor implements AutoCloseable {
   }
 
   private String call(Callable<String> c) throws NftException {
+    Callable<String> fresh =
+        () -> {
+          try {
+            return c.call();
+          } catch (NftException e) {
+            // A failed batch can leave the context's netlink socket out of step (seen: ENOBUFS
+            // under a flood of element errors, then "cache initialization failed: Protocol
+            // error" on every later call); a new context costs little and starts clean.
+            nft.close();
+            nft = new Libnftables();
+            throw e;
+          }
+        };
     try {
-      return thread.submit(c).get();
+      return thread.submit(fresh).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

@@ -5,8 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -27,38 +29,50 @@ final class PolicyRouting {
     this.netns = netns;
   }
 
-  /** Replaces every rule at {@link #PRIORITY} with one per (network id → table). */
+  /** What the last sync installed; null when unknown (start, failure, clear). */
+  private @Nullable Map<Integer, Integer> synced;
+
+  /**
+   * Replaces every rule at {@link #PRIORITY} with one per (network id → table); nothing to do when
+   * the last sync installed the same map (rules change only with networks, full syncs are often).
+   */
   void sync(Map<Integer, Integer> tableById) throws IOException {
+    if (tableById.equals(synced)) {
+      return;
+    }
+    synced = null;
+    replace(tableById);
+    synced = Map.copyOf(tableById);
+  }
+
+  /**
+   * Makes the rules at {@link #PRIORITY} exactly {@code tableById}: adds the missing ones first,
+   * then deletes the others, so a rule that stays is never absent (traffic of its network would
+   * fall through to the main table meanwhile).
+   */
+  private void replace(Map<Integer, Integer> tableById) throws IOException {
     for (String family : List.of("-4", "-6")) {
-      // Deleting by priority until none is left: the rules at our priority are all ours.
-      for (int i = 0;
-          i < 65536 && ip(family, "rule", "del", "pref", Integer.toString(PRIORITY)) == 0;
-          i++) {
-        // keep deleting
-      }
+      Set<String> wanted = new LinkedHashSet<>();
       for (var e : tableById.entrySet()) {
-        if (e.getValue() == 0) {
-          continue;
+        if (e.getValue() != 0) {
+          wanted.add(
+              "fwmark 0x"
+                  + Long.toHexString(KernelRuleset.mark(e.getKey()))
+                  + "/0x"
+                  + Long.toHexString(KernelRuleset.MARK_MASK)
+                  + " lookup "
+                  + e.getValue());
         }
-        String mark =
-            "0x"
-                + Long.toHexString(KernelRuleset.mark(e.getKey()))
-                + "/0x"
-                + Long.toHexString(KernelRuleset.MARK_MASK);
-        int rc =
-            ip(
-                family,
-                "rule",
-                "add",
-                "fwmark",
-                mark,
-                "lookup",
-                Integer.toString(e.getValue()),
-                "pref",
-                Integer.toString(PRIORITY));
-        if (rc != 0) {
-          throw new IOException(
-              "ip " + family + " rule add fwmark " + mark + " lookup " + e.getValue() + " failed");
+      }
+      Set<String> present = present(family);
+      for (String rule : wanted) {
+        if (!present.contains(rule)) {
+          ip(family, "rule add " + rule + " pref " + PRIORITY);
+        }
+      }
+      for (String rule : present) {
+        if (!wanted.contains(rule)) {
+          ip(family, "rule del " + rule + " pref " + PRIORITY);
         }
       }
     }
@@ -67,7 +81,22 @@ final class PolicyRouting {
   }
 
   void clear() throws IOException {
-    sync(Map.of());
+    synced = null;
+    replace(Map.of());
+  }
+
+  /** The rules at our priority, as "fwmark M/MASK lookup T" (what `ip rule show` prints). */
+  private Set<String> present(String family) throws IOException {
+    Set<String> out = new LinkedHashSet<>();
+    for (String line : ip(family, "rule show pref " + PRIORITY).split("\n", -1)) {
+      int at = line.indexOf("fwmark ");
+      if (at >= 0) {
+        out.add(line.substring(at).strip());
+      } else if (!line.isBlank()) {
+        out.add(line.substring(line.indexOf(':') + 1).strip()); // not ours in shape: removed
+      }
+    }
+    return out;
   }
 
   private void sysctl(String key, String value) throws IOException {
@@ -85,26 +114,26 @@ final class PolicyRouting {
     }
   }
 
-  private int ip(String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("ip");
+  /** Runs {@code ip [-n NETNS] FAMILY WORDS...}; its output, or an exception naming the failure. */
+  private String ip(String family, String words) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("ip"));
     if (netns != null) {
       cmd.add("-n");
       cmd.add(netns);
     }
-    cmd.addAll(List.of(args));
+    cmd.add(family);
+    cmd.addAll(List.of(words.split(" ")));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
-      byte[] out = p.getInputStream().readAllBytes();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException(String.join(" ", cmd) + ": timed out");
       }
-      if (p.exitValue() != 0 && !args[2].equals("del")) {
-        throw new IOException(
-            String.join(" ", cmd) + ": " + new String(out, StandardCharsets.UTF_8).strip());
+      if (p.exitValue() != 0) {
+        throw new IOException(String.join(" ", cmd) + ": " + out.strip());
       }
-      return p.exitValue();
+      return out;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted: " + String.join(" ", cmd), e);

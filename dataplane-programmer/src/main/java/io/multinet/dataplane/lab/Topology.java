@@ -42,6 +42,7 @@ public final class Topology implements AutoCloseable {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
   private static final int IFNAMSIZ = 15;
+  private static final int MAIN_TABLE = 254;
   private static final int CAP_NET_ADMIN = 12;
   private static final int CAP_SYS_ADMIN = 21;
 
@@ -177,6 +178,21 @@ public final class Topology implements AutoCloseable {
     }
     Ip.batch(node(), false, rules);
     Ip.batch(node(), true, rules);
+    networks.put(name, net);
+    nextIf.put(name, 0);
+    return net;
+  }
+
+  /**
+   * Adds the default network: pods routed in the main table, no mark and no conntrack zone (the
+   * agent leaves interfaces that match no network in zone 0), as the cluster's primary CNI does.
+   */
+  public Network addDefaultNetwork(String name, String ifPrefix) throws Exception {
+    checkName(name);
+    if (networks.containsKey(name)) {
+      throw new IllegalArgumentException("network exists: " + name);
+    }
+    Network net = new Network(name, 0, ifPrefix, MAIN_TABLE, 0, 0);
     networks.put(name, net);
     nextIf.put(name, 0);
     return net;

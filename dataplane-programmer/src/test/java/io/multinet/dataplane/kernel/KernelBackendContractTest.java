@@ -2,7 +2,6 @@ package io.multinet.dataplane.kernel;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.multinet.dataplane.DataplaneBackend;
 import io.multinet.dataplane.DataplaneBackendContract;
 import io.multinet.dataplane.v1.DesiredState;
 import java.nio.file.Files;
@@ -16,7 +15,7 @@ class KernelBackendContractTest extends DataplaneBackendContract {
   private String netns = "";
 
   @Override
-  protected DataplaneBackend newBackend() throws Exception {
+  protected KernelBackend newBackend() throws Exception {
     assumeTrue(
         Files.isWritable(Path.of("/run")) && Files.exists(Path.of("/usr/sbin/ip")),
         "needs root and iproute2 (CI runs as root)");
@@ -40,7 +39,10 @@ class KernelBackendContractTest extends DataplaneBackendContract {
   @org.junit.jupiter.api.Test
   void nodePort_isDispatchedToItsChain_andChangesInPlace() throws Exception {
     var s = io.multinet.dataplane.States.twoNetworks();
-    int i = 8; // the default-network port with an external address
+    int i = 0; // the default-network port with an external address
+    while (!s.getServicePorts(i).getAddress().equals("172.30.0.5")) {
+      i++;
+    }
     var np = s.getServicePorts(i).toBuilder().setNodePort(30443).build();
     backend.applyFull(s.toBuilder().setServicePorts(i, np).build());
     String chain = list("list", "chain", "inet", "multinet", "np4_tcp_30443");
@@ -71,6 +73,66 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     org.assertj.core.api.Assertions.assertThat(
             list("list", "map", "inet", "multinet", "nodeports4"))
         .doesNotContain("30443");
+  }
+
+  @org.junit.jupiter.api.Test
+  void applyFull_coldStartThroughNetlink_holdsWhatTheTextPathHolds() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    backend.applyFull(s); // empty namespace: skeleton, then elements through netlink
+    String cold = sortedElements(list("list", "table", "inet", "multinet"));
+    org.assertj.core.api.Assertions.assertThat(((KernelBackend) backend).lastBatch())
+        .as("the text the same state renders to")
+        .contains("add element inet multinet svc4");
+
+    backend.applyFull(s.toBuilder().clearServicePorts().build());
+    backend.applyFull(s); // the table exists: one libnftables transaction of text
+    String text = sortedElements(list("list", "table", "inet", "multinet"));
+
+    org.assertj.core.api.Assertions.assertThat(cold).isEqualTo(text).contains("goto lb_rand_3");
+  }
+
+  @org.junit.jupiter.api.Test
+  void applyDelta_pastTheMapSizes_growsThemThroughAFullSync() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    backend.applyFull(s); // endpoint maps sized for a few slots: the 65,536 floor
+    // 70,000 backends in 10.2.0.0/15 behind one VIP: more slots than the maps allow
+    var big =
+        io.multinet.dataplane.States.port(
+            56, "10.96.7.7", io.multinet.dataplane.v1.Protocol.TCP, 80);
+    for (int i = 0; i < 70_000; i++) {
+      big.addBackends(
+          io.multinet.dataplane.States.backend(
+              "10." + (2 + i / 65_536) + "." + (i / 256 % 256) + "." + (i % 256), 8080, false));
+    }
+    var delta =
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addUpsertServicePorts(big.setHasAnyEndpoints(true))
+            .build();
+
+    backend.applyDelta(delta);
+
+    org.assertj.core.api.Assertions.assertThat(list("list", "map", "inet", "multinet", "ep4_tcp"))
+        .contains("size 262144");
+    var observed = backend.observe();
+    org.assertj.core.api.Assertions.assertThat(
+            observed.getServicePortsList().stream()
+                .filter(sp -> sp.getAddress().equals("10.96.7.7"))
+                .findFirst()
+                .orElseThrow()
+                .getBackendsCount())
+        .isEqualTo(70_000);
+  }
+
+  /** A listing with every element on a line of its own, sorted: element order is hash order. */
+  private static String sortedElements(String listing) {
+    var lines = new java.util.ArrayList<String>();
+    for (String l : listing.replace("{", "{\n").replace(",", "\n").split("\n", -1)) {
+      if (!l.isBlank()) {
+        lines.add(l.strip());
+      }
+    }
+    java.util.Collections.sort(lines);
+    return String.join("\n", lines);
   }
 
   private String list(String... args) throws Exception {

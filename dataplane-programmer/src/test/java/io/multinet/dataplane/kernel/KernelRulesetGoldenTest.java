@@ -4,6 +4,7 @@ import static io.multinet.dataplane.States.backend;
 import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.multinet.dataplane.StateModel;
 import io.multinet.dataplane.v1.DesiredState;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,8 +49,13 @@ class KernelRulesetGoldenTest {
                     .setAffinityTimeoutSeconds(30))
             .addServicePorts(
                 port(56, "fd00:96::10", Protocol.TCP, 80, backend("fd00:1::11", 8080, false)))
+            .addServicePorts(
+                port(56, "fd00:96::11", Protocol.TCP, 80, backend("fd00:1::11", 8080, false))
+                    .setAffinityTimeoutSeconds(60))
             .addServicePorts(port(56, "10.96.0.40", Protocol.TCP, 80))
             .addServicePorts(port(56, "10.96.0.41", Protocol.TCP, 80).setHasAnyEndpoints(true))
+            .addServicePorts(
+                port(56, "10.96.0.12", Protocol.SCTP, 3868, backend("10.1.0.11", 3868, true)))
             .addServicePorts(
                 port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
                     .addExternalAddresses("203.0.113.7")
@@ -125,6 +132,97 @@ class KernelRulesetGoldenTest {
             """
             delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }
             add element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 : 10.1.0.13 . 8080 }
+            """);
+  }
+
+  @Test
+  void instances_ipv6AffinityWithTwoTargetPorts_isServedWithoutAffinity() {
+    var sp =
+        port(
+                56,
+                "fd00:96::11",
+                Protocol.TCP,
+                80,
+                backend("fd00:1::11", 8080, false),
+                backend("fd00:1::12", 8081, false))
+            .setAffinityTimeoutSeconds(60)
+            .build();
+
+    var v6 = KernelRuleset.instances(sp).getFirst();
+    assertThat(v6.verdict()).isEqualTo("goto lb_rand_2");
+    assertThat(v6.affinityTimeout()).isZero();
+    // IPv4 keeps the port in its shared affinity map, so two target ports are fine there.
+    var v4 =
+        KernelRuleset.instances(
+                sp.toBuilder()
+                    .setAddress("10.96.0.11")
+                    .clearBackends()
+                    .addBackends(backend("10.1.0.11", 8080, false))
+                    .addBackends(backend("10.1.0.12", 8081, false))
+                    .build())
+            .getFirst();
+    assertThat(v4.verdict()).isEqualTo("goto aff_rand_2");
+    assertThat(v4.affinityTimeout()).isEqualTo(60);
+  }
+
+  @Test
+  void full_nodePortAddresses_limitNodePortsToThoseLocalAddresses() {
+    var np =
+        port(0, "172.30.0.5", Protocol.TCP, 443, backend("10.0.0.5", 8443, false))
+            .addExternalBackends(backend("10.0.0.5", 8443, false))
+            .setNodePort(30443);
+    DesiredState s =
+        DesiredState.newBuilder()
+            .addServicePorts(np)
+            .setNode(
+                NodeFacts.newBuilder()
+                    .addNodePortAddresses("192.0.2.0/24")
+                    .addNodePortAddresses("192.0.2.7")
+                    .addNodePortAddresses("10.0.0.0/8"))
+            .build();
+    StateModel m = StateModel.of(s);
+
+    String text =
+        KernelRuleset.full(
+            m.toState(),
+            KernelRuleset.index(new ArrayList<>(m.ports().values())),
+            KernelRuleset.nodePorts(m.ports().values()));
+
+    assertThat(text)
+        .contains(
+            "ct zone 0 fib daddr type local ip daddr @nodeport_addrs4 meta l4proto . th dport vmap @nodeports4")
+        .contains(
+            "add element inet multinet nodeport_addrs4 { 192.0.2.0/24, 192.0.2.7/32, 10.0.0.0/8 }")
+        .doesNotContain("vmap @nodeports6") // no IPv6 entry: no IPv6 NodePorts, as kube-proxy
+        .doesNotContain("fib daddr type local meta nfproto");
+    assertThatThrownBy(
+            () ->
+                KernelRuleset.full(
+                    s.toBuilder()
+                        .setNode(NodeFacts.newBuilder().addNodePortAddresses("primary"))
+                        .build(),
+                    Map.of(),
+                    List.of()))
+        .hasMessage("nodePortAddresses: primary (expected: a CIDR such as 192.0.2.0/24)");
+  }
+
+  @Test
+  void change_ipv6AffinityBackendCount_repointsItsChainAndKeepsItsMap() {
+    var one =
+        port(56, "fd00:96::11", Protocol.TCP, 80, backend("fd00:1::11", 8080, false))
+            .setAffinityTimeoutSeconds(60);
+    var before = KernelRuleset.instances(one.build()).getFirst();
+    var after =
+        KernelRuleset.instances(one.addBackends(backend("fd00:1::12", 8080, false)).build())
+            .getFirst();
+
+    assertThat(KernelRuleset.change(before, after))
+        .isEqualTo(
+            """
+            flush chain inet multinet aff6_56_fd00-96--11_tcp_80
+            add rule inet multinet aff6_56_fd00-96--11_tcp_80 meta l4proto tcp dnat ip6 to ip6 saddr map @aff6m_56_fd00-96--11_tcp_80 : 8080
+            add rule inet multinet aff6_56_fd00-96--11_tcp_80 goto lb_rand_2
+            add element inet multinet ep6_tcp { 56 . fd00:96::11 . 80 . 1 : fd00:1::12 . 8080 }
             """);
   }
 

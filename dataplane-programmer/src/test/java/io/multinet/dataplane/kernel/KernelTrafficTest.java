@@ -4,15 +4,20 @@ import static io.multinet.dataplane.States.backend;
 import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.multinet.dataplane.lab.LabAssumptions;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.ProbeResult;
+import io.multinet.dataplane.lab.SctpInit;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.network.Protocol;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,6 +114,15 @@ class KernelTrafficTest {
                     backend("10.1.0.11", 8080, true),
                     backend("10.1.0.12", 8080, true))
                 .setAffinityTimeoutSeconds(60))
+        .addServicePorts(
+            port(
+                    56,
+                    "fd00:96::30",
+                    TCP,
+                    80,
+                    backend("fd00:1::11", 8080, true),
+                    backend("fd00:1::12", 8080, true))
+                .setAffinityTimeoutSeconds(60))
         .addServicePorts(port(56, "10.96.0.40", TCP, 80)) // no endpoints anywhere
         .addServicePorts(port(56, "10.96.0.40", UDP, 80))
         .setNode(NodeFacts.newBuilder().setName("node-a"))
@@ -178,6 +192,104 @@ class KernelTrafficTest {
   void sessionAffinity_keepsAClientOnOneBackend() throws Exception {
     backend.applyFull(state());
     assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "10.96.0.30", 80)).hasSize(1);
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "fd00:96::30", 80)).hasSize(1);
+    // Without affinity the same client spreads (the control that makes the checks above bite).
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "10.96.0.10", 80)).hasSize(2);
+  }
+
+  @Test
+  void nodePort_answersOnlyOnNodePortAddresses() throws Exception {
+    // A default-network pod (10.2.0.0/24, main table) behind NodePort 30080; the client is the
+    // uplink (192.0.2.2) calling the node's uplink address 192.0.2.1.
+    topo.addDefaultNetwork("default", "df");
+    topo.startEchoServer(topo.addPod("default", "d1", "10.2.0.11", null), 8080);
+    var np =
+        port(0, "10.96.5.1", TCP, 80, backend("10.2.0.11", 8080, true))
+            .addExternalBackends(backend("10.2.0.11", 8080, true))
+            .setNodePort(30080)
+            .build();
+    DesiredState within =
+        state().toBuilder()
+            .addServicePorts(np)
+            .setNode(NodeFacts.newBuilder().setName("node-a").addNodePortAddresses("192.0.2.0/24"))
+            .build();
+    Probe fromUplink = Probe.from(topo.uplink());
+
+    backend.applyFull(within);
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).key()).isEqualTo("d1");
+
+    DesiredState elsewhere =
+        within.toBuilder()
+            .setNode(
+                NodeFacts.newBuilder()
+                    .setName("node-a")
+                    .addNodePortAddresses("198.51.100.0/24")
+                    .addNodePortAddresses("2001:db8::/64"))
+            .build();
+    backend.applyFull(elsewhere);
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).outcome()).isEqualTo(ProbeResult.Outcome.REFUSED);
+
+    backend.applyDelta(
+        Delta.newBuilder().setNode(NodeFacts.newBuilder().setName("node-a")).build());
+    assertThat(fromUplink.tcp("192.0.2.1", 30080).key()).isEqualTo("d1");
+  }
+
+  @Test
+  void sctp_initReachesEveryBackendTranslated_andStaysInItsNetwork() throws Exception {
+    // SCTP 10.96.0.60:3868 exists in blue only; the red client sends to the same VIP too.
+    var sctp = io.multinet.dataplane.v1.Protocol.SCTP;
+    backend.applyFull(
+        state().toBuilder()
+            .addServicePorts(
+                port(
+                    56,
+                    "10.96.0.60",
+                    sctp,
+                    3868,
+                    backend("10.1.0.11", 3869, true),
+                    backend("10.1.0.12", 3869, true)))
+            .build());
+    List<SctpInit.Capture> captures = new ArrayList<>();
+    try {
+      for (String pod : List.of("b1", "b2", "r1", "r2")) {
+        captures.add(SctpInit.Capture.start(topo.pod(pod)));
+      }
+      for (int i = 0; i < 24; i++) {
+        SctpInit.send(topo.pod("bc").netns(), "10.96.0.60", 3868, 40_000 + i);
+      }
+      SctpInit.send(topo.pod("rc").netns(), "10.96.0.60", 3868, 41_000);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> captures.stream().mapToInt(c -> c.seen().size()).sum() >= 24);
+    } finally {
+      for (var c : captures) {
+        c.close();
+      }
+    }
+    List<SctpInit.Seen> seen = new ArrayList<>();
+    captures.forEach(c -> seen.addAll(c.seen()));
+    assertThat(seen).hasSize(24).allMatch(x -> x.destinationPort() == 3869);
+    assertThat(seen)
+        .allMatch(x -> x.destination().getHostAddress().equals(topo.pod(x.pod()).ipv4()));
+    assertThat(seen.stream().map(SctpInit.Seen::pod).distinct())
+        .containsExactlyInAnyOrder("b1", "b2");
+  }
+
+  @Test
+  void sessionAffinityIpv6_survivesABackendCountChange() throws Exception {
+    backend.applyFull(state());
+    String first = Probe.from(topo.pod("bc")).tcp("fd00:96::30", 80).key();
+    var grown =
+        state().getServicePortsList().stream()
+            .filter(sp -> sp.getAddress().equals("fd00:96::30"))
+            .findFirst()
+            .orElseThrow()
+            .toBuilder()
+            .addBackends(backend("fd00:1::13", 8080, true))
+            .build();
+    backend.applyDelta(Delta.newBuilder().addUpsertServicePorts(grown).build());
+    assertThat(Probe.from(topo.pod("bc")).count(20, Protocol.TCP, "fd00:96::30", 80))
+        .containsOnlyKeys(first);
   }
 
   @Test

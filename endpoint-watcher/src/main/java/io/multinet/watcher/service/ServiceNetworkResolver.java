@@ -138,13 +138,25 @@ public final class ServiceNetworkResolver {
    * Parses an equality selector: Kubernetes' {@code app=web,tier=db} or Calico's {@code app ==
    * 'web' && tier == "db"}.
    */
+  private static final java.util.regex.Pattern LABEL_KEY =
+      java.util.regex.Pattern.compile(
+          "([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  private static final java.util.regex.Pattern LABEL_VALUE =
+      java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
   static Map<String, String> parseSelector(String text) {
     var out = new LinkedHashMap<String, String>();
     String normalized = text.replace("&&", ",");
-    for (String term : normalized.split(",", -1)) {
+    String[] terms = normalized.split(",", -1);
+    for (String term : terms) {
       String t = term.trim();
       if (t.isEmpty()) {
-        continue;
+        if (normalized.replace(",", "").isBlank()) {
+          continue; // no term at all: reported below
+        }
+        throw new IllegalArgumentException(
+            text + " (expected: a term on each side of every , or &&)");
       }
       int eq = t.indexOf("==");
       int len = 2;
@@ -159,6 +171,16 @@ public final class ServiceNetworkResolver {
       }
       String key = t.substring(0, eq).trim();
       String value = unquote(t.substring(eq + len).trim());
+      // Label syntax: a selector that matches nothing by accident is worse than a clear error.
+      if (!LABEL_KEY.matcher(key).matches() || !LABEL_VALUE.matcher(value).matches()) {
+        throw new IllegalArgumentException(
+            text
+                + " (expected: label keys and non-empty label values such as app == 'web'; got "
+                + key
+                + " == '"
+                + value
+                + "')");
+      }
       out.put(key, value);
     }
     if (out.isEmpty()) {

@@ -117,6 +117,17 @@ class ServiceNetworkResolverTest {
     assertThat(ServiceNetworkResolver.parseSelector("app=MyApp")).isEqualTo(Map.of("app", "MyApp"));
     assertThatThrownBy(() -> ServiceNetworkResolver.parseSelector("app != web"))
         .hasMessageContaining("expected: equality terms");
+    for (String bad :
+        new String[] {
+          "app ==", "app == 'x' &&", "== 'web'", "app == 'a b'", "(((", "app == '-x'"
+        }) {
+      assertThatThrownBy(() -> ServiceNetworkResolver.parseSelector(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("expected:");
+    }
+    assertThat(ServiceNetworkResolver.parseSelector("app.kubernetes.io/name == 'web' && tier=db"))
+        .isEqualTo(Map.of("app.kubernetes.io/name", "web", "tier", "db"));
     assertThatThrownBy(() -> ServiceNetworkResolver.parseSelector(" , "))
         .hasMessageContaining("at least one term");
   }

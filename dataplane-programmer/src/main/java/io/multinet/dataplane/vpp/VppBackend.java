@@ -1,0 +1,811 @@
+package io.multinet.dataplane.vpp;
+
+import static java.util.Objects.requireNonNull;
+
+import io.multinet.dataplane.DataplaneBackend;
+import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.v1.Backend;
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.LoadBalancing;
+import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.Protocol;
+import io.multinet.dataplane.v1.ServicePort;
+import io.multinet.dataplane.v1.VppHints;
+import io.multinet.network.IpAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The VPP dataplane: every service port (and each of its external addresses) with backends is one
+ * cnat translation keyed by (VIP, protocol, port); every network's {@code vpp.vrf} is a FIB table
+ * that exists in VPP. A full sync reconciles against cnat_translation_dump and deletes every
+ * translation that is not desired (the agent owns VPP's cnat translations); a delta sends only the
+ * translations that changed, from what this backend remembers having programmed.
+ *
+ * <p>cnat keeps every VIP in FIB table 0 and resolves every backend there, so a VIP or backend
+ * address can belong to one network only: a state that puts one address in two networks is refused
+ * before anything is sent (docs/vpp.md).
+ *
+ * <p>VPP has no transactions. Everything that can be refused is checked before the first message,
+ * so a refused state leaves VPP as it was; when VPP fails halfway, the backend asks for a full
+ * state, which reconciles from VPP's own dump.
+ */
+public final class VppBackend implements DataplaneBackend {
+
+  private static final Logger LOG = Logger.getLogger(VppBackend.class.getName());
+
+  /** FIB tables this backend creates are named so; it deletes no other table. */
+  static final String TABLE_PREFIX = "multinet-";
+
+  /** (VIP, protocol, port): how cnat keys translations. */
+  record Key(IpAddress vip, int proto, int port) implements Comparable<Key> {
+    private static final Comparator<Key> ORDER =
+        Comparator.comparing(Key::vip).thenComparingInt(Key::proto).thenComparingInt(Key::port);
+
+    @Override
+    public int compareTo(Key o) {
+      return ORDER.compare(this, o);
+    }
+
+    @Override
+    public String toString() {
+      return vip + " " + (proto == CnatTranslation.TCP ? "TCP" : "UDP") + " " + port;
+    }
+  }
+
+  /** One desired translation. {@code lbType} and {@code flowHash} are fixed at creation by cnat. */
+  record Want(Key key, int network, String owner, int lbType, int flowHash, List<Backend> paths) {
+    boolean sameTranslation(Want o) {
+      return key.equals(o.key)
+          && lbType == o.lbType
+          && flowHash == o.flowHash
+          && paths.equals(o.paths);
+    }
+
+    CnatTranslation translation() {
+      var p = new ArrayList<CnatTranslation.Path>(paths.size());
+      for (Backend b : paths) {
+        p.add(CnatTranslation.Path.to(IpAddress.parse(b.getAddress()), b.getPort()));
+      }
+      return new CnatTranslation(
+          CnatTranslation.Endpoint.of(key.vip, key.port),
+          0,
+          key.proto,
+          false,
+          0,
+          lbType,
+          flowHash,
+          p);
+    }
+  }
+
+  /** What a state asks of VPP, checked. */
+  record Plan(
+      Map<Key, Want> wants,
+      Map<IpAddress, Integer> vipNetworks,
+      Set<Integer> vrfs,
+      Set<String> warnings) {}
+
+  private record Programmed(int id, Want want) {}
+
+  private final VppApiClient client;
+  private @Nullable StateModel applied;
+  private Map<Key, Programmed> programmed = Map.of();
+  private Map<IpAddress, Integer> vipNetworks = Map.of();
+
+  /** The warnings last logged: a state's warnings are logged when they change, not per delta. */
+  private Set<String> warned = Set.of();
+
+  private volatile boolean reconnected;
+
+  /** The state a resync puts back, until it succeeds or a new full state arrives. */
+  private @Nullable StateModel resyncing;
+
+  /** Bumped by each reconnect and full state: an older resync chain stops. */
+  private int resyncGeneration;
+
+  /** Re-applies the last state after VPP came back; never on the client's event loop. */
+  private final ScheduledExecutorService resyncs =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "vpp-resync");
+            t.setDaemon(true);
+            return t;
+          });
+
+  VppBackend(VppApiClient client) {
+    this.client = requireNonNull(client, "client");
+    client.onReconnect(
+        () -> {
+          reconnected = true;
+          schedule(this::startResync, 0);
+        });
+  }
+
+  private void schedule(Runnable r, long delayMillis) {
+    try {
+      var _ = resyncs.schedule(r, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile: nothing to repair
+    }
+  }
+
+  private void startResync() {
+    int generation;
+    synchronized (this) {
+      if (applied != null) {
+        resyncing = applied;
+      }
+      generation = ++resyncGeneration;
+    }
+    resync(generation, 0);
+  }
+
+  /**
+   * After a reconnect VPP may have restarted empty, and the programmer sends nothing while its
+   * services do not change: put the last applied state back at once. Until this has run, deltas are
+   * refused with need_full.
+   */
+  private void resync(int generation, int attempt) {
+    long delay;
+    synchronized (this) {
+      StateModel a = resyncing;
+      if (a == null || generation != resyncGeneration) {
+        return; // done, or superseded by a new full state or another reconnect
+      }
+      try {
+        fullSync(a.toState());
+        resyncing = null;
+        LOG.info("VPP reconnected: re-applied " + a.ports().size() + " service ports");
+        return;
+      } catch (DataplaneException e) {
+        VppApiClient.Options o = client.options();
+        delay =
+            Math.min(
+                o.backoffMax().toMillis(), o.backoffInitial().toMillis() << Math.min(attempt, 20));
+        LOG.warning(
+            "VPP reconnected; re-applying the last state failed ("
+                + e.getMessage()
+                + "); retrying in "
+                + delay
+                + " ms");
+      }
+    }
+    // Nothing else would repair VPP while the programmer's services do not change.
+    schedule(() -> resync(generation, attempt + 1), delay);
+  }
+
+  /** Connects to VPP's API socket, waiting up to a minute for VPP to come up. */
+  public static VppBackend connect(Path socket) throws VppApiException {
+    return connect(socket, VppApiClient.Options.defaults());
+  }
+
+  public static VppBackend connect(Path socket, VppApiClient.Options options)
+      throws VppApiException {
+    return new VppBackend(VppApiClient.connect(socket, options));
+  }
+
+  @Override
+  public String name() {
+    return "vpp";
+  }
+
+  @Override
+  public synchronized void applyFull(DesiredState state) throws DataplaneException {
+    resyncing = null; // a new full state supersedes the one being put back
+    resyncGeneration++;
+    fullSync(state);
+  }
+
+  private void fullSync(DesiredState state) throws DataplaneException {
+    StateModel model;
+    try {
+      model = StateModel.of(state);
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException("state: " + e.getMessage(), true, e);
+    }
+    Plan plan = plan(model);
+    warn(plan);
+    reconnected = false;
+    Map<Key, Programmed> next = new HashMap<>();
+    try {
+      var existing = client.sync(client.dump(new VppMessages.IpTableDump()));
+      addTables(plan.vrfs, existing, model);
+      List<CnatTranslation> have = client.sync(client.dump(new VppMessages.TranslationDump()));
+      // Requests are pipelined: VPP handles them in order, so a delete before a create of the
+      // same key stays before it. Replies are awaited at the end.
+      var batch = new Batch();
+      List<Integer> unwanted = new ArrayList<>();
+      for (CnatTranslation t : have) {
+        Key key = key(t);
+        Want w = key == null ? null : plan.wants.get(key);
+        if (w == null) {
+          unwanted.add(t.id());
+          continue;
+        }
+        Programmed known = programmed.get(key);
+        boolean fixedDiffers =
+            t.lbType() != w.lbType
+                // cnat does not dump the flow hash: trust memory, or recreate when unknown.
+                || (known == null ? w.flowHash != 0 : known.want.flowHash != w.flowHash);
+        if (fixedDiffers) {
+          batch.delete(t.id());
+        } else if (paths(t).equals(w.paths)) {
+          next.put(key, new Programmed(t.id(), w));
+        }
+      }
+      for (Want w : plan.wants.values()) {
+        if (!next.containsKey(w.key)) {
+          batch.update(w);
+        }
+      }
+      for (int id : unwanted) {
+        batch.delete(id);
+      }
+      next.putAll(batch.await());
+      // No cnat_session_purge here: VPP's handler (cnat_api.c → cnat_purge) deletes every
+      // translation as well as the sessions, undoing this sync. Deleting a translation already
+      // drops its sessions' use of it.
+      deleteTables(existing, plan.vrfs);
+    } catch (VppApiException e) {
+      failed();
+      throw new DataplaneException("full sync: " + e.getMessage(), true, e);
+    }
+    applied = model;
+    programmed = next;
+    vipNetworks = plan.vipNetworks;
+  }
+
+  @Override
+  public synchronized void applyDelta(Delta delta) throws DataplaneException {
+    StateModel before = applied;
+    if (before == null) {
+      throw new DataplaneException("delta before any full state", true, null);
+    }
+    if (reconnected) {
+      applied = null;
+      throw new DataplaneException(
+          "VPP reconnected since the last full state (it may have restarted)", true, null);
+    }
+    StateModel after;
+    try {
+      after = before.apply(delta);
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException("delta: " + e.getMessage(), false, e);
+    }
+    Plan plan = plan(after);
+    warn(plan);
+    Set<Integer> oldVrfs = vrfs(before);
+    var next = new HashMap<>(programmed);
+    try {
+      if (!plan.vrfs.equals(oldVrfs)) {
+        addTables(plan.vrfs, client.sync(client.dump(new VppMessages.IpTableDump())), after);
+      }
+      var batch = new Batch();
+      for (Want w : plan.wants.values()) {
+        Programmed old = next.get(w.key);
+        if (old != null && old.want.sameTranslation(w)) {
+          next.put(w.key, new Programmed(old.id, w)); // a new name or owner: nothing to send
+          continue;
+        }
+        if (old != null && (old.want.lbType != w.lbType || old.want.flowHash != w.flowHash)) {
+          batch.delete(old.id); // cnat fixes both when it creates a translation
+        }
+        next.remove(w.key);
+        batch.update(w);
+      }
+      for (var e : programmed.entrySet()) {
+        if (!plan.wants.containsKey(e.getKey())) {
+          batch.delete(e.getValue().id);
+          next.remove(e.getKey());
+        }
+      }
+      next.putAll(batch.await());
+      if (!plan.vrfs.containsAll(oldVrfs)) {
+        deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), plan.vrfs);
+      }
+    } catch (VppApiException e) {
+      failed();
+      throw new DataplaneException("delta: " + e.getMessage(), true, e);
+    }
+    applied = after;
+    programmed = Map.copyOf(next);
+    vipNetworks = plan.vipNetworks;
+  }
+
+  /**
+   * After VPP failed halfway nothing this backend remembers can be trusted: the next full sync
+   * reconciles from the dump alone (and recreates what it cannot read back).
+   */
+  private void failed() {
+    applied = null;
+    programmed = Map.of();
+  }
+
+  /** Logs the warnings that are new since the last state; nothing when they did not change. */
+  private void warn(Plan plan) {
+    if (plan.warnings.equals(warned)) {
+      return;
+    }
+    for (String w : new TreeSet<>(plan.warnings)) {
+      if (!warned.contains(w)) {
+        LOG.warning(w);
+      }
+    }
+    warned = plan.warnings;
+  }
+
+  /** Requests sent without waiting; {@link #await} collects the replies, failing on the first. */
+  private final class Batch {
+    private final List<CompletableFuture<?>> sent = new ArrayList<>();
+    private final Map<Want, CompletableFuture<Integer>> created = new LinkedHashMap<>();
+
+    void update(Want w) {
+      var f = client.call(new VppMessages.TranslationUpdate(w.translation()));
+      sent.add(f);
+      created.put(w, f);
+    }
+
+    void delete(int id) {
+      sent.add(client.call(new VppMessages.TranslationDel(id)));
+    }
+
+    /** The ids VPP gave the created or updated translations. */
+    Map<Key, Programmed> await() throws VppApiException {
+      VppApiException first = null;
+      for (CompletableFuture<?> f : sent) {
+        try {
+          client.sync(f);
+        } catch (VppApiException e) {
+          if (first == null) {
+            first = e;
+          }
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+      Map<Key, Programmed> out = new HashMap<>();
+      for (var e : created.entrySet()) {
+        out.put(e.getKey().key, new Programmed(client.sync(e.getValue()), e.getKey()));
+      }
+      return out;
+    }
+  }
+
+  /** Creates the FIB tables (IPv4 and IPv6) of {@code vrfs} that VPP does not have. */
+  private void addTables(Set<Integer> vrfs, List<VppMessages.IpTable> existing, StateModel model)
+      throws VppApiException {
+    Set<String> have = new HashSet<>();
+    for (var t : existing) {
+      have.add(Integer.toUnsignedString(t.tableId()) + "/" + t.isIp6()); // u32 on both sides
+    }
+    for (int vrf : vrfs) {
+      for (boolean ip6 : new boolean[] {false, true}) {
+        if (!have.contains(Integer.toUnsignedString(vrf) + "/" + ip6)) {
+          client.sync(
+              client.call(new VppMessages.IpTableAddDel(true, vrf, ip6, tableName(vrf, model))));
+        }
+      }
+    }
+  }
+
+  /** Deletes the tables this backend created (by name) whose VRF is no longer wanted. */
+  private void deleteTables(List<VppMessages.IpTable> existing, Set<Integer> keep)
+      throws VppApiException {
+    for (var t : existing) {
+      if (t.tableId() != 0 && t.name().startsWith(TABLE_PREFIX) && !keep.contains(t.tableId())) {
+        client.sync(client.call(new VppMessages.IpTableAddDel(false, t.tableId(), t.isIp6(), "")));
+      }
+    }
+  }
+
+  private static String tableName(int vrf, StateModel model) {
+    for (NetworkSpec n : model.networks().values()) {
+      if (n.getVpp().getVrf() == vrf) {
+        return truncateUtf8(TABLE_PREFIX + n.getId() + "-" + n.getName(), 63);
+      }
+    }
+    return TABLE_PREFIX + Integer.toUnsignedString(vrf);
+  }
+
+  /** At most {@code max} UTF-8 bytes (the name field is 64 with its NUL), whole code points. */
+  static String truncateUtf8(String s, int max) {
+    int bytes = 0;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + n > max) {
+        return s.substring(0, i);
+      }
+      bytes += n;
+      i += Character.charCount(cp);
+    }
+    return s;
+  }
+
+  private static Set<Integer> vrfs(StateModel m) {
+    Set<Integer> vrfs = new TreeSet<>();
+    for (NetworkSpec n : m.networks().values()) {
+      if (n.getVpp().getVrf() != 0) {
+        vrfs.add(n.getVpp().getVrf());
+      }
+    }
+    return vrfs;
+  }
+
+  /**
+   * Checks a state and turns it into translations. Refuses bad addresses and ports, a backend of
+   * the other family and too many backends. What cnat cannot hold apart, a VIP or backend address
+   * in two networks, is skipped: every port on that address, in every network, and the rest is
+   * served; {@link Plan#warnings} says what was skipped.
+   */
+  static Plan plan(StateModel m) throws DataplaneException {
+    Set<String> warnings = new TreeSet<>();
+    // First the networks of every VIP and backend address, so that a conflict skips all the
+    // ports involved whatever their order.
+    Map<IpAddress, Set<Integer>> vipNets = new HashMap<>();
+    Map<IpAddress, Set<Integer>> backendNets = new HashMap<>();
+    for (ServicePort sp : m.ports().values()) {
+      if (proto(sp) == 0) {
+        warnings.add(
+            sp.getName() + ": " + sp.getProtocol() + " is not served by VPP's cnat; skipped");
+        continue;
+      }
+      networks(sp, sp.getAddress(), sp.getBackendsList(), vipNets, backendNets);
+      for (String ext : sp.getExternalAddressesList()) {
+        networks(sp, ext, sp.getExternalBackendsList(), vipNets, backendNets);
+      }
+    }
+    Map<Key, Want> wants = new TreeMap<>();
+    Map<IpAddress, Integer> owners = new HashMap<>();
+    for (ServicePort sp : m.ports().values()) {
+      int proto = proto(sp);
+      if (proto == 0) {
+        continue;
+      }
+      if (sp.getPort() < 1 || sp.getPort() > 65535) {
+        throw new DataplaneException(
+            sp.getName() + ": port: " + sp.getPort() + " (expected: 1-65535)");
+      }
+      add(
+          m,
+          wants,
+          owners,
+          vipNets,
+          backendNets,
+          warnings,
+          sp,
+          proto,
+          sp.getAddress(),
+          sp.getBackendsList());
+      for (String ext : sp.getExternalAddressesList()) {
+        add(
+            m,
+            wants,
+            owners,
+            vipNets,
+            backendNets,
+            warnings,
+            sp,
+            proto,
+            ext,
+            sp.getExternalBackendsList());
+      }
+    }
+    long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
+    if (nodePorts > 0) {
+      warnings.add(
+          nodePorts + " service ports have NodePorts, which the VPP backend does not serve yet");
+    }
+    return new Plan(wants, Map.copyOf(owners), vrfs(m), Set.copyOf(warnings));
+  }
+
+  private static int proto(ServicePort sp) {
+    return switch (sp.getProtocol()) {
+      case TCP -> CnatTranslation.TCP;
+      case UDP -> CnatTranslation.UDP;
+      default -> 0;
+    };
+  }
+
+  private static void networks(
+      ServicePort sp,
+      String address,
+      List<Backend> backends,
+      Map<IpAddress, Set<Integer>> vipNets,
+      Map<IpAddress, Set<Integer>> backendNets)
+      throws DataplaneException {
+    IpAddress vip = parse(address, sp.getName() + ": address");
+    vipNets.computeIfAbsent(vip, v -> new TreeSet<>()).add(sp.getNetworkId());
+    for (Backend b : backends) {
+      IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
+      backendNets.computeIfAbsent(a, v -> new TreeSet<>()).add(sp.getNetworkId());
+    }
+  }
+
+  private static void add(
+      StateModel m,
+      Map<Key, Want> wants,
+      Map<IpAddress, Integer> owners,
+      Map<IpAddress, Set<Integer>> vipNets,
+      Map<IpAddress, Set<Integer>> backendNets,
+      Set<String> warnings,
+      ServicePort sp,
+      int proto,
+      String address,
+      List<Backend> backends)
+      throws DataplaneException {
+    IpAddress vip = parse(address, sp.getName() + ": address");
+    Set<Integer> nets = vipNets.getOrDefault(vip, Set.of());
+    if (nets.size() > 1) {
+      warnings.add(
+          "VIP "
+              + vip
+              + " is in networks "
+              + describe(m, nets)
+              + ": VPP's cnat keeps every VIP in FIB table 0 and keys translations by (VIP,"
+              + " protocol, port), so it cannot keep the networks apart; every port on it is"
+              + " skipped until one of them gets another VIP (docs/vpp.md)");
+      return;
+    }
+    for (Backend b : backends) {
+      IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
+      Set<Integer> bn = backendNets.getOrDefault(a, Set.of());
+      if (bn.size() > 1) {
+        warnings.add(
+            "backend "
+                + a
+                + " is in networks "
+                + describe(m, bn)
+                + ": VPP's cnat resolves every backend in FIB table 0, so it would send the"
+                + " networks' traffic to one of them; "
+                + sp.getName()
+                + " at "
+                + vip
+                + " is skipped (docs/vpp.md)");
+        return;
+      }
+    }
+    owners.put(vip, sp.getNetworkId());
+    if (backends.isEmpty()) {
+      return; // no translation: cnat cannot hold one without paths (docs/vpp.md)
+    }
+    var sorted = new TreeMap<String, Backend>();
+    for (Backend b : backends) {
+      IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
+      if (a.isV4() != vip.isV4()) {
+        throw new DataplaneException(
+            "backend "
+                + b.getAddress()
+                + " of "
+                + sp.getName()
+                + " is not of the family of its VIP "
+                + vip);
+      }
+      if (b.getPort() < 1 || b.getPort() > 65535) {
+        throw new DataplaneException(
+            sp.getName() + ": backend " + a + " port: " + b.getPort() + " (expected: 1-65535)");
+      }
+      String k = a + " " + b.getPort();
+      sorted.put(k, Backend.newBuilder().setAddress(a.toString()).setPort(b.getPort()).build());
+    }
+    if (sorted.size() > CnatTranslation.MAX_PATHS) {
+      throw new DataplaneException(
+          sp.getName()
+              + ": "
+              + sorted.size()
+              + " backends (expected: at most "
+              + CnatTranslation.MAX_PATHS
+              + ")");
+    }
+    List<Backend> paths = new ArrayList<>(sorted.values());
+    paths.sort(
+        Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
+            .thenComparingInt(Backend::getPort));
+    Key key = new Key(vip, proto, sp.getPort());
+    int lb =
+        sp.getLoadBalancing() == LoadBalancing.MAGLEV
+            ? CnatTranslation.LB_MAGLEV
+            : CnatTranslation.LB_DEFAULT;
+    // ClientIP affinity: hash the client and VIP only, so one client keeps its backend.
+    int hash =
+        sp.getAffinityTimeoutSeconds() > 0
+            ? CnatTranslation.FLOW_HASH_SRC_IP
+                | CnatTranslation.FLOW_HASH_DST_IP
+                | CnatTranslation.FLOW_HASH_PROTO
+            : 0;
+    Want prev =
+        wants.putIfAbsent(key, new Want(key, sp.getNetworkId(), sp.getName(), lb, hash, paths));
+    if (prev != null) {
+      throw new DataplaneException(
+          key + " is wanted by both " + prev.owner + " and " + sp.getName() + " (expected: one)");
+    }
+  }
+
+  private static String describe(StateModel m, Set<Integer> networks) {
+    List<String> out = new ArrayList<>();
+    for (int network : networks) {
+      NetworkSpec n = m.networks().get(network);
+      out.add(network + (n == null || n.getName().isEmpty() ? "" : " (" + n.getName() + ")"));
+    }
+    return out.size() == 2 ? out.get(0) + " and " + out.get(1) : String.join(", ", out);
+  }
+
+  private static IpAddress parse(String literal, String what) throws DataplaneException {
+    try {
+      return IpAddress.parse(literal);
+    } catch (IllegalArgumentException e) {
+      throw new DataplaneException(
+          what + ": '" + literal + "' (expected: an IPv4 or IPv6 address)", false, e);
+    }
+  }
+
+  private static @Nullable Key key(CnatTranslation t) {
+    if (t.ipProto() != CnatTranslation.TCP && t.ipProto() != CnatTranslation.UDP) {
+      return null;
+    }
+    return new Key(t.vip().address(), t.ipProto(), t.vip().port());
+  }
+
+  private static List<Backend> paths(CnatTranslation t) {
+    List<Backend> out = new ArrayList<>();
+    for (CnatTranslation.Path p : t.paths()) {
+      out.add(
+          Backend.newBuilder()
+              .setAddress(p.dst().address().toString())
+              .setPort(p.dst().port())
+              .build());
+    }
+    out.sort(
+        Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
+            .thenComparingInt(Backend::getPort));
+    return out;
+  }
+
+  /**
+   * What VPP holds, read back with ip_table_dump and cnat_translation_dump. VPP does not know
+   * networks: a translation's network is the one its VIP was programmed for (0 if unknown), and a
+   * network is shown while its FIB table exists.
+   */
+  @Override
+  public synchronized DesiredState observe() throws DataplaneException {
+    StateModel a = applied;
+    try {
+      Set<Integer> tables = new HashSet<>();
+      for (var t : client.sync(client.dump(new VppMessages.IpTableDump()))) {
+        if (!t.isIp6()) {
+          tables.add(t.tableId());
+        }
+      }
+      var out = DesiredState.newBuilder();
+      if (a != null) {
+        for (NetworkSpec n : a.networks().values()) {
+          int vrf = n.getVpp().getVrf();
+          if (vrf == 0 || tables.contains(vrf)) {
+            out.addNetworks(observedNetwork(n));
+          }
+        }
+      }
+      List<ServicePort> ports = new ArrayList<>();
+      for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
+        Key key = key(t);
+        if (key == null) {
+          continue;
+        }
+        ports.add(
+            ServicePort.newBuilder()
+                .setNetworkId(vipNetworks.getOrDefault(key.vip, 0))
+                .setAddress(key.vip.toString())
+                .setProtocol(key.proto == CnatTranslation.TCP ? Protocol.TCP : Protocol.UDP)
+                .setPort(key.port)
+                .setHasAnyEndpoints(!t.paths().isEmpty())
+                .setLoadBalancing(
+                    t.lbType() == CnatTranslation.LB_MAGLEV
+                        ? LoadBalancing.MAGLEV
+                        : LoadBalancing.RANDOM)
+                .addAllBackends(paths(t))
+                .build());
+      }
+      ports.sort(PORT_ORDER);
+      return out.addAllServicePorts(ports).build();
+    } catch (VppApiException e) {
+      throw new DataplaneException("observe: " + e.getMessage(), false, e);
+    }
+  }
+
+  private static final Comparator<ServicePort> PORT_ORDER =
+      Comparator.comparingInt(ServicePort::getNetworkId)
+          .thenComparing((ServicePort p) -> IpAddress.parse(p.getAddress()))
+          .thenComparingInt(p -> p.getProtocol().getNumber())
+          .thenComparingInt(ServicePort::getPort);
+
+  private static NetworkSpec observedNetwork(NetworkSpec n) {
+    var b = NetworkSpec.newBuilder().setId(n.getId());
+    if (n.getVpp().getVrf() != 0) {
+      b.setVpp(VppHints.newBuilder().setVrf(n.getVpp().getVrf()));
+    }
+    return b.build();
+  }
+
+  /**
+   * What {@link #observe} shows once {@code desired} is applied: what a translation can hold.
+   * Names, kernel hints, node facts, Maglev table sizes (VPP-wide in cnat) and affinity timeouts
+   * (cnat does not dump its flow hash) are not kept; ports without backends have no translation;
+   * external addresses are translations of their own.
+   */
+  public static DesiredState expected(DesiredState desired) {
+    StateModel m = StateModel.of(desired);
+    var out = DesiredState.newBuilder();
+    m.networks().values().forEach(n -> out.addNetworks(observedNetwork(n)));
+    List<ServicePort> ports = new ArrayList<>();
+    try {
+      for (Want w : plan(m).wants.values()) {
+        ports.add(
+            ServicePort.newBuilder()
+                .setNetworkId(w.network)
+                .setAddress(w.key.vip.toString())
+                .setProtocol(w.key.proto == CnatTranslation.TCP ? Protocol.TCP : Protocol.UDP)
+                .setPort(w.key.port)
+                .setHasAnyEndpoints(true)
+                .setLoadBalancing(
+                    w.lbType == CnatTranslation.LB_MAGLEV
+                        ? LoadBalancing.MAGLEV
+                        : LoadBalancing.RANDOM)
+                .addAllBackends(w.paths)
+                .build());
+      }
+    } catch (DataplaneException e) {
+      throw new IllegalArgumentException("desired: " + e.getMessage(), e);
+    }
+    ports.sort(PORT_ORDER);
+    return out.addAllServicePorts(ports).build();
+  }
+
+  /**
+   * Deletes every cnat translation, purges sessions (cnat_session_purge also purges translations in
+   * VPP) and deletes the tables it created.
+   */
+  @Override
+  public synchronized void cleanup() throws DataplaneException {
+    try {
+      var batch = new Batch();
+      for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
+        batch.delete(t.id());
+      }
+      batch.await();
+      client.sync(client.call(new VppMessages.SessionPurge()));
+      deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), Set.of());
+    } catch (VppApiException e) {
+      failed();
+      throw new DataplaneException("cleanup: " + e.getMessage(), true, e);
+    }
+    applied = null;
+    programmed = Map.of();
+    vipNetworks = Map.of();
+  }
+
+  @Override
+  public void close() {
+    resyncs.shutdownNow();
+    client.close();
+  }
+}
