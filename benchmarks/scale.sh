@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The scale harness (docs/benchmarks.md, "Scale harness"): as root, on a built tree.
+#   benchmarks/scale.sh [--size 1k|10k] [--churn 10,100,1000] [--seconds 10] [--out DIR]
+# Results: DIR/scale-SIZE.md and .json (default DIR benchmarks/target/scale).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAVA="${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}"
+JAR=benchmarks/target/benchmarks.jar
+if [[ ! -f "$JAR" ]]; then
+  source bin/jdk25.sh
+  ./mvnw -B -o -q package -DskipTests -pl benchmarks -am
+fi
+exec "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx3g -cp "$JAR" \
+  io.multinet.benchmarks.scale.ScaleHarness "$@"

@@ -1,0 +1,654 @@
+package io.multinet.benchmarks.scale;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.multinet.dataplane.agent.AgentServer;
+import io.multinet.dataplane.agent.DataplaneAgent;
+import io.multinet.dataplane.kernel.KernelBackend;
+import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.network.IpAddress;
+import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.NodeProxy;
+import io.multinet.service.Endpoint;
+import io.multinet.service.ServicePort;
+import io.multinet.service.ServicePortKey;
+import io.multinet.watcher.EndpointWatcher;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Scale harness: loads N default-network Services × 10 endpoints into the embedded API server
+ * (fabric8's mock server in CRUD mode), runs the real controller ({@link EndpointWatcher}) and node
+ * proxy ({@link NodeProxy} with its in-process kernel agent programming a scratch network
+ * namespace), and measures cold start, programming latency under churn, live heap and RSS, CPU per
+ * change; then programs the same services kube-proxy-style with iptables-restore and with one
+ * {@code nft -f} file. Writes a markdown table and JSON. Run with {@code benchmarks/scale.sh}.
+ */
+public final class ScaleHarness {
+
+  private static final String NODE = "node-1";
+  private static final String NS = "scale";
+  private static final int ENDPOINTS = 10;
+
+  // The mock server logs every request at INFO: at 1000 writes/s that is the harness's main cost.
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  private final int services;
+  private final List<Integer> rates;
+  private final int seconds;
+  private final Path out;
+  private final Map<String, Object> results = new LinkedHashMap<>();
+  private final List<String> table = new ArrayList<>();
+
+  private ScaleHarness(int services, List<Integer> rates, int seconds, Path out) {
+    this.services = services;
+    this.rates = rates;
+    this.seconds = seconds;
+    this.out = out;
+  }
+
+  public static void main(String[] args) throws Exception {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    String size = "1k";
+    String churn = "10,100,1000";
+    int seconds = 10;
+    Path out = Path.of("benchmarks/target/scale");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--size" -> size = args[++i];
+        case "--churn" -> churn = args[++i];
+        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--out" -> out = Path.of(args[++i]);
+        default ->
+            throw new IllegalArgumentException(
+                "argument: " + args[i] + " (expected: --size, --churn, --seconds, --out)");
+      }
+    }
+    int n =
+        switch (size) {
+          case "1k" -> 1_000;
+          case "10k" -> 10_000;
+          default -> throw new IllegalArgumentException("size: " + size + " (expected: 1k, 10k)");
+        };
+    List<Integer> rates = Arrays.stream(churn.split(",")).map(Integer::parseInt).toList();
+    Files.createDirectories(out);
+    var h = new ScaleHarness(n, rates, seconds, out.resolve("scale-" + size));
+    h.run();
+    System.exit(0); // informer and vert.x threads are not all daemons
+  }
+
+  private void run() throws Exception {
+    results.put("services", services);
+    results.put("endpointsPerService", ENDPOINTS);
+    results.put("loadBefore", loadAverage());
+    String netns = "scale-" + UUID.randomUUID().toString().substring(0, 8);
+    var server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(List.of()),
+            false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    KubernetesClient client = server.createClient();
+    List<AutoCloseable> closeables = new ArrayList<>();
+    sh("ip", "netns", "add", netns);
+    try {
+      long t0 = System.nanoTime();
+      load(client);
+      row("load into API server", ms(System.nanoTime() - t0), "ms", "N services + N slices, HTTP");
+      Memory base = Memory.now();
+
+      var watcher = new EndpointWatcher(client, Clock.systemUTC());
+      closeables.add(watcher);
+      watcher.start();
+      watcher.setLeading(true);
+      watcher.awaitIdle(Duration.ofMinutes(2), Duration.ofMillis(300));
+      Memory withController = Memory.now();
+
+      // Cold start: node proxy start (informer lists) to the whole state acknowledged by the agent.
+      var backend = new KernelBackend(netns);
+      String agentName = "scale-" + UUID.randomUUID();
+      var agent = AgentServer.inProcess(agentName, new DataplaneAgent(backend));
+      var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofMinutes(2));
+      var options =
+          new NodeProxy.Options(
+              Duration.ofMillis(10), Duration.ofSeconds(30), null, List.of(), false);
+      var proxy = new NodeProxy(client, NODE, programmer, Clock.systemUTC(), options);
+      closeables.addAll(List.of(backend, agent, programmer, proxy));
+      long start = System.nanoTime();
+      proxy.start();
+      while (true) {
+        DesiredState s = proxy.lastState();
+        if (s != null && s.getServicePortsCount() >= services) {
+          break;
+        }
+        if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(5)) {
+          throw new IllegalStateException("not programmed within 5 minutes");
+        }
+        LockSupport.parkNanos(200_000);
+      }
+      long cold = System.nanoTime() - start;
+      DesiredState observed = backend.observe();
+      row(
+          "cold start to programmed",
+          ms(cold),
+          "ms",
+          "kernel holds " + observed.getServicePortsCount() + " service ports (target 10k: 1500)");
+      results.put("coldStartMs", ms(cold));
+      results.put("kernelServicePorts", observed.getServicePortsCount());
+      Memory withProxy = Memory.now();
+      row(
+          "node proxy live heap",
+          mib(withProxy.heap - withController.heap),
+          "MiB",
+          "delta after GC (target 10k: 100)");
+      row("controller live heap", mib(withController.heap - base.heap), "MiB", "delta after GC");
+      row("node proxy RSS", mib(withProxy.rss - withController.rss), "MiB", "delta of VmRSS");
+      row("controller RSS", mib(withController.rss - base.rss), "MiB", "delta of VmRSS");
+      row("harness JVM live heap", mib(withProxy.heap), "MiB", "API server + controller + proxy");
+      row("harness JVM RSS", mib(withProxy.rss), "MiB", "VmRSS");
+      results.put("proxyHeapMiB", mib(withProxy.heap - withController.heap));
+      results.put("controllerHeapMiB", mib(withController.heap - base.heap));
+      results.put("proxyRssMiB", mib(withProxy.rss - withController.rss));
+      results.put("controllerRssMiB", mib(withController.rss - base.rss));
+      results.put("jvmHeapMiB", mib(withProxy.heap));
+      results.put("jvmRssMiB", mib(withProxy.rss));
+
+      for (int rate : rates) {
+        churn(client, proxy, rate);
+      }
+      // Spot check: the kernel equals what the node proxy last acknowledged.
+      DesiredState last = proxy.lastState();
+      DesiredState kernel = backend.observe();
+      boolean equal = last != null && sameEndpoints(last, kernel);
+      row("kernel equals acknowledged state after churn", equal ? 1 : 0, "bool", "observe()");
+      results.put("kernelMatchesAfterChurn", equal);
+
+      baselines(backend, last);
+    } finally {
+      for (int i = closeables.size() - 1; i >= 0; i--) {
+        try {
+          closeables.get(i).close();
+        } catch (Exception e) {
+          System.err.println("closing: " + e);
+        }
+      }
+      client.close();
+      server.destroy();
+      sh("ip", "netns", "del", netns);
+    }
+    results.put("loadAfter", loadAverage());
+    write();
+  }
+
+  /** Services svc-NNNNN with VIP 10.96.0.0/16 + i, one slice each with 10 ready endpoints. */
+  private void load(KubernetesClient client) throws Exception {
+    client
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName(NS)
+                .endMetadata()
+                .build())
+        .create();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    for (int i = 0; i < services; i++) {
+      int index = i;
+      pool.execute(
+          () -> {
+            client.resource(service(index)).create();
+            client.resource(slice(index, 0)).create();
+          });
+    }
+    pool.shutdown();
+    pool.awaitTermination(30, TimeUnit.MINUTES);
+  }
+
+  static String vip(int i) {
+    int n = i + 10;
+    return "10.96." + (n >> 8 & 255) + "." + (n & 255);
+  }
+
+  /** Endpoint address {@code j} of service {@code i} in version {@code v}: 10.128.0.0/9 + ... */
+  static String endpoint(int i, int j, int v) {
+    long n = ((long) v * 200_000L + (long) i * 16 + j) % (1L << 23);
+    return "10." + (128 + (n >> 16)) + "." + (n >> 8 & 255) + "." + (n & 255);
+  }
+
+  private static Service service(int i) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name(i))
+        .withNamespace(NS)
+        .endMetadata()
+        .withNewSpec()
+        .withType("ClusterIP")
+        .withClusterIP(vip(i))
+        .withClusterIPs(vip(i))
+        .addToSelector("app", name(i))
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(80)
+        .withTargetPort(new IntOrString(8080))
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static String name(int i) {
+    return String.format(Locale.ROOT, "svc-%05d", i);
+  }
+
+  /** The slice of service i in version v: endpoint 0 moves with v, the others stay. */
+  static EndpointSlice slice(int i, int v) {
+    var b =
+        new EndpointSliceBuilder()
+            .withNewMetadata()
+            .withName(name(i) + "-1")
+            .withNamespace(NS)
+            .addToLabels("kubernetes.io/service-name", name(i))
+            .addToLabels("endpointslice.kubernetes.io/managed-by", "scale.multinet.io")
+            .endMetadata()
+            .withAddressType("IPv4")
+            .addNewPort()
+            .withName("http")
+            .withProtocol("TCP")
+            .withPort(8080)
+            .endPort();
+    for (int j = 0; j < ENDPOINTS; j++) {
+      b.addNewEndpoint()
+          .withAddresses(endpoint(i, j, j == 0 ? v : 0))
+          .withNodeName(node(i, j))
+          .withNewConditions()
+          .withReady(true)
+          .withServing(true)
+          .withTerminating(false)
+          .endConditions()
+          .endEndpoint();
+    }
+    return b.build();
+  }
+
+  /**
+   * Spread over 100 nodes, as a real cluster is: one endpoint in ten of a service on this node.
+   * (All 100k endpoints local overflows the kernel's hairpin set, sized by the service count.)
+   */
+  static String node(int i, int j) {
+    return j == (i % 10) ? NODE : "node-" + (2 + (i * 10 + j) % 99);
+  }
+
+  private record Change(int service, String address, long writtenAt) {}
+
+  /**
+   * Steady churn at {@code rate} endpoint changes per second for {@code seconds}: each change moves
+   * endpoint 0 of a random service to a fresh address. Latency is from the write being issued to
+   * the first acknowledged sync (the agent's Ack of the generation) whose table holds the address.
+   */
+  @SuppressWarnings("ReferenceEquality") // a new snapshot is a new reference: identity is the point
+  private void churn(KubernetesClient client, NodeProxy proxy, int rate) throws Exception {
+    var pending = new ConcurrentHashMap<Long, Change>();
+    var latencies = new ArrayList<Long>();
+    long version = 1_000L * rate;
+    var done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread checker =
+        Thread.ofPlatform()
+            .name("scale-checker")
+            .start(
+                () -> {
+                  DesiredState seen = proxy.lastState();
+                  while (!done.get() || !pending.isEmpty()) {
+                    DesiredState now = proxy.lastState();
+                    if (now == seen) {
+                      LockSupport.parkNanos(100_000);
+                      continue;
+                    }
+                    long at = System.nanoTime();
+                    seen = now;
+                    var t = proxy.table();
+                    for (var e : pending.entrySet()) {
+                      Change c = e.getValue();
+                      ServicePort sp =
+                          t.servicePort(ServicePortKey.of(0, vip(c.service()), Protocol.TCP, 80));
+                      if (sp != null && has(sp, c.address())) {
+                        synchronized (latencies) {
+                          latencies.add(at - c.writtenAt());
+                        }
+                        pending.remove(e.getKey());
+                      }
+                    }
+                    if (done.get() && System.nanoTime() - at > TimeUnit.SECONDS.toNanos(30)) {
+                      break;
+                    }
+                  }
+                });
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    ExecutorService writers = Executors.newFixedThreadPool(8);
+    var random = new java.util.Random(rate);
+    long periodNanos = 1_000_000_000L / rate;
+    long begin = System.nanoTime();
+    long total = (long) rate * seconds;
+    var written = new AtomicLong();
+    for (long k = 0; k < total; k++) {
+      long due = begin + k * periodNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      int svc = random.nextInt(services);
+      int v = (int) ++version;
+      long id = k;
+      writers.execute(
+          () -> {
+            EndpointSlice s = slice(svc, v);
+            long at = System.nanoTime();
+            pending.put(id, new Change(svc, endpoint(svc, 0, v), at));
+            client.resource(s).update();
+            written.incrementAndGet();
+          });
+    }
+    writers.shutdown();
+    writers.awaitTermination(5, TimeUnit.MINUTES);
+    long elapsed = System.nanoTime() - begin;
+    done.set(true);
+    checker.join(TimeUnit.SECONDS.toMillis(60));
+    long cpu = os.getProcessCpuTime() - cpu0;
+    long[] sorted;
+    synchronized (latencies) {
+      sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+    double achieved = written.get() * 1e9 / elapsed;
+    // A change overwritten by a later one of the same service before any sync never shows; the
+    // later change's latency covers it.
+    long unseen = pending.size();
+    double p50 = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length / 2]);
+    double p99 = sorted.length == 0 ? Double.NaN : ms(sorted[(int) (sorted.length * 0.99)]);
+    double max = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length - 1]);
+    double cpuPerChange = cpu / 1e3 / Math.max(1, written.get());
+    String label = "churn " + rate + "/s";
+    row(
+        label + " p50",
+        p50,
+        "ms",
+        String.format(
+            Locale.ROOT,
+            "achieved %.0f/s, %d measured, %d superseded",
+            achieved,
+            sorted.length,
+            unseen));
+    row(label + " p99", p99, "ms", String.format(Locale.ROOT, "max %.1f ms", max));
+    row(label + " CPU per change", cpuPerChange, "µs", "whole JVM incl. API server and writers");
+    var r = new LinkedHashMap<String, Object>();
+    r.put("achievedPerSecond", achieved);
+    r.put("measured", sorted.length);
+    r.put("superseded", unseen);
+    r.put("p50Ms", p50);
+    r.put("p99Ms", p99);
+    r.put("maxMs", max);
+    r.put("cpuMicrosPerChange", cpuPerChange);
+    r.put("load", loadAverage());
+    results.put("churn" + rate, r);
+  }
+
+  private static boolean has(ServicePort sp, String address) {
+    IpAddress a = IpAddress.parse(address);
+    for (Endpoint e : sp.endpoints()) {
+      if (e.address().equals(a)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean sameEndpoints(DesiredState a, DesiredState b) {
+    return canonical(a).equals(canonical(b));
+  }
+
+  private static Map<String, List<String>> canonical(DesiredState s) {
+    var m = new java.util.TreeMap<String, List<String>>();
+    for (var sp : s.getServicePortsList()) {
+      var eps = new ArrayList<String>();
+      sp.getBackendsList().forEach(e -> eps.add(e.getAddress() + ":" + e.getPort()));
+      eps.sort(null);
+      m.put(
+          sp.getNetworkId() + "/" + sp.getAddress() + "/" + sp.getProtocol() + "/" + sp.getPort(),
+          eps);
+    }
+    return m;
+  }
+
+  /**
+   * The same services in fresh namespaces: multinet's KernelBackend full load of the acknowledged
+   * state, {@code nft -f} of the text it rendered, and kube-proxy-style rules through
+   * iptables-legacy-restore and iptables-nft-restore.
+   */
+  private void baselines(KernelBackend unused, @Nullable DesiredState state) throws Exception {
+    if (state == null) {
+      return;
+    }
+    String a = "scale-b-" + UUID.randomUUID().toString().substring(0, 8);
+    String b = "scale-c-" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Files.createTempDirectory("scale");
+    sh("ip", "netns", "add", a);
+    sh("ip", "netns", "add", b);
+    try (var backend = new KernelBackend(a)) {
+      long t = System.nanoTime();
+      backend.applyFull(state);
+      long multinet = System.nanoTime() - t;
+      Path nft = dir.resolve("state.nft");
+      Files.writeString(nft, backend.lastBatch(), StandardCharsets.UTF_8);
+      long nftFile = timed("ip", "netns", "exec", b, "nft", "-f", nft.toString());
+      long process = timed("ip", "netns", "exec", b, "true");
+      Path ipt = dir.resolve("kube.iptables");
+      Files.writeString(ipt, kubeProxyRules(state), StandardCharsets.UTF_8);
+      long legacy = timedInput(ipt, "ip", "netns", "exec", b, "iptables-legacy-restore");
+      long nftIpt = timedInput(ipt, "ip", "netns", "exec", b, "iptables-nft-restore");
+      row("baseline: KernelBackend.applyFull", ms(multinet), "ms", "1.00");
+      row("baseline: nft -f (same text)", ms(nftFile), "ms", ratio(nftFile, multinet));
+      row(
+          "baseline: iptables-legacy-restore (kube-proxy style)",
+          ms(legacy),
+          "ms",
+          ratio(legacy, multinet));
+      row(
+          "baseline: iptables-nft-restore (kube-proxy style)",
+          ms(nftIpt),
+          "ms",
+          ratio(nftIpt, multinet));
+      row("baseline: ip netns exec true", ms(process), "ms", "process cost inside the three above");
+      results.put("applyFullMs", ms(multinet));
+      results.put("nftFileMs", ms(nftFile));
+      results.put("iptablesLegacyRestoreMs", ms(legacy));
+      results.put("iptablesNftRestoreMs", ms(nftIpt));
+      results.put("processMs", ms(process));
+    } finally {
+      sh("ip", "netns", "del", a);
+      sh("ip", "netns", "del", b);
+    }
+  }
+
+  private static String ratio(long x, long base) {
+    return String.format(Locale.ROOT, "%.2f × applyFull", (double) x / base);
+  }
+
+  /** KUBE-SERVICES → KUBE-SVC-* → KUBE-SEP-* with statistic random probability, as kube-proxy. */
+  static String kubeProxyRules(DesiredState state) {
+    var sb = new StringBuilder("*nat\n:KUBE-SERVICES - [0:0]\n");
+    var rules = new StringBuilder();
+    int s = 0;
+    for (var sp : state.getServicePortsList()) {
+      String svc = "KUBE-SVC-" + s;
+      sb.append(':').append(svc).append(" - [0:0]\n");
+      String vip = sp.getAddress();
+      rules
+          .append("-A KUBE-SERVICES -d ")
+          .append(vip)
+          .append("/32 -p tcp -m tcp --dport ")
+          .append(sp.getPort())
+          .append(" -j ")
+          .append(svc)
+          .append('\n');
+      int n = sp.getBackendsCount();
+      for (int e = 0; e < n; e++) {
+        String sep = "KUBE-SEP-" + s + "-" + e;
+        sb.append(':').append(sep).append(" - [0:0]\n");
+        rules.append("-A ").append(svc);
+        if (e < n - 1) {
+          rules.append(
+              String.format(
+                  Locale.ROOT, " -m statistic --mode random --probability %.11f", 1.0 / (n - e)));
+        }
+        rules.append(" -j ").append(sep).append('\n');
+        var ep = sp.getBackends(e);
+        rules
+            .append("-A ")
+            .append(sep)
+            .append(" -p tcp -m tcp -j DNAT --to-destination ")
+            .append(ep.getAddress())
+            .append(':')
+            .append(ep.getPort())
+            .append('\n');
+      }
+      if (vip.isEmpty()) {
+        throw new IllegalStateException("service port without a VIP");
+      }
+      s++;
+    }
+    return sb.append(rules).append("COMMIT\n").toString();
+  }
+
+  private record Memory(long heap, long rss) {
+    static Memory now() throws IOException {
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+      }
+      long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+      long rss = 0;
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+      return new Memory(heap, rss);
+    }
+  }
+
+  private void row(String what, double value, String unit, String note) {
+    String v = String.format(Locale.ROOT, "%.1f", value);
+    table.add("| " + what + " | " + v + " " + unit + " | " + note + " |");
+    System.out.println(what + ": " + v + " " + unit + " (" + note + ")");
+  }
+
+  private void write() throws IOException {
+    var md = new StringBuilder();
+    md.append("services: ")
+        .append(services)
+        .append(" × ")
+        .append(ENDPOINTS)
+        .append(" endpoints; load before ")
+        .append(results.get("loadBefore"))
+        .append(", after ")
+        .append(results.get("loadAfter"))
+        .append("\n\n");
+    md.append("| measure | value | note |\n|---|---|---|\n");
+    table.forEach(r -> md.append(r).append('\n'));
+    Files.writeString(Path.of(out + ".md"), md, StandardCharsets.UTF_8);
+    Files.writeString(Path.of(out + ".json"), json(results) + "\n", StandardCharsets.UTF_8);
+    System.out.println(md);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String json(Object o) {
+    if (o instanceof Map<?, ?> m) {
+      var parts = new ArrayList<String>();
+      ((Map<String, Object>) m).forEach((k, v) -> parts.add("\"" + k + "\": " + json(v)));
+      return "{" + String.join(", ", parts) + "}";
+    }
+    if (o instanceof Double d) {
+      return d.isNaN() ? "null" : String.format(Locale.ROOT, "%.3f", d);
+    }
+    if (o instanceof Number || o instanceof Boolean) {
+      return o.toString();
+    }
+    return "\"" + o.toString().replace("\"", "'") + "\"";
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+
+  private static double mib(long bytes) {
+    return bytes / 1048576.0;
+  }
+
+  private static void sh(String... command) throws IOException, InterruptedException {
+    var p = new ProcessBuilder(command).inheritIO().start();
+    if (p.waitFor() != 0) {
+      throw new IOException(String.join(" ", command) + ": exit " + p.exitValue());
+    }
+  }
+
+  private static long timed(String... command) throws IOException, InterruptedException {
+    long t = System.nanoTime();
+    sh(command);
+    return System.nanoTime() - t;
+  }
+
+  private static long timedInput(Path input, String... command)
+      throws IOException, InterruptedException {
+    long t = System.nanoTime();
+    var p =
+        new ProcessBuilder(command)
+            .redirectInput(input.toFile())
+            .inheritIO()
+            .redirectInput(input.toFile())
+            .start();
+    if (p.waitFor() != 0) {
+      throw new IOException(String.join(" ", command) + ": exit " + p.exitValue());
+    }
+    return System.nanoTime() - t;
+  }
+}
