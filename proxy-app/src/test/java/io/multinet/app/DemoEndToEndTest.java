@@ -21,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,67 +82,20 @@ class DemoEndToEndTest {
 
   @Test
   void nodeProxyRestart_underAStreamOfNewConnections_losesNone() throws Exception {
-    var stop = new AtomicBoolean();
-    var outcomes = new ConcurrentHashMap<String, AtomicInteger>();
-    Thread prober =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  // Bounded: at most 2000 connections, stops when told.
-                  for (int i = 0; i < 2000 && !stop.get(); i++) {
-                    try {
-                      ProbeResult r =
-                          Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
-                      outcomes
-                          .computeIfAbsent(r.outcome().name(), k -> new AtomicInteger())
-                          .incrementAndGet();
-                    } catch (Exception e) {
-                      outcomes
-                          .computeIfAbsent("ERROR " + e.getMessage(), k -> new AtomicInteger())
-                          .incrementAndGet();
-                    }
-                  }
-                });
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> outcomes.getOrDefault("REPLY", new AtomicInteger()).get() >= 20);
+    var stream = new ConnectionStream(Probe.from(demo.topology().pod("client-red")));
+    stream.awaitReplies(20);
 
     demo.restartNodeProxy();
 
-    int before = outcomes.get("REPLY").get();
-    await().atMost(Duration.ofSeconds(10)).until(() -> outcomes.get("REPLY").get() >= before + 20);
-    stop.set(true);
-    prober.join(Duration.ofSeconds(30));
-    assertThat(outcomes.keySet()).containsExactly("REPLY");
+    stream.awaitReplies(20);
+    assertThat(stream.stop()).containsOnlyKeys("REPLY");
   }
 
   @Test
   void agentRestart_underAStreamOfNewConnections_losesNone_andTheNextChangeArrives()
       throws Exception {
-    var stop = new AtomicBoolean();
-    var outcomes = new ConcurrentHashMap<String, AtomicInteger>();
-    Thread prober =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  // Bounded: at most 2000 connections, stops when told.
-                  for (int i = 0; i < 2000 && !stop.get(); i++) {
-                    try {
-                      ProbeResult r =
-                          Probe.from(demo.topology().pod("client-red")).tcp("10.96.0.10", 80);
-                      outcomes
-                          .computeIfAbsent(r.outcome().name(), k -> new AtomicInteger())
-                          .incrementAndGet();
-                    } catch (Exception e) {
-                      outcomes
-                          .computeIfAbsent("ERROR " + e.getMessage(), k -> new AtomicInteger())
-                          .incrementAndGet();
-                    }
-                  }
-                });
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> outcomes.getOrDefault("REPLY", new AtomicInteger()).get() >= 20);
+    var stream = new ConnectionStream(Probe.from(demo.topology().pod("client-red")));
+    stream.awaitReplies(20);
 
     demo.restartAgent(); // the kernel keeps the rules; the new agent remembers nothing
     client.pods().inNamespace("demo").withName("web-blue-2").delete();
@@ -153,14 +107,8 @@ class DemoEndToEndTest {
             () ->
                 assertThat(blueClient().count(12, Protocol.TCP, "10.96.0.10", 80).keySet())
                     .containsExactly("web-blue-1"));
-    int before = outcomes.get("REPLY").get();
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .alias("red keeps answering, so far " + outcomes)
-        .until(() -> outcomes.get("REPLY").get() >= before + 20);
-    stop.set(true);
-    prober.join(Duration.ofSeconds(30));
-    assertThat(outcomes.keySet()).containsExactly("REPLY");
+    stream.awaitReplies(20);
+    assertThat(stream.stop()).containsOnlyKeys("REPLY");
   }
 
   @Test
@@ -264,6 +212,51 @@ class DemoEndToEndTest {
           .contains("multinet_network_service_ports{network=\"red\"} 1")
           .contains("multinet_network_backends{network=\"blue\"} 2")
           .containsPattern("kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]");
+    }
+  }
+
+  /**
+   * New connections to 10.96.0.10:80 one after another (at most 2,000), counted by outcome, until
+   * stopped: the probe of the restart tests.
+   */
+  private static final class ConnectionStream {
+    private final Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final Thread thread;
+
+    ConnectionStream(Probe from) {
+      thread =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int i = 0; i < 2000 && !stop.get(); i++) {
+                      String key;
+                      try {
+                        key = from.tcp("10.96.0.10", 80).outcome().name();
+                      } catch (Exception e) {
+                        key = "ERROR " + e.getMessage();
+                      }
+                      outcomes.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+                    }
+                  });
+    }
+
+    int replies() {
+      AtomicInteger n = outcomes.get("REPLY");
+      return n == null ? 0 : n.get();
+    }
+
+    /** Waits for {@code n} more answered connections. */
+    void awaitReplies(int n) {
+      int target = replies() + n;
+      await().atMost(Duration.ofSeconds(10)).until(() -> replies() >= target);
+    }
+
+    /** Stops and returns the counts by outcome. */
+    Map<String, AtomicInteger> stop() throws InterruptedException {
+      stop.set(true);
+      thread.join(Duration.ofSeconds(30));
+      return outcomes;
     }
   }
 }
