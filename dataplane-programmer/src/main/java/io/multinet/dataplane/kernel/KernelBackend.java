@@ -9,7 +9,10 @@ import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.ServicePort;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -98,10 +101,11 @@ public final class KernelBackend implements DataplaneBackend {
     instances = next;
     serviceMapSize = KernelRuleset.serviceMapSize(all.size());
     endpointMapSize = KernelRuleset.endpointMapSize(KernelRuleset.slotCount(all));
-    hairpinSetSize = KernelRuleset.serviceMapSize(KernelRuleset.hairpinCount(all));
+
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
     hairpinRefs = new HashMap<>();
     all.forEach(i -> count(hairpinRefs, i, 1));
+    hairpinSetSize = KernelRuleset.serviceMapSize(hairpinRefs.size());
     nodePorts = new HashMap<>();
     for (ServicePort sp : model.ports().values()) {
       KernelRuleset.NodePort np =
@@ -387,18 +391,21 @@ public final class KernelBackend implements DataplaneBackend {
     }
   }
 
-  private static Map<String, List<KernelRuleset.Instance>> instances(Iterable<ServicePort> ports) {
-    List<ServicePort> usable = new ArrayList<>();
-    for (ServicePort sp : ports) {
+  /** The instances of every port the kernel can serve, in key order; each built once. */
+  private static Map<String, List<KernelRuleset.Instance>> instances(
+      Collection<ServicePort> ports) {
+    List<ServicePort> sorted = new ArrayList<>(ports);
+    sorted.sort(Comparator.comparing(KernelRuleset::key));
+    var out = new LinkedHashMap<String, List<KernelRuleset.Instance>>();
+    for (ServicePort sp : sorted) {
       try {
-        KernelRuleset.instances(sp);
-        usable.add(sp);
+        out.put(KernelRuleset.key(sp), KernelRuleset.instances(sp));
       } catch (IllegalArgumentException e) {
         // One port the kernel cannot serve (mixed families) must not block the others.
         LOG.log(Level.WARNING, "skipping " + sp.getName() + ": " + e.getMessage());
       }
     }
-    return KernelRuleset.index(usable);
+    return out;
   }
 
   private static Map<Integer, Integer> tables(StateModel model) {

@@ -377,7 +377,11 @@ final class KernelRuleset {
     int services = serviceMapSize(all.size());
     int epSize = endpointMapSize(slotCount(all));
     // One hairpin element per local endpoint address, which may outnumber services.
-    int hairpinSize = serviceMapSize(hairpinCount(all));
+    var hairpins = new TreeSet<String>();
+    for (Instance i : all) {
+      hairpins.addAll(hairpinElements(i));
+    }
+    int hairpinSize = serviceMapSize(hairpins.size());
     sb.append("  map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size ")
         .append(services)
         .append("; }\n");
@@ -486,10 +490,8 @@ final class KernelRuleset {
       sb.append(define(np));
       element(sb, "add", np.map(), np.element());
     }
-    var hairpins = new TreeSet<String>();
     for (Instance i : all) {
       sb.append(add(i, bulk));
-      hairpins.addAll(hairpinElements(i));
     }
     sb.append(hairpin(Set.of(), hairpins));
     return sb.toString();
@@ -555,15 +557,6 @@ final class KernelRuleset {
   /** The element limit of each endpoint map, for {@code slots} endpoint slots in all. */
   static int endpointMapSize(int slots) {
     return Math.max(MIN_EP_MAP_SIZE, pow2(slots * 2));
-  }
-
-  /** Distinct hairpin elements of {@code instances}: the hairpin sets' size is derived from it. */
-  static int hairpinCount(Iterable<Instance> instances) {
-    var all = new java.util.HashSet<String>();
-    for (Instance i : instances) {
-      all.addAll(hairpinElements(i));
-    }
-    return all.size();
   }
 
   static int slotCount(Iterable<Instance> instances) {
