@@ -18,9 +18,11 @@ import io.multinet.service.NodeInfo;
 import io.multinet.table.ServiceEntry;
 import io.multinet.table.ServiceTable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Converts proxy-core's per-node {@link ServiceTable} into the dataplane API's {@link
@@ -42,44 +44,87 @@ public final class DesiredStates {
    */
   public static DesiredState from(
       ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts node) {
-    requireNonNull(table, "table");
-    var out = DesiredState.newBuilder().setNode(node);
-    for (Network n : table.networks().values()) {
-      NetworkSpec spec = hints.get(n.id());
-      out.addNetworks(
-          spec != null ? spec : NetworkSpec.newBuilder().setId(n.id()).setName(n.name()).build());
-    }
-    List<io.multinet.service.ServicePort> ports = new ArrayList<>(table.servicePorts());
-    ports.sort((a, b) -> a.key().compareTo(b.key()));
-    NodeInfo nodeInfo = table.node();
-    for (io.multinet.service.ServicePort sp : ports) {
-      ServiceEntry internal = Objects.requireNonNull(table.entry(sp.key()));
-      ServiceEntry external = table.externalEntry(sp.key());
-      var b =
-          ServicePort.newBuilder()
-              .setNetworkId(sp.key().networkId())
-              .setAddress(sp.key().address().toString())
-              .setProtocol(Protocol.valueOf(sp.key().protocol().name()))
-              .setPort(sp.key().port())
-              .setName(sp.name().toString())
-              .setHasAnyEndpoints(internal.hasAnyEndpoints())
-              .setLoadBalancing(
-                  internal.maglevTableSize() > 0 ? LoadBalancing.MAGLEV : LoadBalancing.RANDOM)
-              .setMaglevTableSize(internal.maglevTableSize())
-              .setAffinityTimeoutSeconds(sp.policy().sessionAffinity().timeoutSeconds())
-              .setNodePort(sp.nodePort())
-              .setExternalTrafficLocal(
-                  sp.policy().externalTrafficPolicy() == io.multinet.service.TrafficPolicy.LOCAL);
-      internal.backends().forEach(e -> b.addBackends(backend(e, nodeInfo)));
-      for (IpAddress a : sp.externalAddresses()) {
-        b.addExternalAddresses(a.toString());
+    return new Converter().convert(table, hints, node);
+  }
+
+  /**
+   * Converts one table after another, as a node proxy does at each sync: a service port whose
+   * entries the new table reused from the previous one (same objects, see {@code
+   * ServiceTable.Builder#previous}) keeps its proto, so a sync that changed one Service converts
+   * one port, not all of them. Not thread-safe: one sync thread owns it.
+   */
+  public static final class Converter {
+
+    private record Converted(
+        ServiceEntry internal, @Nullable ServiceEntry external, ServicePort proto) {}
+
+    private Map<io.multinet.service.ServicePortKey, Converted> previous = new HashMap<>();
+    private @Nullable NodeInfo node;
+
+    /** The desired state of {@code table}'s node; see {@link DesiredStates#from}. */
+    @SuppressWarnings("ReferenceEquality") // reused entries are the same objects: that is the test
+    public DesiredState convert(
+        ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts facts) {
+      requireNonNull(table, "table");
+      requireNonNull(hints, "hints");
+      requireNonNull(facts, "facts");
+      NodeInfo nodeInfo = table.node();
+      if (!nodeInfo.equals(node)) {
+        previous = new HashMap<>(); // a backend's "local" depends on the node
+        node = nodeInfo;
       }
-      if (external != null) {
-        external.backends().forEach(e -> b.addExternalBackends(backend(e, nodeInfo)));
+      var out = DesiredState.newBuilder().setNode(facts);
+      for (Network n : table.networks().values()) {
+        NetworkSpec spec = hints.get(n.id());
+        out.addNetworks(
+            spec != null ? spec : NetworkSpec.newBuilder().setId(n.id()).setName(n.name()).build());
       }
-      out.addServicePorts(b);
+      List<io.multinet.service.ServicePort> ports = new ArrayList<>(table.servicePorts());
+      ports.sort((a, b) -> a.key().compareTo(b.key()));
+      var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(ports.size() * 2);
+      for (io.multinet.service.ServicePort sp : ports) {
+        ServiceEntry internal = Objects.requireNonNull(table.entry(sp.key()));
+        ServiceEntry external = table.externalEntry(sp.key());
+        Converted c = previous.get(sp.key());
+        if (c == null || c.internal != internal || c.external != external) {
+          c = new Converted(internal, external, port(sp, internal, external, nodeInfo));
+        }
+        next.put(sp.key(), c);
+        out.addServicePorts(c.proto);
+      }
+      previous = next;
+      return out.build();
     }
-    return out.build();
+  }
+
+  private static ServicePort port(
+      io.multinet.service.ServicePort sp,
+      ServiceEntry internal,
+      @Nullable ServiceEntry external,
+      NodeInfo nodeInfo) {
+    var b =
+        ServicePort.newBuilder()
+            .setNetworkId(sp.key().networkId())
+            .setAddress(sp.key().address().toString())
+            .setProtocol(Protocol.valueOf(sp.key().protocol().name()))
+            .setPort(sp.key().port())
+            .setName(sp.name().toString())
+            .setHasAnyEndpoints(internal.hasAnyEndpoints())
+            .setLoadBalancing(
+                internal.maglevTableSize() > 0 ? LoadBalancing.MAGLEV : LoadBalancing.RANDOM)
+            .setMaglevTableSize(internal.maglevTableSize())
+            .setAffinityTimeoutSeconds(sp.policy().sessionAffinity().timeoutSeconds())
+            .setNodePort(sp.nodePort())
+            .setExternalTrafficLocal(
+                sp.policy().externalTrafficPolicy() == io.multinet.service.TrafficPolicy.LOCAL);
+    internal.backends().forEach(e -> b.addBackends(backend(e, nodeInfo)));
+    for (IpAddress a : sp.externalAddresses()) {
+      b.addExternalAddresses(a.toString());
+    }
+    if (external != null) {
+      external.backends().forEach(e -> b.addExternalBackends(backend(e, nodeInfo)));
+    }
+    return b.build();
   }
 
   private static Backend backend(Endpoint e, NodeInfo node) {

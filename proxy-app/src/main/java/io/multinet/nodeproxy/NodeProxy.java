@@ -7,11 +7,12 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.multinet.change.Change;
 import io.multinet.change.ChangeTracker;
 import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
@@ -32,15 +33,20 @@ import io.multinet.watcher.network.NetworkCatalog;
 import io.multinet.watcher.network.NetworkDefinition;
 import io.multinet.watcher.slice.EndpointBuilder;
 import io.multinet.watcher.view.NodeView;
+import io.multinet.watcher.view.ServicePortMapper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -106,8 +112,13 @@ public final class NodeProxy implements AutoCloseable {
   private @Nullable SharedIndexInformer<Node> node;
   private volatile @Nullable DesiredState lastState;
   private volatile @Nullable ServiceHealthServers serviceHealth;
-  private final ChangeTracker<String, String> changes = new ChangeTracker<>();
-  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  private final ChangeTracker<String, Relevant> changes = new ChangeTracker<>();
+  private final DesiredStates.Converter converter = new DesiredStates.Converter();
+  // Sync-thread state: each served Service's ports by namespace/name, sorted so that a clash of
+  // addresses between two Services is decided the same way at every sync.
+  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
+  private boolean mappedAll;
+  private static final String BY_SERVICE = "multinet.io/by-service";
 
   public NodeProxy(
       KubernetesClient client,
@@ -138,6 +149,7 @@ public final class NodeProxy implements AutoCloseable {
     namespaces = inform(client.namespaces().runnableInformer(0));
     services = inform(client.services().inAnyNamespace().runnableInformer(0));
     slices = inform(client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0));
+    slices.addIndexers(Map.of(BY_SERVICE, NodeProxy::sliceService));
     networks = inform(client.resources(NetworkResource.class).runnableInformer(0));
     if (crdExists(CALICO_CRD)) {
       calico =
@@ -159,9 +171,20 @@ public final class NodeProxy implements AutoCloseable {
     runner.start();
   }
 
+  private static List<String> sliceService(EndpointSlice slice) {
+    String svc = NodeView.serviceOf(slice);
+    return svc == null ? List.of() : List.of(svc);
+  }
+
+  /**
+   * A partial sync remaps only the Services whose Service or EndpointSlices changed (kube-proxy's
+   * change trackers) and reuses everything else: the other ports' table entries, Maglev tables and
+   * protos, so the dataplane programmer's diff finds them identical at once. Any other change
+   * (Networks, Namespaces, the Node) and every full sync remap every Service from the caches.
+   */
   private void sync(boolean full) throws Exception {
     long start = System.nanoTime();
-    changes.drain(); // the sync reads every cache whole; pending changes are covered by it
+    Map<String, Change<Relevant>> pending = changes.drain();
     Instant queued = runner.queuedSince();
     NetworkCatalog catalog = NetworkCatalog.build(list(networks), list(calico), list(nads));
     Node self = node == null ? null : node.getStore().getByKey(nodeName);
@@ -169,17 +192,23 @@ public final class NodeProxy implements AutoCloseable {
         self == null || self.getMetadata().getLabels() == null
             ? null
             : self.getMetadata().getLabels().get(EndpointBuilder.ZONE_LABEL);
+    Set<String> dirty = full || !mappedAll ? null : dirtyServices(pending);
+    mappedAll = false; // until this sync has remapped what it must
+    if (dirty == null) {
+      mapped.clear();
+      for (Service s : list(services)) {
+        remap(key(s), s, catalog);
+      }
+    } else {
+      for (String key : dirty) {
+        remap(key, services == null ? null : services.getStore().getByKey(key), catalog);
+      }
+    }
+    mappedAll = true;
     var view =
-        NodeView.build(
-            new NodeInfo(nodeName, zone),
-            catalog,
-            list(services),
-            list(slices),
-            ns -> namespaces == null ? null : namespaces.getStore().getByKey(ns),
-            options.serviceProxyName(),
-            holder.current());
+        NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), holder.current());
     DesiredState state =
-        DesiredStates.from(
+        converter.convert(
             view.table(),
             networkSpecs(catalog),
             NodeFacts.newBuilder()
@@ -207,6 +236,50 @@ public final class NodeProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * The Services that {@code pending} touches, or null when it holds a change that can affect every
+   * Service (a Network, Namespace or Node).
+   */
+  private static @Nullable Set<String> dirtyServices(Map<String, Change<Relevant>> pending) {
+    Set<String> dirty = new HashSet<>();
+    for (Change<Relevant> c : pending.values()) {
+      for (Relevant r : Arrays.asList(c.previous(), c.current())) {
+        if (r == null) {
+          continue;
+        }
+        if (r.service() == null) {
+          return null;
+        }
+        dirty.add(r.service());
+      }
+    }
+    return dirty;
+  }
+
+  private void remap(String key, @Nullable Service service, NetworkCatalog catalog) {
+    if (service == null) {
+      mapped.remove(key);
+      return;
+    }
+    String ns = service.getMetadata().getNamespace();
+    var result =
+        NodeView.service(
+            service,
+            namespaces == null ? null : namespaces.getStore().getByKey(ns),
+            catalog,
+            slices == null ? List.of() : slices.getIndexer().byIndex(BY_SERVICE, key),
+            options.serviceProxyName());
+    if (result == null) {
+      mapped.remove(key);
+    } else {
+      mapped.put(key, result);
+    }
+  }
+
+  private static String key(HasMetadata o) {
+    return o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+  }
+
   /** Health check node ports of default-network Services with external traffic policy Local. */
   private void syncServiceHealth(ServiceTable table) {
     ServiceHealthServers servers = serviceHealth;
@@ -214,31 +287,40 @@ public final class NodeProxy implements AutoCloseable {
       return;
     }
     var wanted = new HashMap<Integer, ServiceHealthServers.Target>();
+    var healthPorts = new HashMap<String, Integer>();
     for (Service s : list(services)) {
       var spec = s.getSpec();
-      if (spec == null
-          || spec.getHealthCheckNodePort() == null
-          || spec.getHealthCheckNodePort() == 0
-          || !"Local".equals(spec.getExternalTrafficPolicy())) {
+      if (spec != null
+          && spec.getHealthCheckNodePort() != null
+          && spec.getHealthCheckNodePort() != 0
+          && "Local".equals(spec.getExternalTrafficPolicy())) {
+        healthPorts.put(key(s), spec.getHealthCheckNodePort());
+      }
+    }
+    if (healthPorts.isEmpty()) {
+      servers.sync(wanted);
+      return;
+    }
+    var local = new HashMap<String, Integer>();
+    for (var sp : table.servicePorts()) {
+      String k = sp.name().namespace() + "/" + sp.name().name();
+      if (sp.key().networkId() != 0 || !healthPorts.containsKey(k)) {
         continue;
       }
-      int local = 0;
-      for (var sp : table.servicePorts()) {
-        if (sp.key().networkId() == 0
-            && sp.name().namespace().equals(s.getMetadata().getNamespace())
-            && sp.name().name().equals(s.getMetadata().getName())) {
-          for (var e : sp.endpoints()) {
-            if (e.ready() && e.isLocalTo(nodeName)) {
-              local++;
-            }
-          }
+      for (var e : sp.endpoints()) {
+        if (e.ready() && e.isLocalTo(nodeName)) {
+          local.merge(k, 1, Integer::sum);
         }
       }
-      wanted.put(
-          spec.getHealthCheckNodePort(),
-          new ServiceHealthServers.Target(
-              s.getMetadata().getNamespace(), s.getMetadata().getName(), local));
     }
+    healthPorts.forEach(
+        (k, port) -> {
+          int slash = k.indexOf('/');
+          wanted.put(
+              port,
+              new ServiceHealthServers.Target(
+                  k.substring(0, slash), k.substring(slash + 1), local.getOrDefault(k, 0)));
+        });
     servers.sync(wanted);
   }
 
@@ -270,17 +352,20 @@ public final class NodeProxy implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    for (EndpointSlice s : list(slices)) {
-      var labels = s.getMetadata().getLabels();
-      var annotations = s.getMetadata().getAnnotations();
-      String svc = labels == null ? null : labels.get("kubernetes.io/service-name");
-      String trigger =
-          annotations == null
-              ? null
-              : annotations.get("endpoints.kubernetes.io/last-change-trigger-time");
-      if (svc != null
-          && trigger != null
-          && services.contains(s.getMetadata().getNamespace() + "/" + svc)) {
+    SharedIndexInformer<EndpointSlice> informer = slices;
+    if (informer == null) {
+      return;
+    }
+    for (String service : services) {
+      for (EndpointSlice s : informer.getIndexer().byIndex(BY_SERVICE, service)) {
+        var annotations = s.getMetadata().getAnnotations();
+        String trigger =
+            annotations == null
+                ? null
+                : annotations.get("endpoints.kubernetes.io/last-change-trigger-time");
+        if (trigger == null) {
+          continue;
+        }
         try {
           metrics.programmed(Duration.between(Instant.parse(trigger), now));
         } catch (DateTimeParseException e) {
@@ -372,31 +457,58 @@ public final class NodeProxy implements AutoCloseable {
    * managed fields), so updates that change nothing programmable never cost a sync.
    */
   private void track(HasMetadata key, @Nullable HasMetadata before, @Nullable HasMetadata after) {
-    String k =
-        key.getKind() + "/" + key.getMetadata().getNamespace() + "/" + key.getMetadata().getName();
+    String k = key.getKind() + "/" + key(key);
     if (changes.update(k, relevant(before), relevant(after))) {
       runner.request();
     }
   }
 
-  private static @Nullable String relevant(@Nullable HasMetadata o) {
+  /**
+   * The parts of an object a sync reads, by reference to the informer's own objects (compared with
+   * the model classes' equals: no copies kept), and the Service it concerns: null for objects that
+   * can concern every Service.
+   */
+  record Relevant(@Nullable String service, List<@Nullable Object> parts) {}
+
+  static @Nullable Relevant relevant(@Nullable HasMetadata o) {
     if (o == null) {
       return null;
     }
-    var copy =
-        KubernetesSerialization.class.cast(SERIALIZATION).convertValue(o, java.util.Map.class);
-    @SuppressWarnings("unchecked")
-    var metadata = (java.util.Map<String, Object>) copy.get("metadata");
-    if (metadata != null) {
-      metadata
-          .keySet()
-          .retainAll(
-              java.util.Set.of("name", "namespace", "labels", "annotations", "deletionTimestamp"));
+    var m = o.getMetadata();
+    List<@Nullable Object> parts =
+        new ArrayList<>(
+            Arrays.asList(
+                m.getName(),
+                m.getNamespace(),
+                m.getLabels(),
+                m.getAnnotations(),
+                m.getDeletionTimestamp()));
+    String service = null;
+    switch (o) {
+      case Service s -> {
+        parts.add(s.getSpec());
+        parts.add(s.getStatus()); // its load-balancer IPs
+        service = key(s);
+      }
+      case EndpointSlice s -> {
+        parts.add(s.getAddressType());
+        parts.add(s.getEndpoints());
+        parts.add(s.getPorts());
+        service = NodeView.serviceOf(s);
+        if (service == null) {
+          return null; // names no Service: no sync reads it
+        }
+      }
+      case CustomResource<?, ?> r -> parts.add(r.getSpec());
+      case Namespace _ -> {
+        // labels and annotations (the default network) are all a sync reads
+      }
+      case Node _ -> {
+        // labels (the zone) and the deletion timestamp are all a sync reads
+      }
+      default -> parts.add(o); // unknown kinds: every update counts
     }
-    if (!(o instanceof Service)) {
-      copy.remove("status"); // a Service's status holds its load-balancer IPs
-    }
-    return String.valueOf(copy);
+    return new Relevant(service, parts);
   }
 
   private boolean crdExists(String name) {

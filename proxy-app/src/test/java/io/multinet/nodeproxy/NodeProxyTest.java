@@ -1,5 +1,6 @@
 package io.multinet.nodeproxy;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,8 +41,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node proxy against the mock API server and an in-process agent. Ranges: network blue (56)
- * uses 10.96.0.0/16 for VIPs and 10.1.0.0/16 for pods; the default network 172.30.0.0/16 and
- * 10.0.0.0/16.
+ * uses 10.96.0.0/16 for VIPs and 10.1.0.0/16 for pods; red (57) 10.97.0.0/16 and 10.2.0.0/16; the
+ * default network 172.30.0.0/16 and 10.0.0.0/16.
  */
 @EnableKubernetesMockClient(crud = true)
 class NodeProxyTest {
@@ -286,6 +287,151 @@ class NodeProxyTest {
     // The Service creation does sync; the Node status before it must not have added one of its own.
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().size() == 3);
     assertThat(proxy.runner().runs()).isEqualTo(runs + 1);
+  }
+
+  @Test
+  void sync_ofOneChangedService_leavesEveryOtherPortAsItWas() {
+    proxy.start();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backends("10.96.0.10")).hasSize(2));
+    ServicePort plain = port(requireNonNull(proxy.lastState()), "172.30.0.5");
+
+    client.resource(slice("web-blue-1", "web", "blue", "10.1.0.12")).update();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backends("10.96.0.10")).containsExactly("10.1.0.12:8080"));
+    // A partial sync remaps the changed Service only: the other port is the very same object, so
+    // neither the table nor the programmer's diff had to look into it.
+    assertThat(port(requireNonNull(proxy.lastState()), "172.30.0.5")).isSameAs(plain);
+  }
+
+  @Test
+  void sync_afterRandomChanges_equalsAWholeBuildFromTheApi() {
+    proxy.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.lastState() != null);
+    client
+        .resource(
+            new ServiceBuilder(service("r1", "10.97.0.1", 80))
+                .editMetadata()
+                .withAnnotations(
+                    Map.of("multinet.io/network", "red", "multinet.io/cluster-ips", "10.97.0.1"))
+                .endMetadata()
+                .build())
+        .create();
+    client.resource(slice("r1-red-1", "r1", "red", "10.2.0.7")).create();
+    var random = new java.util.Random(7);
+    var changes = new java.util.ArrayList<String>();
+    for (int i = 0; i < 60; i++) {
+      int svc = random.nextInt(6);
+      String name = "s" + svc;
+      // Default-network VIPs 172.30.1.0-2 are shared by two Services each, so clashes happen.
+      String vip = "172.30.1." + (svc % 3);
+      switch (random.nextInt(6)) {
+        case 0 -> {
+          changes.add("service " + name);
+          client.resource(service(name, vip, 80 + random.nextInt(2))).createOr(o -> o.update());
+        }
+        case 1 -> {
+          changes.add("delete service " + name);
+          client.services().inNamespace("ns").withName(name).delete();
+        }
+        case 2, 3 -> {
+          // A slice may move to another Service (its label changes) or change its endpoints.
+          String owner = "s" + random.nextInt(6);
+          String sliceName = "slice-" + random.nextInt(4);
+          changes.add("slice " + sliceName + " of " + owner);
+          client
+              .resource(slice(sliceName, owner, null, "10.0.2." + random.nextInt(5)))
+              .createOr(o -> o.update());
+        }
+        case 4 -> {
+          changes.add("delete slice");
+          client
+              .discovery()
+              .v1()
+              .endpointSlices()
+              .inNamespace("ns")
+              .withName("slice-" + random.nextInt(4))
+              .delete();
+        }
+        default -> {
+          // A change any Service may depend on: network red, which Service r1 names, comes and
+          // goes (it has no Service of its own to make that Service's remap happen by chance).
+          changes.add("network red");
+          if (client.resources(NetworkResource.class).withName("red").get() == null) {
+            client.resources(NetworkResource.class).resource(red()).create();
+          } else {
+            client.resources(NetworkResource.class).withName("red").delete();
+          }
+        }
+      }
+      if (i % 20 == 19) {
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () ->
+                    assertThat(proxy.lastState()).as("after %s", changes).isEqualTo(wholeBuild()));
+      }
+    }
+  }
+
+  /** Network red (57): VIPs 10.97.0.0/16, pods 10.2.0.0/16. */
+  private static NetworkResource red() {
+    var red = new NetworkResource();
+    red.getMetadata().setName("red");
+    var spec = new NetworkResource.Spec();
+    spec.id = 57;
+    spec.serviceCIDRs = List.of("10.97.0.0/16");
+    spec.podCIDRs = List.of("10.2.0.0/16");
+    red.setSpec(spec);
+    return red;
+  }
+
+  /** What a sync that remaps every Service from the API's current objects would program. */
+  private DesiredState wholeBuild() {
+    var catalog =
+        io.multinet.watcher.network.NetworkCatalog.build(
+            client.resources(NetworkResource.class).list().getItems(), List.of(), List.of());
+    var view =
+        io.multinet.watcher.view.NodeView.build(
+            new io.multinet.service.NodeInfo("node-a", null),
+            catalog,
+            client.services().inAnyNamespace().list().getItems(),
+            client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
+            ns -> client.namespaces().withName(ns).get(),
+            null,
+            null);
+    return io.multinet.dataplane.DesiredStates.from(
+        view.table(),
+        NodeProxy.networkSpecs(catalog),
+        io.multinet.dataplane.v1.NodeFacts.newBuilder().setName("node-a").build());
+  }
+
+  private static io.fabric8.kubernetes.api.model.Service service(
+      String name, String vip, int port) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace("ns")
+        .endMetadata()
+        .withNewSpec()
+        .withClusterIP(vip)
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(port)
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static ServicePort port(DesiredState state, String vip) {
+    return state.getServicePortsList().stream()
+        .filter(p -> p.getAddress().equals(vip))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -44,39 +45,90 @@ public final class NodeView {
       @Nullable String proxyName,
       @Nullable ServiceTable previous) {
     requireNonNull(node, "node");
+    Map<String, List<EndpointSlice>> byService = new HashMap<>();
+    for (EndpointSlice s : slices) {
+      String svc = serviceOf(s);
+      if (svc != null) {
+        byService.computeIfAbsent(svc, k -> new ArrayList<>()).add(s);
+      }
+    }
+    // By namespace/name, as the node proxy keeps them: on a clash the same Service wins.
+    var sorted = new TreeMap<String, Service>();
+    for (Service s : services) {
+      sorted.put(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName(), s);
+    }
+    List<ServicePortMapper.Result> mapped = new ArrayList<>();
+    for (var e : sorted.entrySet()) {
+      String key = e.getKey();
+      Service s = e.getValue();
+      var one =
+          service(
+              s,
+              namespaces.apply(s.getMetadata().getNamespace()),
+              catalog,
+              byService.getOrDefault(key, List.of()),
+              proxyName);
+      if (one != null) {
+        mapped.add(one);
+      }
+    }
+    return assemble(node, catalog, mapped, previous);
+  }
+
+  /**
+   * The {@code namespace/name} of the Service an EndpointSlice belongs to (its service-name label),
+   * or null for a slice that names none.
+   */
+  public static @Nullable String serviceOf(EndpointSlice slice) {
+    String svc =
+        Objects.requireNonNullElse(slice.getMetadata().getLabels(), Map.<String, String>of())
+            .get(SlicePlanner.SERVICE_NAME_LABEL);
+    return svc == null ? null : slice.getMetadata().getNamespace() + "/" + svc;
+  }
+
+  /**
+   * One Service's ports as this node serves them, or null when the Service is not this proxy's to
+   * serve (another proxy's label, or a network that does not resolve: the controller reports that).
+   * The node proxy keeps these per Service and remaps only the Services that changed.
+   *
+   * @param slices the slices naming the Service (see {@link #serviceOf})
+   */
+  public static ServicePortMapper.@Nullable Result service(
+      Service service,
+      @Nullable Namespace namespace,
+      NetworkCatalog catalog,
+      Collection<EndpointSlice> slices,
+      @Nullable String proxyName) {
+    requireNonNull(service, "service");
+    String label =
+        Objects.requireNonNullElse(service.getMetadata().getLabels(), Map.<String, String>of())
+            .get(SERVICE_PROXY_NAME);
+    if (label != null && !label.equals(proxyName)) {
+      return null;
+    }
+    var resolved = ServiceNetworkResolver.resolve(service, namespace, catalog);
+    if (!(resolved instanceof ServiceNetworkResolver.Resolved r)) {
+      return null; // the controller reports it; keep serving the rest
+    }
+    return ServicePortMapper.map(service, r.serviceNetwork().network(), slices);
+  }
+
+  /**
+   * The table of Services already mapped by {@link #service}, in the order given (on a clash of
+   * addresses the first one wins). Ports equal to {@code previous}'s keep its entries.
+   */
+  public static Result assemble(
+      NodeInfo node,
+      NetworkCatalog catalog,
+      Iterable<ServicePortMapper.Result> services,
+      @Nullable ServiceTable previous) {
+    requireNonNull(node, "node");
     var builder = ServiceTable.builder(node).previous(previous);
     for (NetworkDefinition d : catalog.networks()) {
       builder.network(d.network());
     }
-    Map<String, List<EndpointSlice>> byService = new HashMap<>();
-    for (EndpointSlice s : slices) {
-      String svc =
-          Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.<String, String>of())
-              .get(SlicePlanner.SERVICE_NAME_LABEL);
-      if (svc != null) {
-        byService
-            .computeIfAbsent(s.getMetadata().getNamespace() + "/" + svc, k -> new ArrayList<>())
-            .add(s);
-      }
-    }
     List<String> skipped = new ArrayList<>();
-    for (Service s : services) {
-      String label =
-          Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.<String, String>of())
-              .get(SERVICE_PROXY_NAME);
-      if (label != null && !label.equals(proxyName)) {
-        continue;
-      }
-      var resolved =
-          ServiceNetworkResolver.resolve(
-              s, namespaces.apply(s.getMetadata().getNamespace()), catalog);
-      if (!(resolved instanceof ServiceNetworkResolver.Resolved r)) {
-        continue; // the controller reports it; keep serving the rest
-      }
-      String key = s.getMetadata().getNamespace() + "/" + s.getMetadata().getName();
-      var mapped =
-          ServicePortMapper.map(
-              s, r.serviceNetwork().network(), byService.getOrDefault(key, List.of()));
+    for (ServicePortMapper.Result mapped : services) {
       skipped.addAll(mapped.skipped());
       for (ServicePort sp : mapped.ports()) {
         builder.add(sp);
