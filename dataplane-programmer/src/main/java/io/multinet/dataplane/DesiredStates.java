@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.multinet.dataplane.v1.Backend;
+import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.LoadBalancing;
 import io.multinet.dataplane.v1.NetworkSpec;
@@ -17,11 +18,10 @@ import io.multinet.service.Endpoint;
 import io.multinet.service.NodeInfo;
 import io.multinet.table.ServiceEntry;
 import io.multinet.table.ServiceTable;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,56 +44,130 @@ public final class DesiredStates {
    */
   public static DesiredState from(
       ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts node) {
-    return new Converter().convert(table, hints, node);
+    return new Converter().convert(table, hints, node).state();
   }
+
+  /**
+   * One conversion: the state, and the delta from the converter's previous state ({@code base},
+   * null when there is none to start from).
+   */
+  public record Conversion(DesiredState state, @Nullable DesiredState base, Delta delta) {}
 
   /**
    * Converts one table after another, as a node proxy does at each sync: a service port whose
    * entries the new table reused from the previous one (same objects, see {@code
-   * ServiceTable.Builder#previous}) keeps its proto, so a sync that changed one Service converts
-   * one port, not all of them. Not thread-safe: one sync thread owns it.
+   * ServiceTable.Builder#previous}) keeps its proto, and the ports stay sorted between syncs, so a
+   * sync that changed one Service converts one port and yields the delta at once, with no diff of
+   * the whole state. Not thread-safe: one sync thread owns it.
    */
   public static final class Converter {
 
     private record Converted(
         ServiceEntry internal, @Nullable ServiceEntry external, ServicePort proto) {}
 
-    private Map<io.multinet.service.ServicePortKey, Converted> previous = new HashMap<>();
+    private Map<io.multinet.service.ServicePortKey, Converted> converted = new HashMap<>();
+    private final TreeMap<io.multinet.service.ServicePortKey, ServicePort> sorted = new TreeMap<>();
     private @Nullable NodeInfo node;
+    private @Nullable DesiredState last;
 
     /** The desired state of {@code table}'s node; see {@link DesiredStates#from}. */
     @SuppressWarnings("ReferenceEquality") // reused entries are the same objects: that is the test
-    public DesiredState convert(
+    public Conversion convert(
         ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts facts) {
       requireNonNull(table, "table");
       requireNonNull(hints, "hints");
       requireNonNull(facts, "facts");
       NodeInfo nodeInfo = table.node();
       if (!nodeInfo.equals(node)) {
-        previous = new HashMap<>(); // a backend's "local" depends on the node
+        // A backend's "local" depends on the node: convert everything, and no delta.
+        converted = new HashMap<>();
+        sorted.clear();
+        last = null;
         node = nodeInfo;
       }
-      var out = DesiredState.newBuilder().setNode(facts);
+      var networks = new TreeMap<Integer, NetworkSpec>();
       for (Network n : table.networks().values()) {
         NetworkSpec spec = hints.get(n.id());
-        out.addNetworks(
+        networks.put(
+            n.id(),
             spec != null ? spec : NetworkSpec.newBuilder().setId(n.id()).setName(n.name()).build());
       }
-      List<io.multinet.service.ServicePort> ports = new ArrayList<>(table.servicePorts());
-      ports.sort((a, b) -> a.key().compareTo(b.key()));
-      var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(ports.size() * 2);
-      for (io.multinet.service.ServicePort sp : ports) {
-        ServiceEntry internal = Objects.requireNonNull(table.entry(sp.key()));
-        ServiceEntry external = table.externalEntry(sp.key());
-        Converted c = previous.get(sp.key());
+      var upserts = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
+      var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(table.size() * 2);
+      for (io.multinet.service.ServicePort sp : table.servicePorts()) {
+        var key = sp.key();
+        ServiceEntry internal = Objects.requireNonNull(table.entry(key));
+        ServiceEntry external = table.externalEntry(key);
+        Converted c = converted.remove(key); // what is left at the end was removed
         if (c == null || c.internal != internal || c.external != external) {
-          c = new Converted(internal, external, port(sp, internal, external, nodeInfo));
+          ServicePort proto = port(sp, internal, external, nodeInfo);
+          if (c == null || !c.proto.equals(proto)) {
+            upserts.put(key, proto);
+            sorted.put(key, proto);
+          } else {
+            proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
+          }
+          c = new Converted(internal, external, proto);
         }
-        next.put(sp.key(), c);
-        out.addServicePorts(c.proto);
+        next.put(key, c);
       }
-      previous = next;
-      return out.build();
+      var removed = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
+      for (var e : converted.entrySet()) {
+        sorted.remove(e.getKey());
+        removed.put(e.getKey(), e.getValue().proto);
+      }
+      converted = next;
+      DesiredState state =
+          DesiredState.newBuilder()
+              .setNode(facts)
+              .addAllNetworks(networks.values())
+              .addAllServicePorts(sorted.values())
+              .build();
+      DesiredState base = last;
+      last = state;
+      return new Conversion(
+          state,
+          base,
+          base == null ? Delta.getDefaultInstance() : delta(base, state, upserts, removed));
+    }
+
+    /** What {@link StateModel#diff} would find, from what the conversion already knows. */
+    private static Delta delta(
+        DesiredState base,
+        DesiredState state,
+        Map<io.multinet.service.ServicePortKey, ServicePort> upserts,
+        Map<io.multinet.service.ServicePortKey, ServicePort> removed) {
+      var d = Delta.newBuilder();
+      var before = new TreeMap<Integer, NetworkSpec>();
+      base.getNetworksList().forEach(n -> before.put(n.getId(), n));
+      var after = new TreeMap<Integer, NetworkSpec>();
+      state.getNetworksList().forEach(n -> after.put(n.getId(), n));
+      after.forEach(
+          (id, spec) -> {
+            if (!spec.equals(before.get(id))) {
+              d.addUpsertNetworks(spec);
+            }
+          });
+      for (int id : before.keySet()) {
+        if (!after.containsKey(id)) {
+          d.addRemoveNetworks(id);
+        }
+      }
+      d.addAllUpsertServicePorts(upserts.values());
+      for (ServicePort sp : removed.values()) {
+        if (after.containsKey(sp.getNetworkId())) { // a removed network takes its ports along
+          d.addRemoveServicePorts(
+              io.multinet.dataplane.v1.ServicePortKey.newBuilder()
+                  .setNetworkId(sp.getNetworkId())
+                  .setAddress(sp.getAddress())
+                  .setProtocol(sp.getProtocol())
+                  .setPort(sp.getPort()));
+        }
+      }
+      if (!base.getNode().equals(state.getNode())) {
+        d.setNode(state.getNode());
+      }
+      return d.build();
     }
   }
 

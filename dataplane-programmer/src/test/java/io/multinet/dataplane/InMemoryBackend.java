@@ -17,6 +17,7 @@ public final class InMemoryBackend implements DataplaneBackend {
   public final AtomicInteger failNext = new AtomicInteger();
   public final AtomicInteger fulls = new AtomicInteger();
   public final AtomicInteger deltas = new AtomicInteger();
+  public volatile Delta lastDelta = Delta.getDefaultInstance();
 
   @Override
   public String name() {
@@ -39,6 +40,7 @@ public final class InMemoryBackend implements DataplaneBackend {
     StateModel next = p.apply(delta);
     check(next.toState());
     programmed = next;
+    lastDelta = delta;
     deltas.incrementAndGet();
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
+import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,38 @@ class ProgrammerAgentTest {
       assertThat(status.getAppliedGeneration()).isEqualTo(g2);
       assertThat(status.getServicePorts()).isEqualTo(s2.getServicePortsCount());
       assertThat(status.getBackend()).isEqualTo("memory");
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
+  void apply_withADeltaFromTheAckedState_sendsItAsGiven_elseDiffs() throws Exception {
+    var backend = new InMemoryBackend();
+    String name = UUID.randomUUID().toString();
+    try (var server = AgentServer.inProcess(name, new DataplaneAgent(backend));
+        var programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5))) {
+      DesiredState s = States.twoNetworks();
+      programmer.apply(s);
+      DesiredState s2 = s.toBuilder().removeServicePorts(0).build();
+      // A valid delta a diff would not produce (it also upserts an unchanged port): sent as given.
+      Delta given =
+          StateModel.diff(StateModel.of(s), StateModel.of(s2)).toBuilder()
+              .addUpsertServicePorts(s2.getServicePorts(0))
+              .build();
+
+      programmer.apply(s2, s, given);
+
+      assertThat(backend.lastDelta).isEqualTo(given);
+      assertThat(backend.observe()).isEqualTo(StateModel.of(s2).toState());
+
+      // From a state the agent has not acknowledged (an equal copy is not the same object): the
+      // delta is not trusted, the states are diffed.
+      DesiredState s3 = s2.toBuilder().removeServicePorts(0).build();
+      programmer.apply(s3, s2.toBuilder().build(), Delta.getDefaultInstance());
+
+      assertThat(backend.lastDelta)
+          .isEqualTo(StateModel.diff(StateModel.of(s2), StateModel.of(s3)));
+      assertThat(backend.observe()).isEqualTo(StateModel.of(s3).toState());
       assertThat(server).isNotNull();
     }
   }

@@ -207,7 +207,7 @@ public final class NodeProxy implements AutoCloseable {
     mappedAll = true;
     var view =
         NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), holder.current());
-    DesiredState state =
+    DesiredStates.Conversion conversion =
         converter.convert(
             view.table(),
             networkSpecs(catalog),
@@ -221,14 +221,14 @@ public final class NodeProxy implements AutoCloseable {
       programmer.forceFull();
     }
     try {
-      programmer.apply(state);
+      programmer.apply(conversion.state(), conversion.base(), conversion.delta());
     } catch (Exception e) {
       metrics.syncFailed();
       throw e;
     }
     TableDiff diff = holder.publish(view.table());
     syncServiceHealth(view.table());
-    lastState = state;
+    lastState = conversion.state();
     metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, view.table(), diff, full);
     observeProgrammingLatency(view.table(), diff);
     if (!view.skipped().isEmpty()) {

@@ -371,8 +371,12 @@ class NodeProxyTest {
         await()
             .atMost(Duration.ofSeconds(10))
             .untilAsserted(
-                () ->
-                    assertThat(proxy.lastState()).as("after %s", changes).isEqualTo(wholeBuild()));
+                () -> {
+                  DesiredState last = requireNonNull(proxy.lastState());
+                  assertThat(last).as("after %s", changes).isEqualTo(wholeBuild());
+                  // The agent got there through the deltas the syncs sent.
+                  assertThat(backend.observe()).isEqualTo(StateModel.of(last).toState());
+                });
       }
     }
   }

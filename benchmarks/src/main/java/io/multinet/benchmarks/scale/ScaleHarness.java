@@ -56,7 +56,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ScaleHarness {
 
-  private static final String NODE = "node-1";
+  static final String NODE = "node-1";
   private static final String NS = "scale";
   private static final int ENDPOINTS = 10;
 
@@ -248,7 +248,7 @@ public final class ScaleHarness {
     return "10." + (128 + (n >> 16)) + "." + (n >> 8 & 255) + "." + (n & 255);
   }
 
-  private static Service service(int i) {
+  static Service service(int i) {
     return new ServiceBuilder()
         .withNewMetadata()
         .withName(name(i))

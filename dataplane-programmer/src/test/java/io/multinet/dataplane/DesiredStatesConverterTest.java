@@ -1,0 +1,120 @@
+package io.multinet.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.multinet.dataplane.v1.Delta;
+import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.NodeFacts;
+import io.multinet.network.Cidr;
+import io.multinet.network.IpAddress;
+import io.multinet.network.Network;
+import io.multinet.network.Protocol;
+import io.multinet.service.Endpoint;
+import io.multinet.service.NodeInfo;
+import io.multinet.service.ServicePort;
+import io.multinet.service.ServicePortKey;
+import io.multinet.service.ServicePortName;
+import io.multinet.table.ServiceTable;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node proxy's converter: each conversion must equal a conversion from scratch, and its delta
+ * must take the previous state to the new one. Ranges: the default network 172.30.0.0/16 for VIPs,
+ * network blue (56) 10.96.0.0/16, red (57) 10.97.0.0/16; endpoints 10.0.0.0/16.
+ */
+class DesiredStatesConverterTest {
+
+  private static final Network BLUE =
+      Network.of("blue", 56, List.of(Cidr.parse("10.96.0.0/16")), List.of());
+  private static final Network RED =
+      Network.of("red", 57, List.of(Cidr.parse("10.97.0.0/16")), List.of());
+
+  @Test
+  void convert_afterRandomTables_equalsAFreshConversion_andItsDeltaLeadsThere() {
+    var random = new Random(11);
+    var converter = new DesiredStates.Converter();
+    Map<ServicePortKey, ServicePort> ports = new HashMap<>();
+    boolean red = true;
+    NodeInfo node = new NodeInfo("node-a", null);
+    NodeFacts facts = NodeFacts.newBuilder().setName("node-a").build();
+    ServiceTable table = null;
+    DesiredState previous = null;
+    int deltas = 0;
+    for (int step = 0; step < 300; step++) {
+      int what = random.nextInt(20);
+      if (what == 0) {
+        red = !red; // a network goes or comes back, with its ports
+      } else if (what == 1) {
+        facts = facts.toBuilder().setMasqueradeAll(!facts.getMasqueradeAll()).build();
+      } else if (what == 2) {
+        node = new NodeInfo("node-a", node.zone() == null ? "zone-a" : null);
+      } else {
+        for (int n = random.nextInt(3); n >= 0; n--) {
+          ServicePort p = randomPort(random);
+          if (random.nextInt(4) == 0) {
+            ports.remove(p.key());
+          } else {
+            ports.put(p.key(), p);
+          }
+        }
+      }
+      // Mostly built on the previous table (entries reused), sometimes from scratch (equal, not
+      // identical, entries), as after a full sync.
+      var b = ServiceTable.builder(node).previous(random.nextInt(5) == 0 ? null : table);
+      b.network(BLUE);
+      if (red) {
+        b.network(RED);
+      }
+      for (ServicePort p : ports.values()) {
+        b.add(p); // red's ports are rejected while red is gone
+      }
+      table = b.build();
+      Map<Integer, NetworkSpec> hints = Map.of();
+
+      DesiredStates.Conversion c = converter.convert(table, hints, facts);
+
+      assertThat(c.state()).as("step %d", step).isEqualTo(DesiredStates.from(table, hints, facts));
+      if (c.base() != null) {
+        assertThat(c.base()).isSameAs(previous);
+        StateModel from = StateModel.of(c.base());
+        StateModel to = StateModel.of(c.state());
+        assertThat(from.apply(c.delta()).toState()).as("step %d", step).isEqualTo(to.toState());
+        assertThat(c.delta().equals(Delta.getDefaultInstance()))
+            .isEqualTo(StateModel.diff(from, to).equals(Delta.getDefaultInstance()));
+        deltas++;
+      }
+      previous = c.state();
+    }
+    assertThat(deltas).isGreaterThan(250); // the node changes now and then: no delta then
+  }
+
+  private static ServicePort randomPort(Random random) {
+    int network = new int[] {0, 56, 57}[random.nextInt(3)];
+    String prefix = network == 0 ? "172.30.0." : network == 56 ? "10.96.0." : "10.97.0.";
+    var key =
+        new ServicePortKey(
+            network,
+            IpAddress.parse(prefix + random.nextInt(8)),
+            random.nextBoolean() ? Protocol.TCP : Protocol.UDP,
+            80);
+    Map<Integer, Endpoint> endpoints = new java.util.TreeMap<>();
+    for (int i = random.nextInt(4); i > 0; i--) {
+      int host = random.nextInt(6);
+      endpoints.put(
+          host,
+          Endpoint.builder(IpAddress.parse("10.0.0." + host), 8080)
+              .node(random.nextBoolean() ? "node-a" : "node-b")
+              .zone("zone-a")
+              .build());
+    }
+    return ServicePort.of(
+        new ServicePortName("ns", "svc-" + key.address() + "-" + key.protocol(), ""),
+        key,
+        List.copyOf(endpoints.values()));
+  }
+}
