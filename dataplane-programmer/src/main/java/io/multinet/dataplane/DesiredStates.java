@@ -94,23 +94,22 @@ public final class DesiredStates {
       }
       var upserts = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
       var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(table.size() * 2);
-      for (io.multinet.service.ServicePort sp : table.servicePorts()) {
-        var key = sp.key();
-        ServiceEntry internal = Objects.requireNonNull(table.entry(key));
-        ServiceEntry external = table.externalEntry(key);
-        Converted c = converted.remove(key); // what is left at the end was removed
-        if (c == null || c.internal != internal || c.external != external) {
-          ServicePort proto = port(sp, internal, external, nodeInfo);
-          if (c == null || !c.proto.equals(proto)) {
-            upserts.put(key, proto);
-            sorted.put(key, proto);
-          } else {
-            proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
-          }
-          c = new Converted(internal, external, proto);
-        }
-        next.put(key, c);
-      }
+      table.forEachPort(
+          (sp, internal, external) -> {
+            var key = sp.key();
+            Converted c = converted.remove(key); // what is left at the end was removed
+            if (c == null || c.internal != internal || c.external != external) {
+              ServicePort proto = port(sp, internal, external, nodeInfo);
+              if (c == null || !c.proto.equals(proto)) {
+                upserts.put(key, proto);
+                sorted.put(key, proto);
+              } else {
+                proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
+              }
+              c = new Converted(internal, external, proto);
+            }
+            next.put(key, c);
+          });
       var removed = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
       for (var e : converted.entrySet()) {
         sorted.remove(e.getKey());

@@ -176,6 +176,20 @@ public final class ServiceTable {
     return out;
   }
 
+  /** What {@link #forEachPort} hands over for each service port. */
+  @FunctionalInterface
+  public interface PortVisitor {
+    void visit(ServicePort port, ServiceEntry internal, @Nullable ServiceEntry external);
+  }
+
+  /** Every accepted service port with its entries, without copying or looking anything up. */
+  public void forEachPort(PortVisitor visitor) {
+    requireNonNull(visitor, "visitor");
+    for (PortState s : ports.values()) {
+      visitor.visit(s.servicePort, s.internal, s.external);
+    }
+  }
+
   /** How many service ports the table holds. */
   public int size() {
     return ports.size();
@@ -253,6 +267,7 @@ public final class ServiceTable {
     private final Map<ServicePortKey, ServicePortKey> externalKeys = new HashMap<>();
     private final List<Rejection> rejections = new ArrayList<>();
     private @Nullable ServiceTable previous;
+    private boolean built;
 
     private Builder(NodeInfo node) {
       this.node = requireNonNull(node, "node");
@@ -298,6 +313,9 @@ public final class ServiceTable {
     /** Adds a service port; returns false and records a {@link Rejection} when it is invalid. */
     public boolean add(ServicePort port) {
       requireNonNull(port, "port");
+      if (built) {
+        throw new IllegalStateException("add: after build (expected: a new builder)");
+      }
       ServicePortKey key = port.key();
       Network network = networks.get(key.networkId());
       if (network == null) {
@@ -360,8 +378,13 @@ public final class ServiceTable {
       return true;
     }
 
+    /** The table; the builder is spent afterwards (its map becomes the table's, uncopied). */
     public ServiceTable build() {
-      return new ServiceTable(node, new TreeMap<>(networks), new HashMap<>(ports), rejections);
+      if (built) {
+        throw new IllegalStateException("build: called twice (expected: one table per builder)");
+      }
+      built = true;
+      return new ServiceTable(node, new TreeMap<>(networks), ports, rejections);
     }
 
     @SuppressWarnings("ReferenceEquality") // identity first: the common unchanged case is cheap
