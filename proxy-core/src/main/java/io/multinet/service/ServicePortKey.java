@@ -68,7 +68,14 @@ public record ServicePortKey(int networkId, IpAddress address, Protocol protocol
   public int hashCode() {
     // Written out: every sync hashes each key several times, and the record's generated hashCode
     // is measurably slower.
-    return ((networkId * 31 + address.hashCode()) * 31 + protocol.number()) * 65_537 + port;
+    // Multiplicative mixing of all bits: VIPs are dense and ports repeat, and a weak combination
+    // piles keys into few HashMap bins.
+    long h =
+        address.high() * 0x9E3779B97F4A7C15L
+            ^ address.low() * 0xC2B2AE3D27D4EB4FL
+            ^ ((long) networkId << 32 | (long) protocol.number() << 16 | port)
+                * 0x165667B19E3779F9L;
+    return (int) (h ^ (h >>> 32));
   }
 
   @Override
