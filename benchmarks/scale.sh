@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The scale harness (docs/benchmarks.md, "Scale harness"): as root, on a built tree.
-#   benchmarks/scale.sh [--size 1k|10k] [--churn 10,100,1000] [--seconds 10] [--out DIR]
+#   benchmarks/scale.sh [--size 1k|10k] [--churn 10,100,1000] [--seconds 10] [--out DIR] [--histogram]
 # Results: DIR/scale-SIZE.md and .json (default DIR benchmarks/target/scale).
 set -euo pipefail
 cd "$(dirname "$0")/.."

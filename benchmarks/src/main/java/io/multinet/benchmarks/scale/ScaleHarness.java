@@ -67,11 +67,15 @@ public final class ScaleHarness {
   private final int services;
   private final List<Integer> rates;
   private final int seconds;
+  private final boolean histogram;
+  private List<String> proxyClasses = List.of();
   private final Path out;
   private final Map<String, Object> results = new LinkedHashMap<>();
   private final List<String> table = new ArrayList<>();
 
-  private ScaleHarness(int services, List<Integer> rates, int seconds, Path out) {
+  private ScaleHarness(
+      int services, List<Integer> rates, int seconds, Path out, boolean histogram) {
+    this.histogram = histogram;
     this.services = services;
     this.rates = rates;
     this.seconds = seconds;
@@ -83,6 +87,7 @@ public final class ScaleHarness {
     String size = "1k";
     String churn = "10,100,1000";
     int seconds = 10;
+    boolean histogram = false;
     Path out = Path.of("benchmarks/target/scale");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -90,9 +95,12 @@ public final class ScaleHarness {
         case "--churn" -> churn = args[++i];
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
+        case "--histogram" -> histogram = true;
         default ->
             throw new IllegalArgumentException(
-                "argument: " + args[i] + " (expected: --size, --churn, --seconds, --out)");
+                "argument: "
+                    + args[i]
+                    + " (expected: --size, --churn, --seconds, --out, --histogram)");
       }
     }
     int n =
@@ -103,7 +111,7 @@ public final class ScaleHarness {
         };
     List<Integer> rates = Arrays.stream(churn.split(",")).map(Integer::parseInt).toList();
     Files.createDirectories(out);
-    var h = new ScaleHarness(n, rates, seconds, out.resolve("scale-" + size));
+    var h = new ScaleHarness(n, rates, seconds, out.resolve("scale-" + size), histogram);
     h.run();
     System.exit(0); // informer and vert.x threads are not all daemons
   }
@@ -136,6 +144,7 @@ public final class ScaleHarness {
       watcher.setLeading(true);
       watcher.awaitIdle(Duration.ofMinutes(2), Duration.ofMillis(300));
       Memory withController = Memory.now();
+      HeapHistogram beforeProxy = histogram ? HeapHistogram.now() : null;
 
       // Cold start: node proxy start (informer lists) to the whole state acknowledged by the agent.
       var backend = new KernelBackend(netns);
@@ -160,6 +169,19 @@ public final class ScaleHarness {
         LockSupport.parkNanos(200_000);
       }
       long cold = System.nanoTime() - start;
+      // The mock API server opens each watch by replaying every object as ADDED (a real one sends
+      // only what is newer than the list): wait until the proxy has processed that replay, so the
+      // heap is measured in a steady state rather than with the replay in flight.
+      long runs = -1;
+      for (int i = 0; i < 120 && proxy.runner().runs() != runs; i++) {
+        runs = proxy.runner().runs();
+        Thread.sleep(1_000);
+      }
+      // Measured before observe(): its read-back state would otherwise count as the proxy's.
+      Memory withProxy = Memory.now();
+      if (beforeProxy != null) {
+        proxyClasses = HeapHistogram.now().growthSince(beforeProxy, 25);
+      }
       DesiredState observed = backend.observe();
       row(
           "cold start to programmed",
@@ -168,7 +190,6 @@ public final class ScaleHarness {
           "kernel holds " + observed.getServicePortsCount() + " service ports (target 10k: 1500)");
       results.put("coldStartMs", ms(cold));
       results.put("kernelServicePorts", observed.getServicePortsCount());
-      Memory withProxy = Memory.now();
       row(
           "node proxy live heap",
           mib(withProxy.heap - withController.heap),
@@ -587,6 +608,11 @@ public final class ScaleHarness {
         .append("\n\n");
     md.append("| measure | value | note |\n|---|---|---|\n");
     table.forEach(r -> md.append(r).append('\n'));
+    if (!proxyClasses.isEmpty()) {
+      md.append("\nWhat the node proxy's start added to the live heap (class histograms):\n\n")
+          .append("| class | instances | bytes |\n|---|---:|---:|\n");
+      proxyClasses.forEach(r -> md.append(r).append('\n'));
+    }
     Files.writeString(Path.of(out + ".md"), md, StandardCharsets.UTF_8);
     Files.writeString(Path.of(out + ".json"), json(results) + "\n", StandardCharsets.UTF_8);
     System.out.println(md);
