@@ -1,18 +1,18 @@
 package io.multinet.app;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.multinet.apiserver.IndexedCrudDispatcher;
 import java.net.InetAddress;
 import java.util.HashMap;
-import java.util.List;
 
 /**
- * An in-memory Kubernetes API server on loopback: fabric8's mock server in CRUD mode. It stores,
- * lists, watches and patches objects and refuses duplicate names, which is all the controller
- * needs; it has no scheduler, kubelet or garbage collector.
+ * An in-memory Kubernetes API server on loopback: fabric8's mock server in CRUD mode (indexed by
+ * name, {@link IndexedCrudDispatcher}). It stores, lists, watches and patches objects and refuses
+ * duplicate names, which is all the controller needs; it has no scheduler, kubelet or garbage
+ * collector.
  */
 final class EmbeddedApiServer implements AutoCloseable {
 
@@ -24,7 +24,7 @@ final class EmbeddedApiServer implements AutoCloseable {
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new KubernetesCrudDispatcher(List.of()),
+            new IndexedCrudDispatcher(),
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
   }
