@@ -147,8 +147,17 @@ public final class NodeProxy implements AutoCloseable {
   /** Starts the informers, waits for every cache, then starts syncing. */
   public void start() {
     namespaces = inform(client.namespaces().runnableInformer(0));
-    services = inform(client.services().inAnyNamespace().runnableInformer(0));
-    slices = inform(client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0));
+    services =
+        inform(client.services().inAnyNamespace().runnableInformer(0).itemStore(new SlimStore<>()));
+    slices =
+        inform(
+            client
+                .discovery()
+                .v1()
+                .endpointSlices()
+                .inAnyNamespace()
+                .runnableInformer(0)
+                .itemStore(new SlimStore<>()));
     slices.addIndexers(Map.of(BY_SERVICE, NodeProxy::sliceService));
     networks = inform(client.resources(NetworkResource.class).runnableInformer(0));
     if (crdExists(CALICO_CRD)) {

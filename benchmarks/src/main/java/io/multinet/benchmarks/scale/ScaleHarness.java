@@ -384,6 +384,7 @@ public final class ScaleHarness {
     long begin = System.nanoTime();
     long total = (long) rate * seconds;
     var written = new AtomicLong();
+    var conflicts = new AtomicLong();
     for (long k = 0; k < total; k++) {
       long due = begin + k * periodNanos;
       long wait = due - System.nanoTime();
@@ -398,8 +399,14 @@ public final class ScaleHarness {
             EndpointSlice s = slice(svc, v);
             long at = System.nanoTime();
             pending.put(id, new Change(svc, endpoint(svc, 0, v), at));
-            client.resource(s).update();
-            written.incrementAndGet();
+            try {
+              client.resource(s).update();
+              written.incrementAndGet();
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+              // Two writers on one slice: the later one lost (409), as a real controller's would.
+              pending.remove(id);
+              conflicts.incrementAndGet();
+            }
           });
     }
     writers.shutdown();
@@ -427,16 +434,18 @@ public final class ScaleHarness {
         "ms",
         String.format(
             Locale.ROOT,
-            "achieved %.0f/s, %d measured, %d superseded",
+            "achieved %.0f/s, %d measured, %d superseded, %d lost to write conflicts",
             achieved,
             sorted.length,
-            unseen));
+            unseen,
+            conflicts.get()));
     row(label + " p99", p99, "ms", String.format(Locale.ROOT, "max %.1f ms", max));
     row(label + " CPU per change", cpuPerChange, "µs", "whole JVM incl. API server and writers");
     var r = new LinkedHashMap<String, Object>();
     r.put("achievedPerSecond", achieved);
     r.put("measured", sorted.length);
     r.put("superseded", unseen);
+    r.put("conflicts", conflicts.get());
     r.put("p50Ms", p50);
     r.put("p99Ms", p99);
     r.put("maxMs", max);

@@ -302,8 +302,13 @@ final class KernelRuleset {
       }
       int m = sp.getMaglevTableSize() == 0 ? Maglev.tableSize(eps.size()) : sp.getMaglevTableSize();
       char[] table = Maglev.build(eps, m);
+      // One string per backend, shared by its slots: a table has thousands of slots.
+      String[] names = new String[sorted.size()];
+      for (int b = 0; b < names.length; b++) {
+        names[b] = endpoint(sorted.get(b));
+      }
       for (char c : table) {
-        slots.add(endpoint(sorted.get(c)));
+        slots.add(names[c]);
       }
       lb = "lb_hash_" + m;
     } else {

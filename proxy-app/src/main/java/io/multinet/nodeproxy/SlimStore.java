@@ -1,0 +1,127 @@
+package io.multinet.nodeproxy;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An informer store that trims each object as it is stored: managed fields (which the proxy never
+ * reads, and which a real API server sends with every object) are dropped, the empty maps fabric8
+ * allocates for every model object share one immutable instance, and strings repeated on many
+ * objects (node and zone names, namespaces, label keys and values, port names) share one instance.
+ * At 10k Services × 10 endpoints that is four empty maps and a node name per endpoint, a fifth of
+ * the node proxy's heap. The proxy never writes cached objects back, so nothing notices the
+ * sharing.
+ */
+final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
+
+  private static final Map<String, Object> NO_PROPERTIES = Map.of();
+  private static final Map<String, String> NO_TOPOLOGY = Map.of();
+  private static final int MAX_INTERNED = 100_000;
+  private final Map<String, String> names = new ConcurrentHashMap<>();
+
+  SlimStore() {
+    super(Cache::metaNamespaceKeyFunc);
+  }
+
+  @Override
+  public T put(String key, T obj) {
+    slim(obj);
+    return super.put(key, obj);
+  }
+
+  void slim(HasMetadata obj) {
+    slim(obj.getMetadata());
+    switch (obj) {
+      case EndpointSlice s -> {
+        s.setAdditionalProperties(shared(s.getAdditionalProperties()));
+        List<Endpoint> endpoints = s.getEndpoints();
+        if (endpoints != null) {
+          for (Endpoint e : endpoints) {
+            e.setAdditionalProperties(shared(e.getAdditionalProperties()));
+            if (e.getDeprecatedTopology() != null && e.getDeprecatedTopology().isEmpty()) {
+              e.setDeprecatedTopology(NO_TOPOLOGY);
+            }
+            if (e.getConditions() != null) {
+              e.getConditions()
+                  .setAdditionalProperties(shared(e.getConditions().getAdditionalProperties()));
+            }
+            e.setNodeName(intern(e.getNodeName()));
+            e.setZone(intern(e.getZone()));
+          }
+        }
+        s.setAddressType(intern(s.getAddressType()));
+        if (s.getPorts() != null) {
+          s.getPorts()
+              .forEach(
+                  p -> {
+                    p.setAdditionalProperties(shared(p.getAdditionalProperties()));
+                    p.setName(intern(p.getName()));
+                    p.setProtocol(intern(p.getProtocol()));
+                  });
+        }
+      }
+      case Service s -> {
+        s.setAdditionalProperties(shared(s.getAdditionalProperties()));
+        if (s.getSpec() != null) {
+          s.getSpec().setAdditionalProperties(shared(s.getSpec().getAdditionalProperties()));
+          if (s.getSpec().getPorts() != null) {
+            s.getSpec()
+                .getPorts()
+                .forEach(p -> p.setAdditionalProperties(shared(p.getAdditionalProperties())));
+          }
+        }
+      }
+      default -> {
+        // other kinds are few: only their metadata is trimmed
+      }
+    }
+  }
+
+  private void slim(@Nullable ObjectMeta m) {
+    if (m != null) {
+      m.setManagedFields(null);
+      m.setAdditionalProperties(shared(m.getAdditionalProperties()));
+      m.setNamespace(intern(m.getNamespace()));
+      m.setLabels(internAll(m.getLabels()));
+    }
+  }
+
+  /** Label keys and values repeat across objects (service names, managed-by, network names). */
+  private @Nullable Map<String, String> internAll(@Nullable Map<String, String> labels) {
+    if (labels == null || labels.isEmpty()) {
+      return labels;
+    }
+    var out = new java.util.LinkedHashMap<String, String>(labels.size() * 2);
+    labels.forEach((k, v) -> out.put(intern(k), intern(v)));
+    return out;
+  }
+
+  private static Map<String, Object> shared(@Nullable Map<String, Object> properties) {
+    return properties == null || properties.isEmpty() ? NO_PROPERTIES : properties;
+  }
+
+  private @Nullable String intern(@Nullable String value) {
+    // Node, zone, namespace and label strings are few and repeated on many objects. Bounded so
+    // that unique values (a label per pod hash, say) cannot grow it without limit.
+    if (value == null) {
+      return null;
+    }
+    String known = names.get(value);
+    if (known != null) {
+      return known;
+    }
+    if (names.size() < MAX_INTERNED) {
+      names.putIfAbsent(value, value);
+    }
+    return value;
+  }
+}
