@@ -174,9 +174,12 @@ public final class NodeProxy implements AutoCloseable {
                   .runnableInformer(0));
     }
     node = inform(client.nodes().withName(nodeName).runnableInformer(0));
+    // All lists at once: at 10k Services the Service and EndpointSlice lists take as long each.
+    var started = new ArrayList<java.util.concurrent.CompletableFuture<Void>>();
     for (SharedIndexInformer<?> i : informers) {
-      i.start().toCompletableFuture().join();
+      started.add(i.start().toCompletableFuture());
     }
+    started.forEach(java.util.concurrent.CompletableFuture::join);
     runner.start();
   }
 

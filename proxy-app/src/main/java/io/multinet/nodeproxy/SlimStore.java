@@ -4,9 +4,11 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +29,8 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
   private static final Map<String, String> NO_TOPOLOGY = Map.of();
   private static final int MAX_INTERNED = 100_000;
   private final Map<String, String> names = new ConcurrentHashMap<>();
+  private final Map<List<@Nullable Boolean>, EndpointConditions> conditions =
+      new ConcurrentHashMap<>();
 
   SlimStore() {
     super(Cache::metaNamespaceKeyFunc);
@@ -50,12 +54,12 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
             if (e.getDeprecatedTopology() != null && e.getDeprecatedTopology().isEmpty()) {
               e.setDeprecatedTopology(NO_TOPOLOGY);
             }
-            if (e.getConditions() != null) {
-              e.getConditions()
-                  .setAdditionalProperties(shared(e.getConditions().getAdditionalProperties()));
-            }
             e.setNodeName(intern(e.getNodeName()));
             e.setZone(intern(e.getZone()));
+            if (e.getAddresses() != null) {
+              e.setAddresses(List.copyOf(e.getAddresses())); // mostly one address: no spare room
+            }
+            e.setConditions(shared(e.getConditions()));
           }
         }
         s.setAddressType(intern(s.getAddressType()));
@@ -89,6 +93,10 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
   private void slim(@Nullable ObjectMeta m) {
     if (m != null) {
       m.setManagedFields(null);
+      // Neither is read by a sync nor by the informer (which keys on namespace/name and tracks
+      // resourceVersion): two unique strings per object.
+      m.setUid(null);
+      m.setCreationTimestamp(null);
       m.setAdditionalProperties(shared(m.getAdditionalProperties()));
       m.setNamespace(intern(m.getNamespace()));
       m.setLabels(internAll(m.getLabels()));
@@ -100,9 +108,22 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
     if (labels == null || labels.isEmpty()) {
       return labels;
     }
-    var out = new java.util.LinkedHashMap<String, String>(labels.size() * 2);
+    var out = new java.util.HashMap<String, String>(labels.size() * 2);
     labels.forEach((k, v) -> out.put(intern(k), intern(v)));
-    return out;
+    return Map.copyOf(out);
+  }
+
+  /** Conditions come in a handful of combinations: one instance each, not one per endpoint. */
+  private @Nullable EndpointConditions shared(@Nullable EndpointConditions c) {
+    if (c == null || !shared(c.getAdditionalProperties()).isEmpty()) {
+      return c;
+    }
+    return conditions.computeIfAbsent(
+        Arrays.asList(c.getReady(), c.getServing(), c.getTerminating()),
+        k -> {
+          c.setAdditionalProperties(NO_PROPERTIES);
+          return c;
+        });
   }
 
   private static Map<String, Object> shared(@Nullable Map<String, Object> properties) {
