@@ -283,7 +283,8 @@ public final class NodeProxy implements AutoCloseable {
             options.serviceProxyName());
     if (result == null) {
       mapped.remove(key);
-    } else {
+    } else if (!result.equals(mapped.get(key))) {
+      // Equal results keep the old objects, which the table reuses: no second copy is retained.
       mapped.put(key, result);
     }
   }
