@@ -112,10 +112,7 @@ public final class EndpointWatcher implements AutoCloseable {
             client.namespaces().runnableInformer(0), ns -> servicesIn(ns.getMetadata().getName()));
     nodes = inform(client.nodes().runnableInformer(0), n -> allServices());
     services = inform(client.services().inAnyNamespace().runnableInformer(0), s -> List.of(key(s)));
-    pods =
-        inform(
-            client.pods().inAnyNamespace().runnableInformer(0),
-            p -> servicesIn(p.getMetadata().getNamespace()));
+    pods = inform(client.pods().inAnyNamespace().runnableInformer(0), this::servicesSelecting);
     slices =
         inform(
             client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0),
@@ -533,6 +530,30 @@ public final class EndpointWatcher implements AutoCloseable {
       LOG.log(Level.FINE, "looking up CRD " + name, e);
       return false;
     }
+  }
+
+  /**
+   * The network Services of a pod's namespace whose selector matches the pod. Only those can change
+   * when the pod does (an update is asked for both the old and the new pod, so a pod that leaves a
+   * selector is covered); the others would reconcile to no change, and with 100 Services and 1,000
+   * pods a namespace that was 100 reconciles of 1,000 pods each per pod update. Changes of
+   * Services, Namespaces and Networks enqueue their Services themselves.
+   */
+  private List<String> servicesSelecting(Pod pod) {
+    String ns = pod.getMetadata().getNamespace();
+    Namespace namespace = get(namespaces, ns);
+    NetworkCatalog current = catalog;
+    List<String> out = new ArrayList<>();
+    for (Service s : byNamespace(services, ns)) {
+      if (ServiceNetworkResolver.resolve(s, namespace, current)
+              instanceof ServiceNetworkResolver.Resolved r
+          && r.serviceNetwork().network() != null
+          && EndpointBuilder.matches(
+              r.serviceNetwork().selector(), pod.getMetadata().getLabels())) {
+        out.add(key(s));
+      }
+    }
+    return out;
   }
 
   private List<String> servicesIn(String namespace) {

@@ -231,7 +231,8 @@ public final class EndpointBuilder {
     return false;
   }
 
-  static boolean matches(Map<String, String> selector, @Nullable Map<String, String> labels) {
+  public static boolean matches(
+      Map<String, String> selector, @Nullable Map<String, String> labels) {
     if (labels == null) {
       return false;
     }

@@ -1,0 +1,155 @@
+package io.multinet.benchmarks.scale;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.network.Protocol;
+import io.multinet.service.ServicePortKey;
+import io.multinet.watcher.crd.NetworkResource;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code 10k-3net} workload: Services spread over networks blue (56), red (57) and green (58),
+ * each with 10 pods whose multus network-status names their interface on that network, so the real
+ * controller builds the slices from pods and allocates nothing (the cluster IPs are requested). The
+ * three networks share one VIP range and one pod range (10.96.0.0/16 and 10.128.0.0/9): Services
+ * 3k, 3k+1 and 3k+2 have the same VIP, one in each network, and pod addresses repeat across
+ * networks, which is what the networks' isolation is for. Services and pods are spread over 100
+ * namespaces, 100 Services and 1,000 pods each.
+ */
+final class ThreeNetworks {
+
+  private static final String[] NAMES = {"blue", "red", "green"};
+  private static final int FIRST_ID = 56;
+
+  private ThreeNetworks() {}
+
+  static String namespace(int i) {
+    return String.format(Locale.ROOT, "scale-%02d", i % 100);
+  }
+
+  static int networkId(int i) {
+    return FIRST_ID + i % 3;
+  }
+
+  static String vip(int i) {
+    return ScaleHarness.vip(i / 3);
+  }
+
+  static ServicePortKey key(int i) {
+    return ServicePortKey.of(networkId(i), vip(i), Protocol.TCP, 80);
+  }
+
+  private static String name(int i) {
+    return String.format(Locale.ROOT, "svc-%05d", i);
+  }
+
+  /** CRDs, the three networks, 100 namespaces, the Services and their pods. */
+  static void load(KubernetesClient client, int services, int endpoints) throws Exception {
+    for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
+      try (InputStream in = Files.newInputStream(Path.of("charts/multinet-proxy/crds", f))) {
+        client.load(in).items().forEach(item -> client.resource(item).create());
+      }
+    }
+    for (int n = 0; n < NAMES.length; n++) {
+      var network = new NetworkResource();
+      network.getMetadata().setName(NAMES[n]);
+      var spec = new NetworkResource.Spec();
+      spec.id = FIRST_ID + n;
+      spec.serviceCIDRs = List.of("10.96.0.0/16");
+      spec.podCIDRs = List.of("10.128.0.0/9");
+      spec.attachments = List.of("default/" + NAMES[n] + "-net");
+      network.setSpec(spec);
+      client.resources(NetworkResource.class).resource(network).create();
+    }
+    for (int ns = 0; ns < Math.min(100, services); ns++) {
+      client
+          .resource(
+              new NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName(namespace(ns))
+                  .endMetadata()
+                  .build())
+          .create();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    for (int i = 0; i < services; i++) {
+      int index = i;
+      pool.execute(
+          () -> {
+            client.resource(service(index)).create();
+            for (int j = 0; j < endpoints; j++) {
+              client.resource(pod(index, j, 0)).create();
+            }
+          });
+    }
+    pool.shutdown();
+    if (!pool.awaitTermination(60, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("loading took over an hour");
+    }
+  }
+
+  private static Service service(int i) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name(i))
+        .withNamespace(namespace(i))
+        .withAnnotations(
+            Map.of("multinet.io/network", NAMES[i % 3], "multinet.io/cluster-ips", vip(i)))
+        .endMetadata()
+        .withNewSpec()
+        .addToSelector("app", name(i))
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(80)
+        .withTargetPort(new IntOrString(8080))
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  /** Pod {@code j} of Service {@code i}; its address on the network moves with {@code v}. */
+  static Pod pod(int i, int j, int v) {
+    String status =
+        "[{\"name\":\"default/"
+            + NAMES[i % 3]
+            + "-net\",\"interface\":\"net1\",\"ips\":[\""
+            + ScaleHarness.endpoint(i, j, j == 0 ? v : 0)
+            + "\"]}]";
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name(i) + "-" + j)
+        .withNamespace(namespace(i))
+        .addToLabels("app", name(i))
+        .addToAnnotations("k8s.v1.cni.cncf.io/network-status", status)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(ScaleHarness.node(i, j))
+        .addNewContainer()
+        .withName("c")
+        .withImage("echo")
+        .endContainer()
+        .endSpec()
+        .withNewStatus()
+        .withPhase("Running")
+        .addNewCondition()
+        .withType("Ready")
+        .withStatus("True")
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+}
