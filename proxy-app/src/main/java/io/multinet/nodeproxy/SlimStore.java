@@ -54,6 +54,9 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
             if (e.getDeprecatedTopology() != null && e.getDeprecatedTopology().isEmpty()) {
               e.setDeprecatedTopology(NO_TOPOLOGY);
             }
+            // The pod reference (kind, namespace, name, uid) is for humans and controllers; no
+            // sync reads it, and it is four strings and two objects per endpoint.
+            e.setTargetRef(null);
             e.setNodeName(intern(e.getNodeName()));
             e.setZone(intern(e.getZone()));
             if (e.getAddresses() != null) {

@@ -29,6 +29,7 @@ class SlimStoreTest {
     assertThat(ea.getAdditionalProperties()).isSameAs(eb.getAdditionalProperties());
     assertThat(ea.getConditions()).isSameAs(eb.getConditions()); // equal conditions: one object
     assertThat(store.get("ns/a").getMetadata().getManagedFields()).isNull();
+    assertThat(ea.getTargetRef()).isNull();
     // What a sync reads is untouched.
     assertThat(ea.getAddresses()).containsExactly("10.0.0.5");
     assertThat(ea.getConditions().getReady()).isTrue();
@@ -52,6 +53,12 @@ class SlimStoreTest {
         .addNewEndpoint()
         .withAddresses("10.0.0.5")
         .withNodeName(node)
+        .withNewTargetRef()
+        .withKind("Pod")
+        .withNamespace("ns")
+        .withName("web-" + name)
+        .withUid("uid-" + name)
+        .endTargetRef()
         .withNewConditions()
         .withReady(true)
         .endConditions()
