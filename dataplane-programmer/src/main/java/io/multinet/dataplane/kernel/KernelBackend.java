@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,11 @@ public final class KernelBackend implements DataplaneBackend {
   private int endpointMapSize;
 
   private int hairpinSetSize;
+
+  /** Instances and endpoint slots programmed, kept as totals so a delta need not count them. */
+  private int instanceTotal;
+
+  private int slotTotal;
 
   /** Hairpin elements by how many instances need them: services share backends. */
   private Map<String, Integer> hairpinRefs = new HashMap<>();
@@ -99,8 +105,10 @@ public final class KernelBackend implements DataplaneBackend {
     }
     applied = model;
     instances = next;
-    serviceMapSize = KernelRuleset.serviceMapSize(all.size());
-    endpointMapSize = KernelRuleset.endpointMapSize(KernelRuleset.slotCount(all));
+    instanceTotal = all.size();
+    slotTotal = KernelRuleset.slotCount(all);
+    serviceMapSize = KernelRuleset.serviceMapSize(instanceTotal);
+    endpointMapSize = KernelRuleset.endpointMapSize(slotTotal);
 
     chains = new TreeSet<>(KernelRuleset.chainsFor(all));
     hairpinRefs = new HashMap<>();
@@ -159,8 +167,14 @@ public final class KernelBackend implements DataplaneBackend {
   }
 
   private static void count(Map<String, Integer> refs, KernelRuleset.Instance i, int by) {
+    count(refs, i, by, new HashSet<>());
+  }
+
+  private static void count(
+      Map<String, Integer> refs, KernelRuleset.Instance i, int by, Set<String> touched) {
     for (String e : KernelRuleset.hairpinElements(i)) {
       refs.merge(e, by, (a, b) -> a + b == 0 ? null : a + b);
+      touched.add(e);
     }
   }
 
@@ -189,6 +203,10 @@ public final class KernelBackend implements DataplaneBackend {
     var nextRefs = new HashMap<>(hairpinRefs);
     var nextNodePorts = new HashMap<>(nodePorts);
     List<String> removed = new ArrayList<>();
+    // Only what this delta touches is counted or compared: the rest of the state is not walked.
+    var touched = new HashSet<String>();
+    int instancesAfter = instanceTotal;
+    int slotsAfter = slotTotal;
     for (var k : delta.getRemoveServicePortsList()) {
       String key =
           k.getNetworkId()
@@ -206,7 +224,9 @@ public final class KernelBackend implements DataplaneBackend {
         List<KernelRuleset.Instance> old = nextInstances.remove(key);
         if (old != null) {
           old.forEach(i -> batch.append(KernelRuleset.delete(i)));
-          old.forEach(i -> count(nextRefs, i, -1));
+          old.forEach(i -> count(nextRefs, i, -1, touched));
+          instancesAfter -= old.size();
+          slotsAfter -= KernelRuleset.slotCount(old);
         }
       }
       for (ServicePort sp : delta.getUpsertServicePortsList()) {
@@ -214,9 +234,13 @@ public final class KernelBackend implements DataplaneBackend {
         List<KernelRuleset.Instance> fresh = KernelRuleset.instances(sp);
         List<KernelRuleset.Instance> old = nextInstances.put(key, fresh);
         if (old != null) {
-          old.forEach(i -> count(nextRefs, i, -1));
+          old.forEach(i -> count(nextRefs, i, -1, touched));
+          instancesAfter -= old.size();
+          slotsAfter -= KernelRuleset.slotCount(old);
         }
-        fresh.forEach(i -> count(nextRefs, i, 1));
+        fresh.forEach(i -> count(nextRefs, i, 1, touched));
+        instancesAfter += fresh.size();
+        slotsAfter += KernelRuleset.slotCount(fresh);
         KernelRuleset.NodePort np = KernelRuleset.nodePort(sp);
         KernelRuleset.NodePort oldNp =
             np == null ? nextNodePorts.remove(key) : nextNodePorts.put(key, np);
@@ -242,15 +266,22 @@ public final class KernelBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
-    if (!fits(nextInstances, nextRefs.size())) {
+    if (!fits(instancesAfter, slotsAfter, nextRefs.size())) {
       // The maps were sized at the last full sync; past their limits the kernel refuses elements.
       applyFull(after.toState());
       return;
     }
-    var gone = new TreeSet<String>(hairpinRefs.keySet());
-    gone.removeAll(nextRefs.keySet());
-    var fresh = new TreeSet<String>(nextRefs.keySet());
-    fresh.removeAll(hairpinRefs.keySet());
+    var gone = new TreeSet<String>();
+    var fresh = new TreeSet<String>();
+    for (String e : touched) {
+      boolean was = hairpinRefs.containsKey(e);
+      boolean is = nextRefs.containsKey(e);
+      if (was && !is) {
+        gone.add(e);
+      } else if (is && !was) {
+        fresh.add(e);
+      }
+    }
     batch.append(KernelRuleset.hairpin(gone, fresh));
     if (batch.isEmpty()) {
       applied = after;
@@ -265,19 +296,15 @@ public final class KernelBackend implements DataplaneBackend {
     }
     applied = after;
     instances = nextInstances;
+    instanceTotal = instancesAfter;
+    slotTotal = slotsAfter;
     chains = nextChains;
     hairpinRefs = nextRefs;
     nodePorts = nextNodePorts;
   }
 
   /** Whether a state still fits the map sizes of the last full sync. */
-  private boolean fits(Map<String, List<KernelRuleset.Instance>> next, int hairpins) {
-    int instanceCount = 0;
-    int slots = 0;
-    for (List<KernelRuleset.Instance> l : next.values()) {
-      instanceCount += l.size();
-      slots += KernelRuleset.slotCount(l);
-    }
+  private boolean fits(int instanceCount, int slots, int hairpins) {
     return KernelRuleset.serviceMapSize(instanceCount) <= serviceMapSize
         && KernelRuleset.serviceMapSize(hairpins) <= hairpinSetSize
         && KernelRuleset.endpointMapSize(slots) <= endpointMapSize;

@@ -143,6 +143,39 @@ class KernelBackendContractTest extends DataplaneBackendContract {
         .contains("56 . 10.3.17.111 . 10.3.17.111");
   }
 
+  @org.junit.jupiter.api.Test
+  void applyDelta_ofLocalBackends_addsAndRemovesOnlyTheirHairpinElements() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    backend.applyFull(s);
+    // A new port with a local backend shared with nothing else, and one more for a port that
+    // stays: the first delta adds both elements, the second removes only the first.
+    var port =
+        io.multinet.dataplane.States.port(
+                56,
+                "10.96.7.9",
+                io.multinet.dataplane.v1.Protocol.TCP,
+                80,
+                io.multinet.dataplane.States.backend("10.1.0.77", 8080, true),
+                io.multinet.dataplane.States.backend("10.1.0.78", 8080, true))
+            .build();
+
+    backend.applyDelta(
+        io.multinet.dataplane.v1.Delta.newBuilder().addUpsertServicePorts(port).build());
+
+    org.assertj.core.api.Assertions.assertThat(list("list", "set", "inet", "multinet", "hairpin4"))
+        .contains("56 . 10.1.0.77 . 10.1.0.77")
+        .contains("56 . 10.1.0.78 . 10.1.0.78");
+
+    backend.applyDelta(
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addUpsertServicePorts(port.toBuilder().removeBackends(0))
+            .build());
+
+    org.assertj.core.api.Assertions.assertThat(list("list", "set", "inet", "multinet", "hairpin4"))
+        .doesNotContain("10.1.0.77")
+        .contains("56 . 10.1.0.78 . 10.1.0.78");
+  }
+
   /** A listing with every element on a line of its own, sorted: element order is hash order. */
   private static String sortedElements(String listing) {
     var lines = new java.util.ArrayList<String>();
