@@ -272,7 +272,7 @@ public final class ServicePortMapper {
                   .node(e.getNodeName())
                   .zone(e.getZone())
                   .conditions(ready, serving, terminating)
-                  .interfaceName(interfaces.get(a.toString()));
+                  .interfaceName(internName(interfaces.get(a.toString())));
           if (e.getHints() != null) {
             b.zoneHints(
                 e.getHints().getForZones().stream().map(ForZone::getName).toArray(String[]::new));
@@ -293,5 +293,13 @@ public final class ServicePortMapper {
       }
     }
     return new ArrayList<>(byHostPort.values());
+  }
+
+  /**
+   * Interface names (net1, net2, ...) are parsed from each slice's annotation at every remap and
+   * kept per endpoint: one shared instance each instead of one string per endpoint.
+   */
+  private static @Nullable String internName(@Nullable String name) {
+    return name == null ? null : name.intern();
   }
 }
