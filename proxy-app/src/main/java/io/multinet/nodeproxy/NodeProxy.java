@@ -207,10 +207,14 @@ public final class NodeProxy implements AutoCloseable {
     Set<String> dirty = full || !mappedAll ? null : dirtyServices(pending);
     mappedAll = false; // until this sync has remapped what it must
     if (dirty == null) {
-      mapped.clear();
+      // Not cleared first: a Service whose result is unchanged keeps its objects (see remap).
+      Set<String> present = new HashSet<>();
       for (Service s : list(services)) {
-        remap(key(s), s, catalog);
+        String k = key(s);
+        present.add(k);
+        remap(k, s, catalog);
       }
+      mapped.keySet().retainAll(present);
     } else {
       for (String key : dirty) {
         remap(key, services == null ? null : services.getStore().getByKey(key), catalog);
@@ -538,5 +542,10 @@ public final class NodeProxy implements AutoCloseable {
 
   Clock clock() {
     return clock;
+  }
+
+  /** What the last sync mapped for a Service (sync-thread state, read by tests once settled). */
+  ServicePortMapper.@Nullable Result mapped(String service) {
+    return mapped.get(service);
   }
 }

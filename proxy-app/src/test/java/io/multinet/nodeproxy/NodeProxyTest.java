@@ -308,6 +308,26 @@ class NodeProxyTest {
   }
 
   @Test
+  void fullSync_keepsTheObjectsOfUnchangedServices_noSecondCopy() {
+    proxy.start();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backends("10.96.0.10")).hasSize(2));
+    backend.fail.set(1); // the next sync fails, so the one after it remaps every Service
+
+    client.resource(slice("web-blue-1", "web", "blue", "10.1.0.12")).update();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(backends("10.96.0.10")).containsExactly("10.1.0.12:8080"));
+    assertThat(proxy.metrics().syncFailures()).isEqualTo(1);
+    // The table reuses equal ports from before; what the proxy keeps per Service must be those
+    // same objects, or every full sync would leave a second copy of every Service in memory.
+    var plain = requireNonNull(proxy.mapped("ns/plain")).ports().getFirst();
+    assertThat(proxy.table().servicePort(plain.key())).isSameAs(plain);
+  }
+
+  @Test
   void sync_afterRandomChanges_equalsAWholeBuildFromTheApi() {
     proxy.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> proxy.lastState() != null);
