@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,8 +41,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
           KubernetesAttributesExtractor.KIND);
 
   private final Map<Attribute, List<AttributeSet>> byName = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.AtomicInteger indexed =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger indexed = new AtomicInteger();
 
   public IndexedCrudDispatcher() {
     super(List.of());

@@ -47,6 +47,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -175,11 +176,11 @@ public final class NodeProxy implements AutoCloseable {
     }
     node = inform(client.nodes().withName(nodeName).runnableInformer(0));
     // All lists at once: at 10k Services the Service and EndpointSlice lists take as long each.
-    var started = new ArrayList<java.util.concurrent.CompletableFuture<Void>>();
+    var started = new ArrayList<CompletableFuture<Void>>();
     for (SharedIndexInformer<?> i : informers) {
       started.add(i.start().toCompletableFuture());
     }
-    started.forEach(java.util.concurrent.CompletableFuture::join);
+    started.forEach(CompletableFuture::join);
     runner.start();
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
@@ -12,14 +13,19 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.multinet.dataplane.DataplaneBackend;
 import io.multinet.dataplane.DataplaneException;
+import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.StateModel;
 import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.dataplane.v1.ServicePort;
+import io.multinet.service.NodeInfo;
 import io.multinet.watcher.crd.NetworkResource;
+import io.multinet.watcher.network.NetworkCatalog;
+import io.multinet.watcher.view.NodeView;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -416,25 +422,24 @@ class NodeProxyTest {
   /** What a sync that remaps every Service from the API's current objects would program. */
   private DesiredState wholeBuild() {
     var catalog =
-        io.multinet.watcher.network.NetworkCatalog.build(
+        NetworkCatalog.build(
             client.resources(NetworkResource.class).list().getItems(), List.of(), List.of());
     var view =
-        io.multinet.watcher.view.NodeView.build(
-            new io.multinet.service.NodeInfo("node-a", null),
+        NodeView.build(
+            new NodeInfo("node-a", null),
             catalog,
             client.services().inAnyNamespace().list().getItems(),
             client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
             ns -> client.namespaces().withName(ns).get(),
             null,
             null);
-    return io.multinet.dataplane.DesiredStates.from(
+    return DesiredStates.from(
         view.table(),
         NodeProxy.networkSpecs(catalog),
-        io.multinet.dataplane.v1.NodeFacts.newBuilder().setName("node-a").build());
+        NodeFacts.newBuilder().setName("node-a").build());
   }
 
-  private static io.fabric8.kubernetes.api.model.Service service(
-      String name, String vip, int port) {
+  private static Service service(String name, String vip, int port) {
     return new ServiceBuilder()
         .withNewMetadata()
         .withName(name)
