@@ -125,6 +125,7 @@ public final class ScaleHarness {
     results.put("endpointsPerService", ENDPOINTS);
     results.put("loadBefore", loadAverage());
     String netns = "scale-" + UUID.randomUUID().toString().substring(0, 8);
+    String childNetns = netns + "-p";
     var server =
         new KubernetesMockServer(
             new Context(),
@@ -266,6 +267,7 @@ public final class ScaleHarness {
       closeables.addAll(List.of(backend2, agent2, programmer2, proxy2));
       long restart = System.nanoTime();
       proxy2.start();
+      long relisted = System.nanoTime() - restart;
       awaitProgrammed(proxy2, restart);
       long restarted = System.nanoTime() - restart;
       DesiredState again = proxy2.lastState();
@@ -275,8 +277,28 @@ public final class ScaleHarness {
           ms(restarted),
           "ms",
           "a new proxy over the existing table (full resync); kernel equals its state: " + same);
+      row(
+          "  of which informer lists",
+          ms(relisted),
+          "ms",
+          "the new proxy's caches filled (the mock server also replays every object to new watches)");
+      row(
+          "  of which first sync",
+          ms(restarted - relisted),
+          "ms",
+          "map, table, convert, then the agent's full resync over the existing table");
       results.put("restartMs", ms(restarted));
+      results.put("restartListsMs", ms(relisted));
       results.put("kernelMatchesAfterRestart", same);
+
+      // The in-process parts go; the controller and the node proxy start again as the chart runs
+      // them, each in a JVM of its own, so their heap and RSS are their own, not shares of one JVM.
+      for (AutoCloseable c : List.of(proxy2, programmer2, agent2, backend2, watcher)) {
+        closeables.remove(c);
+        c.close();
+      }
+      sh("ip", "netns", "add", childNetns);
+      separateProcesses(client.getConfiguration().getMasterUrl(), childNetns);
     } finally {
       for (int i = closeables.size() - 1; i >= 0; i--) {
         try {
@@ -288,9 +310,94 @@ public final class ScaleHarness {
       client.close();
       server.destroy();
       sh("ip", "netns", "del", netns);
+      if (Files.exists(Path.of("/run/netns", childNetns))) {
+        sh("ip", "netns", "del", childNetns);
+      }
     }
     results.put("loadAfter", loadAverage());
     write();
+  }
+
+  /**
+   * The controller, then the node proxy (in-process kernel agent on a fresh namespace), each in a
+   * JVM of its own with the image's flags under the chart's memory limit: the node proxy's cold
+   * start from JVM launch, and each one's live heap and RSS once it has gone quiet. A process that
+   * fails (for example out of memory under the limit) gets a row saying so; the run goes on.
+   */
+  private void separateProcesses(String masterUrl, String childNetns) throws Exception {
+    try (var controller =
+        ChildJvm.start(
+            "controller", masterUrl, List.of("controller", "--identity", "scale-controller"))) {
+      try {
+        controller.awaitLog("leading", Duration.ofMinutes(2));
+        controller.awaitQuiet(Duration.ofMinutes(20));
+        long heap = controller.liveHeapBytes();
+        long rss = controller.rssBytes();
+        row("controller process: live heap", mib(heap), "MiB", "own JVM, after a full GC");
+        row("controller process: RSS", mib(rss), "MiB", "own JVM, VmRSS (limit 512 MiB)");
+        results.put("controllerProcessHeapMiB", mib(heap));
+        results.put("controllerProcessRssMiB", mib(rss));
+      } catch (IllegalStateException e) {
+        failedRow("controller process", e);
+      }
+      int metricsPort = freePort();
+      int healthPort = freePort();
+      try (var proxy =
+          ChildJvm.start(
+              "node-proxy",
+              masterUrl,
+              List.of(
+                  "run",
+                  "--hostname-override",
+                  NODE,
+                  "--netns",
+                  childNetns,
+                  "--metrics-bind-address",
+                  "127.0.0.1:" + metricsPort,
+                  "--healthz-bind-address",
+                  "127.0.0.1:" + healthPort))) {
+        try {
+          long programmed =
+              proxy.awaitMetric(
+                  java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
+                  "multinet_network_service_ports",
+                  services,
+                  Duration.ofMinutes(5));
+          row(
+              "node proxy process: JVM launch to programmed",
+              ms(programmed - proxy.startedAt()),
+              "ms",
+              "cold start of a fresh JVM on an empty namespace, from its metrics");
+          results.put("proxyProcessColdStartMs", ms(programmed - proxy.startedAt()));
+          proxy.awaitQuiet(Duration.ofMinutes(5));
+          long heap = proxy.liveHeapBytes();
+          long rss = proxy.rssBytes();
+          row(
+              "node proxy process: live heap",
+              mib(heap),
+              "MiB",
+              "own JVM with its kernel agent, after a full GC (target 10k: 100)");
+          row("node proxy process: RSS", mib(rss), "MiB", "own JVM, VmRSS (limit 512 MiB)");
+          results.put("proxyProcessHeapMiB", mib(heap));
+          results.put("proxyProcessRssMiB", mib(rss));
+        } catch (IllegalStateException e) {
+          failedRow("node proxy process", e);
+        }
+      }
+    }
+  }
+
+  private void failedRow(String what, IllegalStateException e) {
+    String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+    table.add("| " + what + " | failed | " + first.replace('|', '/') + " |");
+    System.out.println(what + ": FAILED: " + e.getMessage());
+    results.put(what.replace(' ', '_') + "_failed", first);
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   /** Services svc-NNNNN with VIP 10.96.0.0/16 + i, one slice each with 10 ready endpoints. */

@@ -1,0 +1,222 @@
+package io.multinet.benchmarks.scale;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@code multinet-proxy} command in a JVM of its own, measured from outside: the in-process
+ * harness can only give the node proxy's and controller's share of one JVM, while an operator sizes
+ * each container by its own process. The JVM gets the image's flags (Dockerfile: serial GC, 75% of
+ * the memory) under the chart's 512 MiB limit.
+ */
+final class ChildJvm implements AutoCloseable {
+
+  /** The Dockerfile's ENTRYPOINT flags, with the chart's memory limit standing for the cgroup's. */
+  static final List<String> IMAGE_FLAGS =
+      List.of(
+          "--enable-native-access=ALL-UNNAMED",
+          "-XX:+UseSerialGC",
+          "-XX:MaxRAM=512m",
+          "-XX:MaxRAMPercentage=75");
+
+  private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+  private final long startedAt;
+
+  private ChildJvm(String name, Process process, Path log, long startedAt) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+    this.startedAt = startedAt;
+  }
+
+  /**
+   * Starts {@code multinet-proxy ARGS} from this JVM's class path against the API server at {@code
+   * masterUrl}, its output in a temporary log file.
+   */
+  static ChildJvm start(String name, String masterUrl, List<String> args) throws IOException {
+    requireNonNull(name, "name");
+    requireNonNull(masterUrl, "masterUrl");
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> command = new ArrayList<>();
+    command.add(java.toString());
+    command.addAll(IMAGE_FLAGS);
+    // fabric8 reads its configuration from system properties when there is no kubeconfig.
+    command.add("-Dkubernetes.master=" + masterUrl);
+    command.add("-Dkubernetes.auth.tryKubeConfig=false");
+    command.add("-Dkubernetes.auth.tryServiceAccount=false");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("io.multinet.app.MultinetProxy");
+    command.addAll(args);
+    Path log = Files.createTempFile("scale-" + name + "-", ".log");
+    long startedAt = System.nanoTime();
+    Process p =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ChildJvm(name, p, log, startedAt);
+  }
+
+  long startedAt() {
+    return startedAt;
+  }
+
+  /** Fails with the tail of the child's log if it has exited. */
+  void checkAlive() throws IOException {
+    if (!process.isAlive()) {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      throw new IllegalStateException(
+          name
+              + ": exited with "
+              + process.exitValue()
+              + "; log "
+              + log
+              + ":\n"
+              + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+    }
+  }
+
+  /** Waits until the child's output holds {@code text}. */
+  void awaitLog(String text, Duration max) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (!Files.readString(log, StandardCharsets.UTF_8).contains(text)) {
+      checkAlive();
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + ": no \"" + text + "\" in its log after " + max);
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+  }
+
+  /** User plus system CPU time so far, in clock ticks ({@code /proc/PID/stat} fields 14, 15). */
+  long cpuTicks() throws IOException {
+    String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+    // The command name in parentheses may hold spaces: split after its closing parenthesis.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  /** Resident set size ({@code VmRSS}). */
+  long rssBytes() throws IOException {
+    for (String line :
+        Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException(name + ": no VmRSS in /proc/" + process.pid() + "/status");
+  }
+
+  /**
+   * Waits until the child has used under a tenth of a CPU in each of three consecutive seconds: its
+   * caches are filled and its syncs have stopped.
+   */
+  void awaitQuiet(Duration max) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    int quietSeconds = 0;
+    long last = cpuTicks();
+    while (quietSeconds < 3) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + ": still busy after " + max);
+      }
+      TimeUnit.SECONDS.sleep(1);
+      checkAlive();
+      long now = cpuTicks();
+      quietSeconds = now - last < TICKS_PER_SECOND / 10 ? quietSeconds + 1 : 0;
+      last = now;
+    }
+  }
+
+  /**
+   * Live heap: the total of {@code jcmd PID GC.class_histogram}, which runs a full collection first
+   * and counts only reachable objects.
+   */
+  long liveHeapBytes() throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p =
+        new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "GC.class_histogram")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException(name + ": jcmd failed: " + out);
+    }
+    for (String line : out.lines().toList()) {
+      // "Total       1234567      98765432"
+      String t = line.strip();
+      if (t.startsWith("Total")) {
+        String[] f = t.split("\\s+", -1);
+        return Long.parseLong(f[2]);
+      }
+    }
+    throw new IllegalStateException(name + ": no Total in the class histogram: " + out);
+  }
+
+  /**
+   * Polls a Prometheus text endpoint until the values of the samples named {@code metric} add up to
+   * at least {@code atLeast}; returns the nanoTime it first did.
+   */
+  long awaitMetric(URI metrics, String metric, double atLeast, Duration max)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    try (var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()) {
+      var request = HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).build();
+      while (System.nanoTime() < deadline) {
+        checkAlive();
+        try {
+          String body = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
+          if (sum(body, metric) >= atLeast) {
+            return System.nanoTime();
+          }
+        } catch (IOException e) {
+          // Not listening yet: the JVM is still starting.
+        }
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+    }
+    throw new IllegalStateException(name + ": " + metric + " < " + atLeast + " after " + max);
+  }
+
+  /** The sum of the samples of {@code metric} (any labels) in Prometheus text. */
+  static double sum(String text, String metric) {
+    double total = 0;
+    for (String line : text.lines().toList()) {
+      if (line.startsWith(metric + "{") || line.startsWith(metric + " ")) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+
+  @Override
+  public void close() {
+    process.destroy(); // SIGTERM: the node proxy stops gracefully and leaves its rules
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    try {
+      Files.deleteIfExists(log);
+    } catch (IOException e) {
+      System.err.println("deleting " + log + ": " + e);
+    }
+  }
+}
