@@ -66,8 +66,11 @@ final class ChildJvm implements AutoCloseable {
     command.addAll(args);
     Path log = Files.createTempFile("scale-" + name + "-", ".log");
     long startedAt = System.nanoTime();
-    Process p =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    var builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // Options meant for the harness (a flight recording, say) would make the child write there too.
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    Process p = builder.start();
     return new ChildJvm(name, p, log, startedAt);
   }
 
