@@ -12,5 +12,11 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nftables libnftables1 iproute2 conntrack \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/proxy-app/target/multinet-proxy.jar /opt/multinet-proxy/multinet-proxy.jar
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-jar", "/opt/multinet-proxy/multinet-proxy.jar"]
+# Half the container's memory for the heap, not three quarters: at 10k Services x 10 endpoints the
+# node proxy keeps about 110 MiB live, but the serial collector grows the heap to its maximum and
+# keeps it, and the process needs about 140 MiB besides (metaspace, code, threads, libnftables).
+# With 75% of the chart's 512 MiB limit its RSS reached 528 MiB (docs/benchmarks.md). Two malloc
+# arenas: glibc would otherwise give each of the many gRPC and Netty threads its own.
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=50", "-jar", "/opt/multinet-proxy/multinet-proxy.jar"]
 CMD ["run"]

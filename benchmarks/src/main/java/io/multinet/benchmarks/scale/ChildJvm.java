@@ -12,8 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A {@code multinet-proxy} command in a JVM of its own, measured from outside: the in-process
@@ -23,15 +27,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class ChildJvm implements AutoCloseable {
 
-  /** The Dockerfile's ENTRYPOINT flags, with the chart's memory limit standing for the cgroup's. */
-  static final List<String> IMAGE_FLAGS =
-      List.of(
-          "--enable-native-access=ALL-UNNAMED",
-          "-XX:+UseSerialGC",
-          "-XX:MaxRAM=512m",
-          "-XX:MaxRAMPercentage=75");
+  /** The chart's memory limit for both containers, standing for the cgroup's. */
+  static final String MEMORY_LIMIT = "512m";
 
   private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
+  private static final Pattern QUOTED = Pattern.compile("\"([^\"]*)\"");
+  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
   private final String name;
   private final Process process;
@@ -50,12 +51,66 @@ final class ChildJvm implements AutoCloseable {
    * masterUrl}, its output in a temporary log file.
    */
   static ChildJvm start(String name, String masterUrl, List<String> args) throws IOException {
+    return start(name, masterUrl, args, false);
+  }
+
+  /** The JVM flags and environment of the image's final stage. */
+  record Image(List<String> flags, Map<String, String> environment) {}
+
+  /**
+   * Reads the JVM flags (between {@code java} and {@code -jar} in the ENTRYPOINT) and the ENV lines
+   * of a Dockerfile's last stage, so the harness runs what the image runs.
+   */
+  static Image image(String dockerfile) {
+    List<String> flags = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String line : dockerfile.lines().toList()) {
+      String t = line.strip();
+      if (t.startsWith("FROM ")) {
+        flags.clear();
+        env.clear();
+      } else if (t.startsWith("ENV ")) {
+        for (String kv : WHITESPACE.split(t.substring(4).strip(), -1)) {
+          int eq = kv.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("ENV: " + kv + " (expected: KEY=VALUE)");
+          }
+          env.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+      } else if (t.startsWith("ENTRYPOINT ")) {
+        List<String> words = new ArrayList<>();
+        Matcher m = QUOTED.matcher(t);
+        while (m.find()) {
+          words.add(m.group(1));
+        }
+        int jar = words.indexOf("-jar");
+        if (words.isEmpty() || !words.getFirst().equals("java") || jar < 0) {
+          throw new IllegalArgumentException(
+              "ENTRYPOINT: " + t + " (expected: [\"java\", flags..., \"-jar\", ...])");
+        }
+        flags = new ArrayList<>(words.subList(1, jar));
+      }
+    }
+    if (flags.isEmpty()) {
+      throw new IllegalArgumentException("Dockerfile: no ENTRYPOINT running java -jar");
+    }
+    return new Image(List.copyOf(flags), Map.copyOf(env));
+  }
+
+  /** As {@link #start(String, String, List)}; {@code track}: native memory tracking on. */
+  static ChildJvm start(String name, String masterUrl, List<String> args, boolean track)
+      throws IOException {
     requireNonNull(name, "name");
     requireNonNull(masterUrl, "masterUrl");
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command = new ArrayList<>();
     command.add(java.toString());
-    command.addAll(IMAGE_FLAGS);
+    Image image = image(Files.readString(Path.of("Dockerfile"), StandardCharsets.UTF_8));
+    command.addAll(image.flags());
+    command.add("-XX:MaxRAM=" + MEMORY_LIMIT);
+    if (track) {
+      command.add("-XX:NativeMemoryTracking=summary");
+    }
     // fabric8 reads its configuration from system properties when there is no kubeconfig.
     command.add("-Dkubernetes.master=" + masterUrl);
     command.add("-Dkubernetes.auth.tryKubeConfig=false");
@@ -70,6 +125,7 @@ final class ChildJvm implements AutoCloseable {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     // Options meant for the harness (a flight recording, say) would make the child write there too.
     builder.environment().remove("JAVA_TOOL_OPTIONS");
+    builder.environment().putAll(image.environment());
     Process p = builder.start();
     return new ChildJvm(name, p, log, startedAt);
   }
@@ -167,6 +223,19 @@ final class ChildJvm implements AutoCloseable {
       }
     }
     throw new IllegalStateException(name + ": no Total in the class histogram: " + out);
+  }
+
+  /** {@code jcmd PID VM.native_memory summary}: committed memory by JVM area (tracking on). */
+  String nativeMemory() throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p =
+        new ProcessBuilder(
+                jcmd.toString(), String.valueOf(process.pid()), "VM.native_memory", "summary")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(1, TimeUnit.MINUTES);
+    return out;
   }
 
   /**

@@ -70,6 +70,7 @@ public final class ScaleHarness {
   private final boolean histogram;
   private boolean threeNetworks;
   private List<String> proxyClasses = List.of();
+  private String nativeMemory = "";
   private final Path out;
   private final Map<String, Object> results = new LinkedHashMap<>();
   private final List<String> table = new ArrayList<>();
@@ -327,7 +328,10 @@ public final class ScaleHarness {
   private void separateProcesses(String masterUrl, String childNetns) throws Exception {
     try (var controller =
         ChildJvm.start(
-            "controller", masterUrl, List.of("controller", "--identity", "scale-controller"))) {
+            "controller",
+            masterUrl,
+            List.of("controller", "--identity", "scale-controller"),
+            histogram)) {
       try {
         controller.awaitLog("leading", Duration.ofMinutes(2));
         controller.awaitQuiet(Duration.ofMinutes(20));
@@ -355,7 +359,8 @@ public final class ScaleHarness {
                   "--metrics-bind-address",
                   "127.0.0.1:" + metricsPort,
                   "--healthz-bind-address",
-                  "127.0.0.1:" + healthPort))) {
+                  "127.0.0.1:" + healthPort),
+              histogram)) {
         try {
           long programmed =
               proxy.awaitMetric(
@@ -378,6 +383,9 @@ public final class ScaleHarness {
               "MiB",
               "own JVM with its kernel agent, after a full GC (target 10k: 100)");
           row("node proxy process: RSS", mib(rss), "MiB", "own JVM, VmRSS (limit 512 MiB)");
+          if (histogram) {
+            nativeMemory = proxy.nativeMemory();
+          }
           results.put("proxyProcessHeapMiB", mib(heap));
           results.put("proxyProcessRssMiB", mib(rss));
         } catch (IllegalStateException e) {
@@ -806,6 +814,12 @@ public final class ScaleHarness {
       md.append("\nWhat the node proxy's start added to the live heap (class histograms):\n\n")
           .append("| class | instances | bytes |\n|---|---:|---:|\n");
       proxyClasses.forEach(r -> md.append(r).append('\n'));
+    }
+    if (!nativeMemory.isEmpty()) {
+      md.append(
+              "\nThe node proxy process's native memory (jcmd VM.native_memory summary):\n\n```\n")
+          .append(nativeMemory.strip())
+          .append("\n```\n");
     }
     Files.writeString(Path.of(out + ".md"), md, StandardCharsets.UTF_8);
     Files.writeString(Path.of(out + ".json"), json(results) + "\n", StandardCharsets.UTF_8);
