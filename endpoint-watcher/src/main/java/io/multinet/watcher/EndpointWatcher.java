@@ -112,7 +112,10 @@ public final class EndpointWatcher implements AutoCloseable {
             client.namespaces().runnableInformer(0), ns -> servicesIn(ns.getMetadata().getName()));
     nodes = inform(client.nodes().runnableInformer(0), n -> allServices());
     services = inform(client.services().inAnyNamespace().runnableInformer(0), s -> List.of(key(s)));
-    pods = inform(client.pods().inAnyNamespace().runnableInformer(0), this::servicesSelecting);
+    pods =
+        inform(
+            client.pods().inAnyNamespace().runnableInformer(0).itemStore(new PodStore()),
+            this::servicesSelecting);
     slices =
         inform(
             client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0),

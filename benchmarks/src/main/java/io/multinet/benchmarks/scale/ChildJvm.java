@@ -137,16 +137,15 @@ final class ChildJvm implements AutoCloseable {
   /** Fails with the tail of the child's log if it has exited. */
   void checkAlive() throws IOException {
     if (!process.isAlive()) {
-      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       throw new IllegalStateException(
-          name
-              + ": exited with "
-              + process.exitValue()
-              + "; log "
-              + log
-              + ":\n"
-              + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+          name + ": exited with " + process.exitValue() + "; its log ends:\n" + tail());
     }
+  }
+
+  /** The last lines of the child's output. */
+  private String tail() throws IOException {
+    List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
   }
 
   /** Waits until the child's output holds {@code text}. */
@@ -155,7 +154,8 @@ final class ChildJvm implements AutoCloseable {
     while (!Files.readString(log, StandardCharsets.UTF_8).contains(text)) {
       checkAlive();
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(name + ": no \"" + text + "\" in its log after " + max);
+        throw new IllegalStateException(
+            name + ": no \"" + text + "\" in its log after " + max + "; it ends:\n" + tail());
       }
       TimeUnit.MILLISECONDS.sleep(100);
     }

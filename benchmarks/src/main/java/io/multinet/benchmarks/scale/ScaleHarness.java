@@ -333,7 +333,7 @@ public final class ScaleHarness {
             List.of("controller", "--identity", "scale-controller"),
             histogram)) {
       try {
-        controller.awaitLog("leading", Duration.ofMinutes(2));
+        controller.awaitLog("leading", Duration.ofMinutes(5));
         controller.awaitQuiet(Duration.ofMinutes(20));
         long heap = controller.liveHeapBytes();
         long rss = controller.rssBytes();
@@ -398,7 +398,7 @@ public final class ScaleHarness {
   private void failedRow(String what, IllegalStateException e) {
     String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     table.add("| " + what + " | failed | " + first.replace('|', '/') + " |");
-    System.out.println(what + ": FAILED: " + e.getMessage());
+    System.out.println(what + ": FAILED: " + e.getMessage()); // with the child's log tail
     results.put(what.replace(' ', '_') + "_failed", first);
   }
 
