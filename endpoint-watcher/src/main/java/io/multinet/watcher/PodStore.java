@@ -84,11 +84,10 @@ final class PodStore extends BasicItemStore<Pod> {
     if (status != null) {
       var slim = new PodStatus();
       slim.setPhase(status.getPhase());
-      List<PodCondition> conditions = new ArrayList<>();
-      for (PodCondition c : orEmpty(status.getConditions())) {
-        conditions.add(condition(c.getType(), c.getStatus()));
-      }
-      slim.setConditions(List.copyOf(conditions));
+      slim.setConditions(
+          orEmpty(status.getConditions()).stream()
+              .map(c -> condition(c.getType(), c.getStatus()))
+              .toList());
       slim.setContainerStatuses(null);
       slim.setEphemeralContainerStatuses(null);
       slim.setHostIPs(null);
@@ -124,7 +123,7 @@ final class PodStore extends BasicItemStore<Pod> {
     for (Container c : containers) {
       var kept = new Container();
       kept.setName(c.getName());
-      kept.setPorts(c.getPorts().isEmpty() ? List.of() : List.copyOf(c.getPorts()));
+      kept.setPorts(List.copyOf(orEmpty(c.getPorts())));
       kept.setArgs(null);
       kept.setCommand(null);
       kept.setEnv(null);

@@ -119,6 +119,16 @@ class PodStoreTest {
   }
 
   @Test
+  void slim_ofAContainerWithoutPorts_keepsItWithNoPorts() {
+    Pod pod = fullPod();
+    pod.getSpec().getContainers().getFirst().setPorts(null);
+
+    Pod slim = PodStore.slim(pod);
+
+    assertThat(slim.getSpec().getContainers().getFirst().getPorts()).isEmpty();
+  }
+
+  @Test
   void put_ofAPodWithoutSpecOrStatus_storesItUnderItsKey() {
     var store = new PodStore();
     Pod bare =

@@ -205,21 +205,12 @@ final class ChildJvm implements AutoCloseable {
    * and counts only reachable objects.
    */
   long liveHeapBytes() throws IOException, InterruptedException {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process p =
-        new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "GC.class_histogram")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IllegalStateException(name + ": jcmd failed: " + out);
-    }
+    String out = jcmd("GC.class_histogram");
     for (String line : out.lines().toList()) {
       // "Total       1234567      98765432"
       String t = line.strip();
       if (t.startsWith("Total")) {
-        String[] f = t.split("\\s+", -1);
-        return Long.parseLong(f[2]);
+        return Long.parseLong(WHITESPACE.split(t, -1)[2]);
       }
     }
     throw new IllegalStateException(name + ": no Total in the class histogram: " + out);
@@ -227,14 +218,20 @@ final class ChildJvm implements AutoCloseable {
 
   /** {@code jcmd PID VM.native_memory summary}: committed memory by JVM area (tracking on). */
   String nativeMemory() throws IOException, InterruptedException {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process p =
-        new ProcessBuilder(
-                jcmd.toString(), String.valueOf(process.pid()), "VM.native_memory", "summary")
-            .redirectErrorStream(true)
-            .start();
+    return jcmd("VM.native_memory", "summary");
+  }
+
+  /** The output of {@code jcmd PID COMMAND...} run with this JVM's jcmd. */
+  private String jcmd(String... command) throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>();
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+    argv.add(String.valueOf(process.pid()));
+    argv.addAll(List.of(command));
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(1, TimeUnit.MINUTES);
+    if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException(name + ": jcmd " + String.join(" ", command) + ": " + out);
+    }
     return out;
   }
 

@@ -25,6 +25,8 @@ import io.multinet.watcher.EndpointWatcher;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -364,7 +366,7 @@ public final class ScaleHarness {
         try {
           long programmed =
               proxy.awaitMetric(
-                  java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
+                  URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
                   "multinet_network_service_ports",
                   services,
                   Duration.ofMinutes(5));
@@ -396,14 +398,20 @@ public final class ScaleHarness {
   }
 
   private void failedRow(String what, IllegalStateException e) {
-    String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-    table.add("| " + what + " | failed | " + first.replace('|', '/') + " |");
-    System.out.println(what + ": FAILED: " + e.getMessage()); // with the child's log tail
-    results.put(what.replace(' ', '_') + "_failed", first);
+    // The table gets the reason and, when the child's log tail follows it, that tail's last line
+    // (an OutOfMemoryError, say).
+    List<String> lines = String.valueOf(e.getMessage()).lines().toList();
+    String reason =
+        lines.isEmpty()
+            ? ""
+            : lines.size() == 1 ? lines.getFirst() : lines.getFirst() + " " + lines.getLast();
+    table.add("| " + what + " | failed | " + reason.replace('|', '/') + " |");
+    System.out.println(what + ": FAILED: " + e.getMessage());
+    results.put(what.replace(' ', '_') + "_failed", reason);
   }
 
   private static int freePort() throws IOException {
-    try (var s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
