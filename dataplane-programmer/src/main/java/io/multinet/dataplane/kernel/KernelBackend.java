@@ -91,9 +91,10 @@ public final class KernelBackend implements DataplaneBackend {
       }
       DesiredState desired = model.toState();
       List<KernelRuleset.NodePort> nps = KernelRuleset.nodePorts(usable);
-      if (applied == null && !tableExists()) {
+      TableShape kernel = kernelShape();
+      if (kernel == null) {
         coldStart(desired, next, nps, all);
-      } else {
+      } else if (!resync(kernel, desired, next, nps, all)) {
         String text = KernelRuleset.full(desired, next, nps);
         nft.run(text);
         lastBatch = () -> text;
@@ -146,15 +147,88 @@ public final class KernelBackend implements DataplaneBackend {
   }
 
   /**
-   * Whether {@code inet multinet} exists: {@code list tables} names tables only, so it is cheap.
+   * A full sync over an existing table without replacing it, for restarts and resyncs: parsing
+   * every element as nft text costs seconds at 10k services, which a restart cannot afford. Three
+   * transactions, each leaving traffic a complete ruleset: (1) nft text flushes the chains and
+   * element sets it declares again, then declares the whole table but the bulk maps' elements; (2)
+   * one netlink batch flushes the bulk maps and fills them; (3) nft text deletes the chains and
+   * sets no longer wanted, which nothing references by then. Between (1) and (2) the old service
+   * elements still point at chains that exist: stale chains keep their rules until (3). Affinity
+   * maps (elements with timeouts) keep their entries, so clients keep their backends.
+   *
+   * <p>Returns false, having changed nothing that matters, when the table cannot take the state
+   * this way: a map of another size (the full replacement sizes anew) or any step refused (a table
+   * written by another version, say); the caller then replaces the table in one transaction.
    */
-  private boolean tableExists() throws NftException {
-    for (String line : nft.run("list tables inet").split("\n", -1)) {
-      if (line.strip().equals("table " + KernelRuleset.TABLE)) {
-        return true;
+  private boolean resync(
+      TableShape kernel,
+      DesiredState desired,
+      Map<String, List<KernelRuleset.Instance>> next,
+      List<KernelRuleset.NodePort> nps,
+      List<KernelRuleset.Instance> all) {
+    String overlay = KernelRuleset.overlay(desired, next, nps);
+    TableShape wanted = TableShape.declaredBy(overlay);
+    for (var e : wanted.sets().entrySet()) {
+      TableShape.SetShape now = kernel.sets().get(e.getKey());
+      if (now != null && now.size() != e.getValue().size()) {
+        LOG.fine(() -> "resync: " + e.getKey() + " has size " + now.size() + ", replacing");
+        return false;
       }
     }
-    return false;
+    var first = new StringBuilder();
+    for (String chain : wanted.chains().keySet()) {
+      if (kernel.chains().containsKey(chain)) {
+        first.append("flush chain ").append(KernelRuleset.TABLE).append(' ').append(chain);
+        first.append('\n');
+      }
+    }
+    for (var e : kernel.sets().entrySet()) {
+      if (wanted.sets().containsKey(e.getKey())
+          && !e.getValue().timeout()
+          && !KernelRuleset.BULK_MAPS.contains(e.getKey())) {
+        first.append(e.getValue().map() ? "flush map " : "flush set ");
+        first.append(KernelRuleset.TABLE).append(' ').append(e.getKey()).append('\n');
+      }
+    }
+    first.append(overlay);
+    var last = new StringBuilder();
+    for (String chain : kernel.staleChains(wanted)) {
+      last.append("delete chain ").append(KernelRuleset.TABLE).append(' ').append(chain);
+      last.append('\n');
+    }
+    for (var e : kernel.staleSets(wanted).entrySet()) {
+      last.append(e.getValue().map() ? "delete map " : "delete set ");
+      last.append(KernelRuleset.TABLE).append(' ').append(e.getKey()).append('\n');
+    }
+    try {
+      nft.run(first.toString());
+      try (var batch = new SetElementBatch(KernelRuleset.TABLE_NAME)) {
+        KernelRuleset.BULK_MAPS.forEach(batch::flush);
+        KernelRuleset.bulkElements(all, batch);
+        netlink().commit(batch);
+      }
+      if (!last.isEmpty()) {
+        nft.run(last.toString());
+      }
+    } catch (NftException | NfNetlinkException e) {
+      LOG.log(Level.INFO, "resync over the existing table failed, replacing it: " + e.getMessage());
+      return false;
+    }
+    lastBatch = () -> KernelRuleset.full(desired, next, nps);
+    return true;
+  }
+
+  /**
+   * The shape of {@code inet multinet} in the kernel, or null if there is none: a terse listing,
+   * which leaves out the elements and so stays cheap at any size.
+   */
+  private @Nullable TableShape kernelShape() throws NftException {
+    for (String line : nft.run("list tables inet").split("\n", -1)) {
+      if (line.strip().equals("table " + KernelRuleset.TABLE)) {
+        return TableShape.fromTerseJson(nft.listTerseJson("list table " + KernelRuleset.TABLE));
+      }
+    }
+    return null;
   }
 
   private NfNetlink netlink() throws NfNetlinkException {

@@ -370,13 +370,38 @@ final class KernelRuleset {
       Map<String, List<Instance>> instancesByPort,
       List<NodePort> nodePorts,
       boolean bulk) {
+    return render(state, instancesByPort, nodePorts, bulk, true);
+  }
+
+  /**
+   * The table without its {@link #BULK_MAPS} elements, declared over whatever is there: existing
+   * maps and chains are declared again, which adds what is missing and keeps what is there, so the
+   * caller flushes first what must not keep its old contents.
+   */
+  static String overlay(
+      DesiredState state, Map<String, List<Instance>> instancesByPort, List<NodePort> nodePorts) {
+    return render(state, instancesByPort, nodePorts, false, false);
+  }
+
+  /** The maps {@link #bulkElements} fills: a netlink batch, not nft text, writes them. */
+  static final List<String> BULK_MAPS =
+      List.of("svc4", "svc6", "ep4_tcp", "ep4_udp", "ep4_sctp", "ep6_tcp", "ep6_udp", "ep6_sctp");
+
+  private static String render(
+      DesiredState state,
+      Map<String, List<Instance>> instancesByPort,
+      List<NodePort> nodePorts,
+      boolean bulk,
+      boolean replace) {
     List<Instance> all = new ArrayList<>();
     instancesByPort.values().forEach(all::addAll);
     var sb = new StringBuilder(64 * 1024);
-    // Create-then-delete makes the batch valid whether or not the table exists; the new table is
-    // committed in the same transaction, so traffic never sees an empty ruleset.
-    sb.append("table ").append(TABLE).append(" {}\n");
-    sb.append("delete table ").append(TABLE).append('\n');
+    if (replace) {
+      // Create-then-delete makes the batch valid whether or not the table exists; the new table
+      // is committed in the same transaction, so traffic never sees an empty ruleset.
+      sb.append("table ").append(TABLE).append(" {}\n");
+      sb.append("delete table ").append(TABLE).append('\n');
+    }
     sb.append("table ").append(TABLE).append(" {\n");
     networks(sb, state.getNetworksList());
     int services = serviceMapSize(all.size());

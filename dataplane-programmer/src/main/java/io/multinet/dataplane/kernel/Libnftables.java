@@ -21,6 +21,9 @@ final class Libnftables implements AutoCloseable {
 
   private static final int JSON_OUTPUT = 1 << 4;
 
+  /** NFT_CTX_OUTPUT_TERSE: sets and maps without their elements. */
+  private static final int TERSE_OUTPUT = 1 << 11;
+
   private static final class Native {
     static final Linker LINKER = Linker.nativeLinker();
     // Loaded once for the life of the JVM; a missing library fails here with a clear message.
@@ -85,10 +88,10 @@ final class Libnftables implements AutoCloseable {
     }
   }
 
-  /** Output JSON instead of nft syntax (elements included: never terse). */
-  void jsonOutput(boolean json) {
+  /** Output JSON or nft syntax; {@code terse} leaves sets' elements out (and is cheaper). */
+  void output(boolean json, boolean terse) {
     try {
-      Native.SET_FLAGS.invokeExact(ctx, json ? JSON_OUTPUT : 0);
+      Native.SET_FLAGS.invokeExact(ctx, (json ? JSON_OUTPUT : 0) | (terse ? TERSE_OUTPUT : 0));
     } catch (Throwable t) {
       throw new IllegalStateException("libnftables", t);
     }

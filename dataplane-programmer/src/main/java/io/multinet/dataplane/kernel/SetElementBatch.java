@@ -72,7 +72,9 @@ final class SetElementBatch implements AutoCloseable {
         "create element",
         NFT_MSG_NEWSETELEM,
         (short) (NfNetlink.NLM_F_CREATE | NfNetlink.NLM_F_EXCL)),
-    DELETE("delete element", NFT_MSG_DELSETELEM, (short) 0);
+    DELETE("delete element", NFT_MSG_DELSETELEM, (short) 0),
+    /** A DELSETELEM without elements empties the set, in the same transaction as what follows. */
+    FLUSH("flush set", NFT_MSG_DELSETELEM, (short) 0);
 
     final String verb;
     final short type;
@@ -151,6 +153,27 @@ final class SetElementBatch implements AutoCloseable {
   /** Starts deleting the element with this key; a missing one fails the batch (ENOENT). */
   ElementKey delete(String set) {
     return begin(Op.DELETE, set);
+  }
+
+  /**
+   * Empties {@code set}: elements added to it later in this batch are what it holds once the batch
+   * commits, and traffic sees the old elements until then.
+   */
+  void flush(String set) {
+    requireNonNull(set, "set");
+    if (state != IDLE) {
+      throw new IllegalStateException("flush: the previous element is not finished");
+    }
+    if (finished || closed) {
+      throw new IllegalStateException(
+          "flush: batch " + (closed ? "closed" : "already committed (expected: reset())"));
+    }
+    if (open) {
+      closeMessage();
+    }
+    ensure(MAX_MESSAGE_HEAD + 64);
+    openMessage(Op.FLUSH, checkName(set, "set"));
+    closeMessage();
   }
 
   /**
@@ -246,11 +269,15 @@ final class SetElementBatch implements AutoCloseable {
     pos += 20;
     string(NFTA_SET_ELEM_LIST_TABLE, table);
     string(NFTA_SET_ELEM_LIST_SET, s);
-    elementsNest = attr(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+    if (o != Op.FLUSH) {
+      elementsNest = attr(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+    }
   }
 
   private void closeMessage() {
-    closeNest(elementsNest);
+    if (op != Op.FLUSH) {
+      closeNest(elementsNest);
+    }
     int start = msgStart[messages];
     putInt(buf, start, pos - start);
     messages++;
@@ -443,6 +470,17 @@ final class SetElementBatch implements AutoCloseable {
   String describe(int m) {
     if (m < 0 || m >= messages) {
       return "batch";
+    }
+    if (msgOp[m] == Op.FLUSH) {
+      return "flush set inet "
+          + table
+          + " "
+          + msgSet[m]
+          + " (message "
+          + (m + 1)
+          + " of "
+          + messages
+          + ")";
     }
     int last = (m + 1 < messages ? msgFirst[m + 1] : elements) - 1;
     return msgOp[m].verb

@@ -85,7 +85,7 @@ class KernelBackendContractTest extends DataplaneBackendContract {
         .contains("add element inet multinet svc4");
 
     backend.applyFull(s.toBuilder().clearServicePorts().build());
-    backend.applyFull(s); // the table exists: one libnftables transaction of text
+    backend.applyFull(s); // the table exists: resynced in place
     String text = sortedElements(list("list", "table", "inet", "multinet"));
 
     org.assertj.core.api.Assertions.assertThat(cold).isEqualTo(text).contains("goto lb_rand_3");
@@ -174,6 +174,74 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     org.assertj.core.api.Assertions.assertThat(list("list", "set", "inet", "multinet", "hairpin4"))
         .doesNotContain("10.1.0.77")
         .contains("56 . 10.1.0.78 . 10.1.0.78");
+  }
+
+  @org.junit.jupiter.api.Test
+  void applyFull_byARestartedBackendOverTheOldTable_resyncsInPlace() throws Exception {
+    var before = io.multinet.dataplane.States.twoNetworks().toBuilder();
+    int ext = io.multinet.dataplane.States.indexOf(before.build(), "172.30.0.5");
+    before.setServicePorts(ext, before.getServicePorts(ext).toBuilder().setNodePort(30443));
+    backend.applyFull(before.build());
+    // A client the datapath recorded for the affinity service (10.96.0.30 in network 56).
+    String client = "56 . 10.9.9.9 . 10.96.0.30 . 80";
+    run(
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        "nft",
+        "add element inet multinet aff4_tcp { " + client + " timeout 1h : 10.1.0.12 . 8080 }");
+    backend
+        .close(); // the proxy restarts: the kernel keeps the table, the new backend knows nothing
+
+    // The new state drops the IPv6 affinity port (its own chains and map) and the NodePort (its
+    // chain), and gives 10.96.0.10/56 a third backend (another balancing chain).
+    var after = before.build().toBuilder();
+    after.removeServicePorts(io.multinet.dataplane.States.indexOf(after.build(), "fd00:96::30"));
+    ext = io.multinet.dataplane.States.indexOf(after.build(), "172.30.0.5");
+    after.setServicePorts(ext, after.getServicePorts(ext).toBuilder().setNodePort(0));
+    int grown = io.multinet.dataplane.States.indexOf(after.build(), "10.96.0.10");
+    after.setServicePorts(
+        grown,
+        after.getServicePorts(grown).toBuilder()
+            .addBackends(io.multinet.dataplane.States.backend("10.1.0.13", 8080, false)));
+    DesiredState s = after.build();
+    backend = new KernelBackend(netns);
+    backend.applyFull(s);
+
+    org.assertj.core.api.Assertions.assertThat(backend.observe()).isEqualTo(expected(s));
+    // Replacing the table would have dropped the recorded client: the resync kept it.
+    org.assertj.core.api.Assertions.assertThat(list("list", "map", "inet", "multinet", "aff4_tcp"))
+        .contains("10.9.9.9");
+    run(
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        "nft",
+        "delete element inet multinet aff4_tcp { " + client + " }");
+    // Apart from it, the table is what a cold start of the new state writes: no stale chain or
+    // map is left, no element is missing.
+    String resynced = sortedElements(list("list", "table", "inet", "multinet"));
+    org.assertj.core.api.Assertions.assertThat(resynced)
+        .doesNotContain("np4_tcp_30443")
+        .doesNotContain("fd00:96::30")
+        .contains("goto lb_rand_3");
+    String fresh = netns + "-c";
+    run("ip", "netns", "add", fresh);
+    try (var cold = new KernelBackend(fresh)) {
+      cold.applyFull(s);
+      String coldNetns = netns;
+      netns = fresh;
+      try {
+        org.assertj.core.api.Assertions.assertThat(resynced)
+            .isEqualTo(sortedElements(list("list", "table", "inet", "multinet")));
+      } finally {
+        netns = coldNetns;
+      }
+    } finally {
+      run("ip", "netns", "del", fresh);
+    }
   }
 
   /** A listing with every element on a line of its own, sorted: element order is hash order. */

@@ -277,6 +277,40 @@ class NfNetlinkTest {
   }
 
   @Test
+  void commit_flushThenAdd_replacesTheSetsElements() throws Exception {
+    for (int s = 0; s < 4; s++) {
+      ep4(batch.add("ep4_tcp"), 56, "10.96.0.10", 80, s, "10.1.0." + (10 + s), 8080);
+    }
+    netlink.commit(batch);
+    batch.reset();
+
+    // Slot 0 is added again unchanged, slot 1 gets a new backend, slots 2 and 3 go.
+    batch.flush("ep4_tcp");
+    ep4(batch.add("ep4_tcp"), 56, "10.96.0.10", 80, 0, "10.1.0.10", 8080);
+    ep4(batch.add("ep4_tcp"), 56, "10.96.0.10", 80, 1, "10.1.0.99", 8080);
+    netlink.commit(batch);
+
+    assertThat(elements("ep4_tcp"))
+        .containsExactly(
+            "56 . 10.96.0.10 . 80 . 0 : 10.1.0.10 . 8080",
+            "56 . 10.96.0.10 . 80 . 1 : 10.1.0.99 . 8080");
+  }
+
+  @Test
+  void commit_flushThenFailingAdd_keepsTheOldElements() throws Exception {
+    ep4(batch.add("ep4_tcp"), 56, "10.96.0.10", 80, 0, "10.1.0.10", 8080);
+    netlink.commit(batch);
+    batch.reset();
+
+    batch.flush("ep4_tcp");
+    batch.add("svc4").zone(56).ipv4(IpAddress.parse("10.96.0.10")).proto(TCP).port(80).goTo("x");
+    assertThat(catchThrowableOfType(NfNetlinkException.class, () -> netlink.commit(batch)))
+        .hasMessageContaining("svc4");
+
+    assertThat(elements("ep4_tcp")).containsExactly("56 . 10.96.0.10 . 80 . 0 : 10.1.0.10 . 8080");
+  }
+
+  @Test
   void commit_missingSet_abortsWholeBatch() throws Exception {
     addText("svc4", List.of("56 . 10.96.0.1 . tcp . 80 : goto lb_rand_1"));
     List<String> before = elements("svc4");

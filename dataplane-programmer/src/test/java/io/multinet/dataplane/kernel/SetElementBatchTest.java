@@ -190,6 +190,26 @@ class SetElementBatchTest {
   }
 
   @Test
+  void flush_isAnElementlessDelete() {
+    assumeLittleEndian();
+    batch.flush("svc4");
+    batch.add("svc4").zone(1).ipv4(1).proto(6).port(80).drop();
+
+    batch.finish(1);
+
+    assertThat(batch.messages()).isEqualTo(2);
+    assertThat(batch.describe(0)).isEqualTo("flush set inet multinet svc4 (message 1 of 2)");
+    String flush =
+        // NFT_MSG_DELSETELEM, len 48, REQUEST (the ACK goes on the last message), seq 2
+        "30000000 0e0a 0100 02000000 00000000 01 00 0000"
+            + "0d00 0100 6d756c74696e657400 000000"
+            // the set's name, then no NFTA_SET_ELEM_LIST_ELEMENTS
+            + "0900 0200 7376633400 000000";
+    assertThat(hex(batch.toByteArray()))
+        .startsWith(("14000000 1000 0100 01000000 00000000 00 00 000a" + flush).replace(" ", ""));
+  }
+
+  @Test
   void port_outOfRange_dropsTheElementAndKeepsTheBatch() {
     batch.add("ep4_tcp").zone(1).ipv4(1).port(80).u32(0).data().ipv4(2).port(80).end();
     byte[] before = copyOfFinished();
