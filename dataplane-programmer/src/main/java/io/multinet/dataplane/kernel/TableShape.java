@@ -7,8 +7,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,14 +16,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A table's chains and sets without their elements: read from the kernel's terse listing ({@code
- * nft -j -t list table}) or from the nft text that declares them. A resync over an existing table
- * compares the two to know what to flush, what to keep and what to delete.
+ * A table's chains and sets without their elements: read from the kernel's terse listings ({@code
+ * nft -j -t list chains|sets|maps}) or from the nft text that declares them. A resync over an
+ * existing table compares the two to know what to flush, what to keep and what to delete.
  *
- * @param chains chain name → the chains its rules {@code goto} or {@code jump} to (kernel only)
+ * @param chains chain names
  * @param sets set or map name → its shape
  */
-record TableShape(Map<String, Set<String>> chains, Map<String, SetShape> sets) {
+record TableShape(Set<String> chains, Map<String, SetShape> sets) {
 
   /**
    * @param map a map (flushed with {@code flush map}), not a set
@@ -39,33 +37,39 @@ record TableShape(Map<String, Set<String>> chains, Map<String, SetShape> sets) {
     requireNonNull(sets, "sets");
   }
 
-  /** The shape in {@code nft -j -t list table} output. */
-  static TableShape fromTerseJson(String json) {
-    JsonArray items = JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("nftables");
-    Map<String, Set<String>> chains = new LinkedHashMap<>();
+  /** The shape of table {@code table} in terse JSON listings of one family's chains and sets. */
+  static TableShape fromTerseJson(String table, String... listings) {
+    Set<String> chains = new LinkedHashSet<>();
     Map<String, SetShape> sets = new LinkedHashMap<>();
-    for (JsonElement e : items) {
-      JsonObject o = e.getAsJsonObject();
-      if (o.has("chain")) {
-        chains.putIfAbsent(
-            o.getAsJsonObject("chain").get("name").getAsString(), new LinkedHashSet<>());
-      } else if (o.has("rule")) {
-        JsonObject r = o.getAsJsonObject("rule");
-        Set<String> targets =
-            chains.computeIfAbsent(r.get("chain").getAsString(), c -> new LinkedHashSet<>());
-        collectTargets(r.get("expr"), targets);
-      } else if (o.has("map") || o.has("set")) {
-        boolean map = o.has("map");
-        JsonObject s = o.getAsJsonObject(map ? "map" : "set");
+    for (String json : listings) {
+      if (json.isBlank()) {
+        continue; // no table of the family at all
+      }
+      JsonArray items = JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("nftables");
+      if (items == null) {
+        continue; // nothing of that kind in the family: an empty listing
+      }
+      for (JsonElement e : items) {
+        JsonObject o = e.getAsJsonObject();
+        String kind = o.has("chain") ? "chain" : o.has("map") ? "map" : o.has("set") ? "set" : "";
+        if (kind.isEmpty() || !o.getAsJsonObject(kind).get("table").getAsString().equals(table)) {
+          continue;
+        }
+        JsonObject x = o.getAsJsonObject(kind);
+        String name = x.get("name").getAsString();
+        if (kind.equals("chain")) {
+          chains.add(name);
+          continue;
+        }
         boolean timeout = false;
-        JsonElement flags = s.get("flags");
+        JsonElement flags = x.get("flags");
         if (flags != null) {
           for (JsonElement f : flags.isJsonArray() ? flags.getAsJsonArray() : wrap(flags)) {
             timeout |= f.getAsString().equals("timeout") || f.getAsString().equals("dynamic");
           }
         }
-        int size = s.has("size") ? s.get("size").getAsInt() : 0;
-        sets.put(s.get("name").getAsString(), new SetShape(map, size, timeout));
+        int size = x.has("size") ? x.get("size").getAsInt() : 0;
+        sets.put(name, new SetShape(kind.equals("map"), size, timeout));
       }
     }
     return new TableShape(chains, sets);
@@ -75,22 +79,6 @@ record TableShape(Map<String, Set<String>> chains, Map<String, SetShape> sets) {
     var a = new JsonArray();
     a.add(e);
     return a;
-  }
-
-  private static void collectTargets(JsonElement e, Set<String> out) {
-    if (e.isJsonArray()) {
-      e.getAsJsonArray().forEach(x -> collectTargets(x, out));
-    } else if (e.isJsonObject()) {
-      for (Map.Entry<String, JsonElement> f : e.getAsJsonObject().entrySet()) {
-        if ((f.getKey().equals("goto") || f.getKey().equals("jump"))
-            && f.getValue().isJsonObject()
-            && f.getValue().getAsJsonObject().has("target")) {
-          out.add(f.getValue().getAsJsonObject().get("target").getAsString());
-        } else {
-          collectTargets(f.getValue(), out);
-        }
-      }
-    }
   }
 
   private static final Pattern CHAIN =
@@ -104,10 +92,10 @@ record TableShape(Map<String, Set<String>> chains, Map<String, SetShape> sets) {
 
   /** The chains and sets {@code text} (nft syntax, as {@link KernelRuleset} writes) declares. */
   static TableShape declaredBy(String text) {
-    Map<String, Set<String>> chains = new LinkedHashMap<>();
+    Set<String> chains = new LinkedHashSet<>();
     Matcher c = CHAIN.matcher(text);
     while (c.find()) {
-      chains.putIfAbsent(c.group(1), Set.of());
+      chains.add(c.group(1));
     }
     Map<String, SetShape> sets = new LinkedHashMap<>();
     Matcher s = SET.matcher(text);
@@ -123,33 +111,11 @@ record TableShape(Map<String, Set<String>> chains, Map<String, SetShape> sets) {
     return new TableShape(chains, sets);
   }
 
-  /**
-   * This table's chains missing from {@code wanted}, ordered so that a chain comes before the
-   * chains it jumps to: deleted in this order in one transaction, none is still referenced when its
-   * turn comes (the kernel refuses to delete a chain in use).
-   */
+  /** This table's chains missing from {@code wanted}. */
   List<String> staleChains(TableShape wanted) {
-    Set<String> stale = new LinkedHashSet<>(chains.keySet());
-    stale.removeAll(wanted.chains.keySet());
-    // Reversed depth-first post-order over "jumps to" is a topological order: referrers first.
-    List<String> post = new ArrayList<>();
-    Set<String> done = new HashSet<>();
-    for (String root : stale) {
-      if (done.add(root)) {
-        visit(root, stale, done, post);
-      }
-    }
-    Collections.reverse(post);
-    return post;
-  }
-
-  private void visit(String chain, Set<String> stale, Set<String> done, List<String> post) {
-    for (String t : chains.getOrDefault(chain, Set.of())) {
-      if (stale.contains(t) && done.add(t)) {
-        visit(t, stale, done, post);
-      }
-    }
-    post.add(chain);
+    List<String> out = new ArrayList<>(chains);
+    out.removeAll(wanted.chains);
+    return out;
   }
 
   /** This table's sets and maps missing from {@code wanted}. */
