@@ -1,17 +1,28 @@
 package io.multinet.apiserver;
 
+import static java.util.Objects.requireNonNull;
+
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.crud.AttributeType;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.net.HttpURLConnection;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,6 +38,14 @@ import org.jspecify.annotations.Nullable;
  * original would; anything else (lists, watches, selectors, a name shared by several matches) goes
  * to the original. The index is trusted only while it holds as many entries as the store, so an
  * entry added some other way makes lookups fall back to scans rather than miss.
+ *
+ * <p>Watches resume, as a real API server's do: the original answers every watch by sending each
+ * stored object as ADDED and ignores {@code resourceVersion}, so a client that reconnects after a
+ * dropped connection never hears of an object deleted meanwhile. Here every change is also kept in
+ * a window of the last {@link #DEFAULT_WINDOW} events, and a watch from resourceVersion N gets the
+ * events after N from it, then the live ones; from an N the window no longer covers, an ERROR event
+ * with 410 Gone, after which clients list again. Watches without a resourceVersion (or "0") go to
+ * the original.
  */
 public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
@@ -43,9 +62,40 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   private final Map<Attribute, List<AttributeSet>> byName = new ConcurrentHashMap<>();
   private final AtomicInteger indexed = new AtomicInteger();
 
+  /** Events kept for watches that resume: about ten seconds of the scale harness's top churn. */
+  public static final int DEFAULT_WINDOW = 10_000;
+
+  private final int window;
+
+  // Guarded by itself: the change log and the resumed watches it feeds, so that a watch replays
+  // and then goes live without missing or reordering an event.
+  private final ArrayDeque<Change> changes = new ArrayDeque<>();
+  private final Set<ResumedWatch> resumed = new HashSet<>();
+  private long forgottenUpTo; // the position of the newest event dropped from the window
+  private long lastPosition;
+
   public IndexedCrudDispatcher() {
-    super(List.of());
+    this(DEFAULT_WINDOW);
   }
+
+  /** A dispatcher whose watches can resume from the last {@code window} events. */
+  public IndexedCrudDispatcher(int window) {
+    super(List.of());
+    if (window < 1) {
+      throw new IllegalArgumentException("window: " + window + " (expected: at least 1)");
+    }
+    this.window = window;
+  }
+
+  /**
+   * One change: the object's attribute set and JSON before and after (null: it did not exist), at a
+   * position comparable with resourceVersions.
+   */
+  private record Change(
+      long position,
+      @Nullable AttributeSet before,
+      @Nullable AttributeSet after,
+      @Nullable String json) {}
 
   @Override
   public void processEvent(
@@ -54,16 +104,17 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       @Nullable AttributeSet oldAttributes,
       @Nullable GenericKubernetesResource resource,
       @Nullable String newState) {
+    String oldState = oldAttributes == null ? null : map.get(oldAttributes);
     super.processEvent(path, pathAttributes, oldAttributes, resource, newState);
     // The caller holds the dispatcher's write lock: index updates do not interleave.
     if (oldAttributes != null && remove(oldAttributes)) {
       indexed.decrementAndGet();
     }
+    AttributeSet stored = null;
     if (newState != null) {
       // The attribute set the original stored the object under, computed as it computes it.
       var extractor = (KubernetesAttributesExtractor) attributeExtractor;
-      AttributeSet stored =
-          resource != null ? extractor.extract(resource) : extractor.fromResource(newState);
+      stored = resource != null ? extractor.extract(resource) : extractor.fromResource(newState);
       if (!stored.containsKey(KubernetesAttributesExtractor.PLURAL)) {
         stored = AttributeSet.merge(pathAttributes, stored);
       }
@@ -71,6 +122,177 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       if (name != null && map.containsKey(stored)) {
         byName.computeIfAbsent(name, n -> new CopyOnWriteArrayList<>()).add(stored);
         indexed.incrementAndGet();
+      }
+    }
+    if (!Objects.equals(oldState, newState)) {
+      record(oldState == null ? null : oldAttributes, stored, resource, oldState, newState);
+    }
+  }
+
+  /** Logs one change and hands it to the resumed watches; under the write lock, so in order. */
+  private void record(
+      @Nullable AttributeSet before,
+      @Nullable AttributeSet after,
+      @Nullable GenericKubernetesResource resource,
+      @Nullable String oldState,
+      @Nullable String newState) {
+    long position;
+    String json;
+    if (newState != null) {
+      position = resourceVersion(resource, newState);
+      if (position <= lastPosition) {
+        position = requestResourceVersion(); // never behind an earlier event
+      }
+      json = newState;
+    } else {
+      // A deletion: a real API server gives the DELETED event a resourceVersion of its own, so
+      // that a client resuming from it does not hear of the deletion again.
+      position = requestResourceVersion();
+      json = withResourceVersion(requireNonNull(oldState, "oldState"), position);
+    }
+    var change = new Change(position, before, after, json);
+    synchronized (changes) {
+      lastPosition = position;
+      changes.addLast(change);
+      if (changes.size() > window) {
+        forgottenUpTo = changes.removeFirst().position();
+      }
+      for (ResumedWatch w : resumed) {
+        w.send(change);
+      }
+    }
+  }
+
+  private static long resourceVersion(@Nullable GenericKubernetesResource resource, String json) {
+    GenericKubernetesResource r =
+        resource != null
+            ? resource
+            : Serialization.unmarshal(json, GenericKubernetesResource.class);
+    try {
+      return Long.parseLong(r.getMetadata().getResourceVersion());
+    } catch (RuntimeException e) {
+      return -1; // not ours: the caller assigns a fresh position
+    }
+  }
+
+  private static String withResourceVersion(String json, long position) {
+    GenericKubernetesResource r = Serialization.unmarshal(json, GenericKubernetesResource.class);
+    r.getMetadata().setResourceVersion(Long.toString(position));
+    return Serialization.asJson(r);
+  }
+
+  @Override
+  public MockResponse handleWatch(String path) {
+    String from = queryParameter(path, "resourceVersion");
+    if (from == null || from.isEmpty() || from.equals("0")) {
+      return super.handleWatch(path); // every stored object as ADDED, then live: as the API does
+    }
+    AttributeSet query = attributeExtractor.fromPath(path);
+    String fieldSelector = queryParameter(path, "fieldSelector");
+    if (fieldSelector != null && fieldSelector.startsWith("metadata.name=")) {
+      query =
+          query.add(
+              new Attribute(
+                  KubernetesAttributesExtractor.NAME,
+                  fieldSelector.substring("metadata.name=".length())));
+    }
+    long position;
+    try {
+      position = Long.parseLong(from);
+    } catch (NumberFormatException e) {
+      return new MockResponse()
+          .setResponseCode(HttpURLConnection.HTTP_BAD_REQUEST)
+          .setBody("resourceVersion: " + from + " (expected: a number)");
+    }
+    return new MockResponse().withWebSocketUpgrade(new ResumedWatch(query, position));
+  }
+
+  /** The decoded value of one query parameter of {@code path}, or null. */
+  private static @Nullable String queryParameter(String path, String name) {
+    int q = path.indexOf('?');
+    if (q < 0) {
+      return null;
+    }
+    for (String pair : path.substring(q + 1).split("&", -1)) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      if (key.equals(name)) {
+        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
+  /** A watch that started from a resourceVersion: the window's later events, then live ones. */
+  private final class ResumedWatch extends WebSocketListener {
+
+    private final AttributeSet query;
+    private final long from;
+    private @Nullable WebSocket socket;
+
+    ResumedWatch(AttributeSet query, long from) {
+      this.query = query;
+      this.from = from;
+    }
+
+    @Override
+    public void onOpen(WebSocket webSocket, Response response) {
+      synchronized (changes) {
+        if (from < forgottenUpTo) {
+          webSocket.send(
+              "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                  + "\"status\":\"Failure\",\"reason\":\"Expired\",\"code\":410,"
+                  + "\"message\":\"too old resource version: "
+                  + from
+                  + " ("
+                  + forgottenUpTo
+                  + ")\"}}");
+          webSocket.close(1000, "expired");
+          return;
+        }
+        socket = webSocket;
+        for (Change c : changes) {
+          if (c.position() > from) {
+            send(c);
+          }
+        }
+        resumed.add(this);
+      }
+    }
+
+    /** The event {@code c} is for this watch, if any; called holding {@code changes}. */
+    void send(Change c) {
+      WebSocket s = socket;
+      if (s == null) {
+        return;
+      }
+      boolean was = c.before() != null && c.before().matches(query);
+      boolean is = c.after() != null && c.after().matches(query);
+      String type = was && is ? "MODIFIED" : was ? "DELETED" : is ? "ADDED" : null;
+      if (type != null) {
+        s.send("{\"type\":\"" + type + "\",\"object\":" + c.json() + "}");
+      }
+    }
+
+    @Override
+    public void onClosing(WebSocket webSocket, int code, String reason) {
+      forget();
+      webSocket.close(code, reason);
+    }
+
+    @Override
+    public void onClosed(WebSocket webSocket, int code, String reason) {
+      forget();
+    }
+
+    @Override
+    public void onFailure(WebSocket webSocket, Throwable t, @Nullable Response response) {
+      forget();
+    }
+
+    private void forget() {
+      synchronized (changes) {
+        resumed.remove(this);
       }
     }
   }
@@ -115,6 +337,11 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     super.reset();
     byName.clear();
     indexed.set(0);
+    synchronized (changes) {
+      // Resuming across a reset would replay a store that no longer exists: make them relist.
+      forgottenUpTo = lastPosition;
+      changes.clear();
+    }
   }
 
   /** How many objects the index holds; the store's size while it is trusted. */
