@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;
@@ -154,6 +156,59 @@ class DemoEndToEndTest {
       } finally {
         assertThat(stream.stop()).containsOnlyKeys("REPLY");
       }
+    }
+  }
+
+  @Test
+  void watchConnectionsDroppedRepeatedly_everyChangeMadeWhileDroppedArrives() throws Exception {
+    // A second demo whose controller and node proxy reach the API server through a proxy that
+    // resets every connection (watches included) ten times, with a change in each gap.
+    demo.close();
+    demo = null;
+    try (var cuttable = new CuttableTcpProxy(api.port());
+        KubernetesClient viaProxy =
+            new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(
+                    new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+                        .withMasterUrl("http://127.0.0.1:" + cuttable.port())
+                        .build())
+                .build()) {
+      demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
+      Pod saved = client.pods().inNamespace("demo").withName("web-blue-2").get();
+      var converged = new java.util.ArrayList<Long>();
+      for (int round = 0; round < 10; round++) {
+        boolean delete = round % 2 == 0;
+        cuttable.cut();
+        if (delete) {
+          client.pods().inNamespace("demo").withName("web-blue-2").delete();
+        } else {
+          client
+              .resource(
+                  new PodBuilder(saved)
+                      .editMetadata()
+                      .withResourceVersion(null)
+                      .withUid(null)
+                      .endMetadata()
+                      .build())
+              .create();
+        }
+        cuttable.restore();
+        long restored = System.nanoTime();
+        var expected =
+            delete ? java.util.Set.of("web-blue-1") : java.util.Set.of("web-blue-1", "web-blue-2");
+        // The pass mark: the dataplane equals the API within 2 s of the reconnect. The
+        // informers reconnect after 1 s; without resumed watches a deletion made in the gap
+        // arrived only with a later resync, 4.7 to 21 s after.
+        await()
+            .atMost(Duration.ofSeconds(2))
+            .untilAsserted(
+                () ->
+                    assertThat(blueClient().count(8, Protocol.TCP, "10.96.0.10", 80).keySet())
+                        .as("round %d", converged.size())
+                        .isEqualTo(expected));
+        converged.add((System.nanoTime() - restored) / 1_000_000);
+      }
+      System.out.printf("watchDropped: converged %s ms after each reconnect%n", converged);
     }
   }
 
