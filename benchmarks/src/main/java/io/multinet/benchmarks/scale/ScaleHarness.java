@@ -280,11 +280,7 @@ public final class ScaleHarness {
           ms(restarted),
           "ms",
           "a new proxy over the existing table (full resync); kernel equals its state: " + same);
-      row(
-          "  of which informer lists",
-          ms(relisted),
-          "ms",
-          "the new proxy's caches filled (the mock server also replays every object to new watches)");
+      row("  of which informer lists", ms(relisted), "ms", "the new proxy's caches filled");
       row(
           "  of which first sync",
           ms(restarted - relisted),
