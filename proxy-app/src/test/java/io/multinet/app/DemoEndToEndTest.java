@@ -62,6 +62,16 @@ class DemoEndToEndTest {
     }
   }
 
+  /** A client of the embedded API server that goes through {@code proxy}. */
+  private KubernetesClient clientThrough(CuttableTcpProxy proxy) {
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(
+            new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+                .withMasterUrl("http://127.0.0.1:" + proxy.port())
+                .build())
+        .build();
+  }
+
   private Probe blueClient() {
     return Probe.from(demo.topology().pod("client-blue"));
   }
@@ -118,13 +128,7 @@ class DemoEndToEndTest {
     demo.close();
     demo = null;
     try (var cuttable = new CuttableTcpProxy(api.port());
-        KubernetesClient viaProxy =
-            new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-                .withConfig(
-                    new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
-                        .withMasterUrl("http://127.0.0.1:" + cuttable.port())
-                        .build())
-                .build()) {
+        KubernetesClient viaProxy = clientThrough(cuttable)) {
       demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
       var stream = new ConnectionStream(Probe.from(demo.topology().pod("client-red")));
       try {
@@ -166,13 +170,7 @@ class DemoEndToEndTest {
     demo.close();
     demo = null;
     try (var cuttable = new CuttableTcpProxy(api.port());
-        KubernetesClient viaProxy =
-            new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-                .withConfig(
-                    new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
-                        .withMasterUrl("http://127.0.0.1:" + cuttable.port())
-                        .build())
-                .build()) {
+        KubernetesClient viaProxy = clientThrough(cuttable)) {
       demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
       Pod saved = client.pods().inNamespace("demo").withName("web-blue-2").get();
       var converged = new java.util.ArrayList<Long>();

@@ -55,22 +55,18 @@ final class NftExecutor implements AutoCloseable {
 
   /** Lists in JSON (for reading back state in tests and for the affinity cleanup). */
   String listJson(String command) throws NftException {
-    return call(
-        () -> {
-          nft.output(true, false);
-          try {
-            return nft.run(command);
-          } finally {
-            nft.output(false, false);
-          }
-        });
+    return list(command, false);
   }
 
   /** Lists in JSON without sets' elements: the table's shape, cheap even with 100k elements. */
   String listTerseJson(String command) throws NftException {
+    return list(command, true);
+  }
+
+  private String list(String command, boolean terse) throws NftException {
     return call(
         () -> {
-          nft.output(true, true);
+          nft.output(true, terse);
           try {
             return nft.run(command);
           } finally {

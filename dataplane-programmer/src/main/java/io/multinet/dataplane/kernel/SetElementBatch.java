@@ -161,13 +161,7 @@ final class SetElementBatch implements AutoCloseable {
    */
   void flush(String set) {
     requireNonNull(set, "set");
-    if (state != IDLE) {
-      throw new IllegalStateException("flush: the previous element is not finished");
-    }
-    if (finished || closed) {
-      throw new IllegalStateException(
-          "flush: batch " + (closed ? "closed" : "already committed (expected: reset())"));
-    }
+    checkWritable("flush");
     if (open) {
       closeMessage();
     }
@@ -212,15 +206,19 @@ final class SetElementBatch implements AutoCloseable {
     return pos;
   }
 
-  private ElementKey begin(Op o, String s) {
-    requireNonNull(s, "set");
+  private void checkWritable(String what) {
     if (state != IDLE) {
-      throw new IllegalStateException("set element: the previous element is not finished");
+      throw new IllegalStateException(what + ": the previous element is not finished");
     }
     if (finished || closed) {
       throw new IllegalStateException(
-          "set element: batch " + (closed ? "closed" : "already committed (expected: reset())"));
+          what + ": batch " + (closed ? "closed" : "already committed (expected: reset())"));
     }
+  }
+
+  private ElementKey begin(Op o, String s) {
+    requireNonNull(s, "set");
+    checkWritable("set element");
     elemOpenedMessage = false;
     if (!open
         || o != op

@@ -184,15 +184,9 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     backend.applyFull(before.build());
     // A client the datapath recorded for the affinity service (10.96.0.30 in network 56).
     String client = "56 . 10.9.9.9 . 10.96.0.30 . 80";
-    run(
-        "ip",
-        "netns",
-        "exec",
-        netns,
-        "nft",
-        "add element inet multinet aff4_tcp { " + client + " timeout 1h : 10.1.0.12 . 8080 }");
-    backend
-        .close(); // the proxy restarts: the kernel keeps the table, the new backend knows nothing
+    nft("add element inet multinet aff4_tcp { " + client + " timeout 1h : 10.1.0.12 . 8080 }");
+    // The proxy restarts: the kernel keeps the table, the new backend knows nothing.
+    backend.close();
 
     // The new state drops the IPv6 affinity port (its own chains and map) and the NodePort (its
     // chain), and gives 10.96.0.10/56 a third backend (another balancing chain).
@@ -213,13 +207,7 @@ class KernelBackendContractTest extends DataplaneBackendContract {
     // Replacing the table would have dropped the recorded client: the resync kept it.
     org.assertj.core.api.Assertions.assertThat(list("list", "map", "inet", "multinet", "aff4_tcp"))
         .contains("10.9.9.9");
-    run(
-        "ip",
-        "netns",
-        "exec",
-        netns,
-        "nft",
-        "delete element inet multinet aff4_tcp { " + client + " }");
+    nft("delete element inet multinet aff4_tcp { " + client + " }");
     // Apart from it, the table is what a cold start of the new state writes: no stale chain or
     // map is left, no element is missing.
     String resynced = sortedElements(list("list", "table", "inet", "multinet"));
@@ -264,6 +252,10 @@ class KernelBackendContractTest extends DataplaneBackendContract {
         new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     p.waitFor(30, TimeUnit.SECONDS);
     return out;
+  }
+
+  private void nft(String command) throws Exception {
+    run("ip", "netns", "exec", netns, "nft", command);
   }
 
   static void run(String... cmd) throws Exception {
