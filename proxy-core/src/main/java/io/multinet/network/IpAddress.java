@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An IPv4 or IPv6 address held as two longs, so that tables can store and compare addresses without
@@ -22,9 +23,21 @@ public final class IpAddress implements Comparable<IpAddress> {
   private final long high;
   private final long low;
 
+  /**
+   * The literal this address was parsed from when it is exactly what {@link #toString()} writes:
+   * returned instead of a new string, so the protos and text made from a parsed address share the
+   * informer's string (100k fewer strings at 10k services). Free: the object stays 32 bytes.
+   */
+  private final @Nullable String text;
+
   private IpAddress(long high, long low) {
+    this(high, low, null);
+  }
+
+  private IpAddress(long high, long low, @Nullable String text) {
     this.high = high;
     this.low = low;
+    this.text = text;
   }
 
   /** An address from its 128 bits; an IPv4-mapped value is an IPv4 address. */
@@ -69,7 +82,8 @@ public final class IpAddress implements Comparable<IpAddress> {
       return parseDottedQuad(literal);
     }
     try {
-      return of(InetAddress.ofLiteral(literal).getAddress());
+      IpAddress a = of(InetAddress.ofLiteral(literal).getAddress());
+      return literal.equals(a.toString()) ? new IpAddress(a.high, a.low, literal) : a;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "address: " + literal + " (expected: an IPv4 or IPv6 literal)", e);
@@ -110,7 +124,8 @@ public final class IpAddress implements Comparable<IpAddress> {
       throw new IllegalArgumentException(
           "address: " + literal + " (expected: an IPv4 or IPv6 literal)");
     }
-    return ofV4(bits);
+    // Strictly parsed, the literal is the canonical dotted quad.
+    return new IpAddress(V4_MAPPED_HIGH, V4_MAPPED_LOW_PREFIX | (bits & 0xFFFF_FFFFL), literal);
   }
 
   public long high() {
@@ -178,6 +193,9 @@ public final class IpAddress implements Comparable<IpAddress> {
   /** Dotted quad for IPv4; RFC 5952 text (lower case, longest zero run compressed) for IPv6. */
   @Override
   public String toString() {
+    if (text != null) {
+      return text;
+    }
     if (isV4()) {
       InetAddress a = toInetAddress();
       return ((Inet4Address) a).getHostAddress();

@@ -28,6 +28,21 @@ class IpAddressTest {
   }
 
   @Test
+  void toString_ofACanonicalLiteral_isThatVeryString() {
+    // Fresh instances, so sameness is not string-literal interning.
+    String v4 = new String("10.1.2.3");
+    String v6 = new String("2001:db8::2:1");
+    String longV6 = new String("2001:db8:0:0:0:0:2:1");
+
+    assertThat(IpAddress.parse(v4).toString()).isSameAs(v4);
+    assertThat(IpAddress.parse(v6).toString()).isSameAs(v6);
+    assertThat(IpAddress.parse(longV6).toString()).isEqualTo("2001:db8::2:1");
+    // Equal addresses are equal whatever text they came with.
+    assertThat(IpAddress.parse(v4)).isEqualTo(IpAddress.ofV4(0x0a010203));
+    assertThat(IpAddress.ofV4(0x0a010203).toString()).isEqualTo(v4);
+  }
+
+  @Test
   void ofV4_isMappedIntoTheV6Space() {
     IpAddress a = IpAddress.parse("10.0.0.1");
     assertThat(a.isV4()).isTrue();

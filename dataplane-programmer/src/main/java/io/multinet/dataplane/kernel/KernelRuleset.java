@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -92,7 +91,7 @@ final class KernelRuleset {
       int port,
       String verdict,
       String lb,
-      List<String> slots,
+      List<Backend> slots,
       int affinityTimeout,
       List<IpAddress> hairpin) {
 
@@ -124,8 +123,15 @@ final class KernelRuleset {
     }
 
     int targetPort() {
-      String s = slots.getFirst();
-      return Integer.parseInt(s.substring(s.lastIndexOf(' ') + 1));
+      return slots.getFirst().getPort();
+    }
+
+    /**
+     * Slot {@code s}'s data as nft text ({@code address . port}). Rendered when written: slots hold
+     * the state's own Backend messages, not 100k strings of their own.
+     */
+    String slot(int s) {
+      return endpoint(slots.get(s));
     }
 
     String svcMap() {
@@ -293,7 +299,7 @@ final class KernelRuleset {
           0,
           List.of());
     }
-    List<String> slots = new ArrayList<>();
+    List<Backend> slots;
     String lb;
     if (sp.getLoadBalancing() == LoadBalancing.MAGLEV) {
       List<Endpoint> eps = new ArrayList<>(sorted.size());
@@ -302,19 +308,13 @@ final class KernelRuleset {
       }
       int m = sp.getMaglevTableSize() == 0 ? Maglev.tableSize(eps.size()) : sp.getMaglevTableSize();
       char[] table = Maglev.build(eps, m);
-      // One string per backend, shared by its slots: a table has thousands of slots.
-      String[] names = new String[sorted.size()];
-      for (int b = 0; b < names.length; b++) {
-        names[b] = endpoint(sorted.get(b));
-      }
+      slots = new ArrayList<>(table.length);
       for (char c : table) {
-        slots.add(names[c]);
+        slots.add(sorted.get(c));
       }
       lb = "lb_hash_" + m;
     } else {
-      for (Backend b : sorted) {
-        slots.add(endpoint(b));
-      }
+      slots = sorted;
       lb = "lb_rand_" + sorted.size();
     }
     var i =
@@ -535,12 +535,11 @@ final class KernelRuleset {
     // Endpoint slots first, then svc elements: runs of one set share a netlink message.
     for (Instance i : instances) {
       for (int s = 0; s < i.slots().size(); s++) {
-        String slot = i.slots().get(s);
-        int dot = slot.indexOf(" . ");
-        IpAddress backend = IpAddress.parse(slot.substring(0, dot));
-        int backendPort = Integer.parseInt(slot.substring(dot + 3));
+        Backend b = i.slots().get(s);
         ElementKey key = address(batch.add(i.epMap()).zone(i.zone()), i.address());
-        address(key.port(i.port()).u32(s).data(), backend).port(backendPort).end();
+        address(key.port(i.port()).u32(s).data(), IpAddress.parse(b.getAddress()))
+            .port(b.getPort())
+            .end();
       }
     }
     for (Instance i : instances) {
@@ -710,16 +709,19 @@ final class KernelRuleset {
     List<String> adds = new ArrayList<>();
     int n = Math.max(before.slots().size(), after.slots().size());
     for (int i = 0; i < n; i++) {
-      String old = i < before.slots().size() ? before.slots().get(i) : null;
-      String fresh = i < after.slots().size() ? after.slots().get(i) : null;
-      if (Objects.equals(old, fresh)) {
-        continue;
+      Backend old = i < before.slots().size() ? before.slots().get(i) : null;
+      Backend fresh = i < after.slots().size() ? after.slots().get(i) : null;
+      if (old != null
+          && fresh != null
+          && old.getPort() == fresh.getPort()
+          && old.getAddress().equals(fresh.getAddress())) {
+        continue; // the element holds address and port only
       }
       if (old != null) {
         deletes.add(before.slotKey(i));
       }
       if (fresh != null) {
-        adds.add(after.slotKey(i) + " : " + fresh);
+        adds.add(after.slotKey(i) + " : " + endpoint(fresh));
       }
     }
     elements(sb, "delete", before.epMap(), deletes);
@@ -952,7 +954,7 @@ final class KernelRuleset {
   private static List<String> slotElements(Instance i) {
     List<String> out = new ArrayList<>(i.slots().size());
     for (int s = 0; s < i.slots().size(); s++) {
-      out.add(i.slotKey(s) + " : " + i.slots().get(s));
+      out.add(i.slotKey(s) + " : " + i.slot(s));
     }
     return out;
   }
