@@ -469,32 +469,21 @@ final class SetElementBatch implements AutoCloseable {
     if (m < 0 || m >= messages) {
       return "batch";
     }
+    String head =
+        msgOp[m].verb
+            + " inet "
+            + table
+            + " "
+            + msgSet[m]
+            + " (message "
+            + (m + 1)
+            + " of "
+            + messages;
     if (msgOp[m] == Op.FLUSH) {
-      return "flush set inet "
-          + table
-          + " "
-          + msgSet[m]
-          + " (message "
-          + (m + 1)
-          + " of "
-          + messages
-          + ")";
+      return head + ")";
     }
     int last = (m + 1 < messages ? msgFirst[m + 1] : elements) - 1;
-    return msgOp[m].verb
-        + " inet "
-        + table
-        + " "
-        + msgSet[m]
-        + " (message "
-        + (m + 1)
-        + " of "
-        + messages
-        + ": elements "
-        + msgFirst[m]
-        + "-"
-        + last
-        + ")";
+    return head + ": elements " + msgFirst[m] + "-" + last + ")";
   }
 
   /**
