@@ -18,16 +18,17 @@ import org.jspecify.annotations.Nullable;
  * An informer store that trims each object as it is stored: managed fields (which the proxy never
  * reads, and which a real API server sends with every object) are dropped, the empty maps fabric8
  * allocates for every model object share one immutable instance, and strings repeated on many
- * objects (node and zone names, namespaces, label keys and values, port names) share one instance.
- * At 10k Services × 10 endpoints that is four empty maps and a node name per endpoint, a fifth of
- * the node proxy's heap. The proxy never writes cached objects back, so nothing notices the
- * sharing.
+ * objects (node and zone names, namespaces, label and annotation keys and short values, port names)
+ * share one instance, and kubectl's last-applied annotation is dropped. At 10k Services × 10
+ * endpoints that is four empty maps and a node name per endpoint, a fifth of the node proxy's heap.
+ * The proxy never writes cached objects back, so nothing notices the sharing.
  */
 final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
 
   private static final Map<String, Object> NO_PROPERTIES = Map.of();
   private static final Map<String, String> NO_TOPOLOGY = Map.of();
   private static final int MAX_INTERNED = 100_000;
+  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private final Map<String, String> names = new ConcurrentHashMap<>();
   private final Map<List<@Nullable Boolean>, EndpointConditions> conditions =
       new ConcurrentHashMap<>();
@@ -103,7 +104,29 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
       m.setAdditionalProperties(shared(m.getAdditionalProperties()));
       m.setNamespace(intern(m.getNamespace()));
       m.setLabels(internAll(m.getLabels()));
+      m.setAnnotations(annotations(m.getAnnotations()));
     }
+  }
+
+  /**
+   * Annotations a sync may read (network selection, trigger time, interface names), with shared
+   * keys and short values; kubectl's last-applied copy of the whole object, on every object a team
+   * applies, is dropped: nothing reads it, and it is often the largest string an object has.
+   */
+  private @Nullable Map<String, String> annotations(@Nullable Map<String, String> annotations) {
+    if (annotations == null || annotations.isEmpty()) {
+      return annotations;
+    }
+    var out = new java.util.HashMap<String, String>(annotations.size() * 2);
+    annotations.forEach(
+        (k, v) -> {
+          // A null value (no API server stores one) would fail Map.copyOf: dropped.
+          if (k != null && v != null && !k.equals(LAST_APPLIED)) {
+            // Long values (interface-name JSON, selectors) are mostly unique: not worth a slot.
+            out.put(intern(k), v.length() <= 64 ? intern(v) : v);
+          }
+        });
+    return Map.copyOf(out);
   }
 
   /** Label keys and values repeat across objects (service names, managed-by, network names). */
@@ -112,7 +135,12 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
       return labels;
     }
     var out = new java.util.HashMap<String, String>(labels.size() * 2);
-    labels.forEach((k, v) -> out.put(intern(k), intern(v)));
+    labels.forEach(
+        (k, v) -> {
+          if (k != null && v != null) { // Map.copyOf refuses nulls; no API server stores one
+            out.put(intern(k), intern(v));
+          }
+        });
     return Map.copyOf(out);
   }
 

@@ -36,6 +36,59 @@ class SlimStoreTest {
     assertThat(store.get("ns/a").getPorts().getFirst().getPort()).isEqualTo(8080);
   }
 
+  @Test
+  void put_sharesAnnotationKeysAndShortValues_andDropsLastApplied() {
+    var store = new SlimStore<io.fabric8.kubernetes.api.model.Service>();
+    for (String name : java.util.List.of("a", "b")) {
+      store.put(
+          "ns/" + name,
+          new io.fabric8.kubernetes.api.model.ServiceBuilder()
+              .withNewMetadata()
+              .withName(name)
+              .withNamespace("ns")
+              .addToAnnotations(new String("multinet.io/network"), new String("blue"))
+              .addToAnnotations(SlimStore.LAST_APPLIED, "{\"kind\":\"Service\"}")
+              .addToAnnotations("note", "x".repeat(100) + name)
+              .endMetadata()
+              .build());
+    }
+
+    var a = store.get("ns/a").getMetadata().getAnnotations();
+    var b = store.get("ns/b").getMetadata().getAnnotations();
+    assertThat(a).containsOnlyKeys("multinet.io/network", "note");
+    assertThat(a.get("multinet.io/network"))
+        .isEqualTo("blue")
+        .isSameAs(b.get("multinet.io/network"));
+    assertThat(a.keySet().stream().filter(k -> k.equals("multinet.io/network")).findFirst().get())
+        .isSameAs(
+            b.keySet().stream().filter(k -> k.equals("multinet.io/network")).findFirst().get());
+    assertThat(a.get("note")).isEqualTo("x".repeat(100) + "a");
+  }
+
+  @Test
+  void put_nullLabelOrAnnotationValue_isDroppedNotThrown() {
+    var store = new SlimStore<io.fabric8.kubernetes.api.model.Service>();
+    var labels = new java.util.HashMap<String, String>();
+    labels.put("app", null);
+    labels.put("tier", "web");
+    var annotations = new java.util.HashMap<String, String>();
+    annotations.put("multinet.io/network", null);
+    var svc =
+        new io.fabric8.kubernetes.api.model.ServiceBuilder()
+            .withNewMetadata()
+            .withName("a")
+            .withNamespace("ns")
+            .endMetadata()
+            .build();
+    svc.getMetadata().setLabels(labels);
+    svc.getMetadata().setAnnotations(annotations);
+
+    store.put("ns/a", svc);
+
+    assertThat(store.get("ns/a").getMetadata().getLabels()).containsOnlyKeys("tier");
+    assertThat(store.get("ns/a").getMetadata().getAnnotations()).isEmpty();
+  }
+
   private static EndpointSlice slice(String name, String node) {
     return new EndpointSliceBuilder()
         .withNewMetadata()
