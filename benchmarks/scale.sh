@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scale harness (docs/benchmarks.md, "Scale harness"): as root, on a built tree.
-#   benchmarks/scale.sh [--size 1k|10k] [--churn 10,100,1000] [--seconds 10] [--out DIR] [--histogram]
+#   benchmarks/scale.sh [--size 1k|10k|1k-3net|10k-3net] [--churn 10,100,1000] [--seconds 10] [--out DIR]
+#                        [--histogram] [--aot]
 # Results: DIR/scale-SIZE.md and .json (default DIR benchmarks/target/scale).
 set -euo pipefail
 cd "$(dirname "$0")/.."

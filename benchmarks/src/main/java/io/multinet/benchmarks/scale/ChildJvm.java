@@ -100,6 +100,13 @@ final class ChildJvm implements AutoCloseable {
   /** As {@link #start(String, String, List)}; {@code track}: native memory tracking on. */
   static ChildJvm start(String name, String masterUrl, List<String> args, boolean track)
       throws IOException {
+    return start(name, masterUrl, args, track, List.of());
+  }
+
+  /** As {@link #start(String, String, List, boolean)}, with {@code jvmFlags} after the image's. */
+  static ChildJvm start(
+      String name, String masterUrl, List<String> args, boolean track, List<String> jvmFlags)
+      throws IOException {
     requireNonNull(name, "name");
     requireNonNull(masterUrl, "masterUrl");
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -111,6 +118,7 @@ final class ChildJvm implements AutoCloseable {
     if (track) {
       command.add("-XX:NativeMemoryTracking=summary");
     }
+    command.addAll(jvmFlags);
     // fabric8 reads its configuration from system properties when there is no kubeconfig.
     command.add("-Dkubernetes.master=" + masterUrl);
     command.add("-Dkubernetes.auth.tryKubeConfig=false");

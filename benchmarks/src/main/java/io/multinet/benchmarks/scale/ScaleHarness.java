@@ -70,6 +70,7 @@ public final class ScaleHarness {
   private final List<Integer> rates;
   private final int seconds;
   private final boolean histogram;
+  private boolean aot;
   private boolean threeNetworks;
   private List<String> proxyClasses = List.of();
   private String nativeMemory = "";
@@ -92,6 +93,7 @@ public final class ScaleHarness {
     String churn = "10,100,1000";
     int seconds = 10;
     boolean histogram = false;
+    boolean aot = false;
     Path out = Path.of("benchmarks/target/scale");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -100,11 +102,12 @@ public final class ScaleHarness {
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--histogram" -> histogram = true;
+        case "--aot" -> aot = true;
         default ->
             throw new IllegalArgumentException(
                 "argument: "
                     + args[i]
-                    + " (expected: --size, --churn, --seconds, --out, --histogram)");
+                    + " (expected: --size, --churn, --seconds, --out, --histogram, --aot)");
       }
     }
     int n =
@@ -119,6 +122,7 @@ public final class ScaleHarness {
     Files.createDirectories(out);
     var h = new ScaleHarness(n, rates, seconds, out.resolve("scale-" + size), histogram);
     h.threeNetworks = size.endsWith("-3net");
+    h.aot = aot;
     h.run();
     System.exit(0); // informer and vert.x threads are not all daemons
   }
@@ -298,6 +302,9 @@ public final class ScaleHarness {
       }
       sh("ip", "netns", "add", childNetns);
       separateProcesses(client.getConfiguration().getMasterUrl(), childNetns);
+      if (aot) {
+        aotCache(client.getConfiguration().getMasterUrl(), childNetns);
+      }
     } finally {
       for (int i = closeables.size() - 1; i >= 0; i--) {
         try {
@@ -390,6 +397,69 @@ public final class ScaleHarness {
           failedRow("node proxy process", e);
         }
       }
+    }
+  }
+
+  /**
+   * The node proxy's cold start from JVM launch with a JDK ahead-of-time cache (JEP 483/514/515):
+   * one run on a fresh namespace records the cache ({@code -XX:AOTCacheOutput}, written when the
+   * JVM exits), a second run on another fresh namespace uses it ({@code -XX:AOTCache}).
+   */
+  private void aotCache(String masterUrl, String childNetns) throws Exception {
+    Path cache = Files.createTempDirectory("scale-aot").resolve("node-proxy.aot");
+    try {
+      for (String phase : List.of("training", "cached")) {
+        if (Files.exists(Path.of("/run/netns", childNetns))) {
+          sh("ip", "netns", "del", childNetns);
+        }
+        sh("ip", "netns", "add", childNetns);
+        int metricsPort = freePort();
+        List<String> flags =
+            List.of(
+                phase.equals("training") ? "-XX:AOTCacheOutput=" + cache : "-XX:AOTCache=" + cache);
+        try (var proxy =
+            ChildJvm.start(
+                "node-proxy-" + phase,
+                masterUrl,
+                List.of(
+                    "run",
+                    "--hostname-override",
+                    NODE,
+                    "--netns",
+                    childNetns,
+                    "--metrics-bind-address",
+                    "127.0.0.1:" + metricsPort,
+                    "--healthz-bind-address",
+                    "127.0.0.1:" + freePort()),
+                false,
+                flags)) {
+          long programmed =
+              proxy.awaitMetric(
+                  URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
+                  "multinet_network_service_ports",
+                  services,
+                  Duration.ofMinutes(5));
+          row(
+              "node proxy process, AOT cache " + phase + ": JVM launch to programmed",
+              ms(programmed - proxy.startedAt()),
+              "ms",
+              phase.equals("training")
+                  ? "records the cache on exit"
+                  : "with the cache the previous row recorded ("
+                      + Files.size(cache) / (1024 * 1024)
+                      + " MiB)");
+        } catch (IllegalStateException e) {
+          failedRow("node proxy process, AOT cache " + phase, e);
+          return;
+        }
+        if (phase.equals("training") && !Files.exists(cache)) {
+          row("node proxy process, AOT cache", 0, "", "failed: no cache written on exit");
+          return;
+        }
+      }
+    } finally {
+      Files.deleteIfExists(cache);
+      Files.deleteIfExists(cache.getParent());
     }
   }
 
