@@ -350,29 +350,10 @@ public final class ScaleHarness {
         failedRow("controller process", e);
       }
       int metricsPort = freePort();
-      int healthPort = freePort();
       try (var proxy =
-          ChildJvm.start(
-              "node-proxy",
-              masterUrl,
-              List.of(
-                  "run",
-                  "--hostname-override",
-                  NODE,
-                  "--netns",
-                  childNetns,
-                  "--metrics-bind-address",
-                  "127.0.0.1:" + metricsPort,
-                  "--healthz-bind-address",
-                  "127.0.0.1:" + healthPort),
-              histogram)) {
+          ChildJvm.start("node-proxy", masterUrl, proxyArgs(childNetns, metricsPort), histogram)) {
         try {
-          long programmed =
-              proxy.awaitMetric(
-                  URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
-                  "multinet_network_service_ports",
-                  services,
-                  Duration.ofMinutes(5));
+          long programmed = programmed(proxy, metricsPort);
           row(
               "node proxy process: JVM launch to programmed",
               ms(programmed - proxy.startedAt()),
@@ -400,6 +381,29 @@ public final class ScaleHarness {
     }
   }
 
+  /** {@code multinet-proxy run} on {@code netns}, its metrics on {@code metricsPort}. */
+  private static List<String> proxyArgs(String netns, int metricsPort) throws IOException {
+    return List.of(
+        "run",
+        "--hostname-override",
+        NODE,
+        "--netns",
+        netns,
+        "--metrics-bind-address",
+        "127.0.0.1:" + metricsPort,
+        "--healthz-bind-address",
+        "127.0.0.1:" + freePort());
+  }
+
+  /** When a node proxy child's metrics first counted every service port (nanoTime). */
+  private long programmed(ChildJvm proxy, int metricsPort) throws Exception {
+    return proxy.awaitMetric(
+        URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
+        "multinet_network_service_ports",
+        services,
+        Duration.ofMinutes(5));
+  }
+
   /**
    * The node proxy's cold start from JVM launch with a JDK ahead-of-time cache (JEP 483/514/515):
    * one run on a fresh namespace records the cache ({@code -XX:AOTCacheOutput}, written when the
@@ -421,24 +425,10 @@ public final class ScaleHarness {
             ChildJvm.start(
                 "node-proxy-" + phase,
                 masterUrl,
-                List.of(
-                    "run",
-                    "--hostname-override",
-                    NODE,
-                    "--netns",
-                    childNetns,
-                    "--metrics-bind-address",
-                    "127.0.0.1:" + metricsPort,
-                    "--healthz-bind-address",
-                    "127.0.0.1:" + freePort()),
+                proxyArgs(childNetns, metricsPort),
                 false,
                 flags)) {
-          long programmed =
-              proxy.awaitMetric(
-                  URI.create("http://127.0.0.1:" + metricsPort + "/metrics"),
-                  "multinet_network_service_ports",
-                  services,
-                  Duration.ofMinutes(5));
+          long programmed = programmed(proxy, metricsPort);
           row(
               "node proxy process, AOT cache " + phase + ": JVM launch to programmed",
               ms(programmed - proxy.startedAt()),
