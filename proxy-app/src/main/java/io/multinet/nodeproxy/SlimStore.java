@@ -109,27 +109,24 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
   }
 
   /**
-   * Annotations a sync may read (network selection, trigger time, interface names), with shared
-   * keys and short values; kubectl's last-applied copy of the whole object, on every object a team
-   * applies, is dropped: nothing reads it, and it is often the largest string an object has.
+   * Annotations a sync may read (network selection, trigger time, interface names) as labels are
+   * kept, except kubectl's last-applied copy of the whole object, on every object a team applies:
+   * nothing reads it, and it is often the largest string an object has.
    */
   private @Nullable Map<String, String> annotations(@Nullable Map<String, String> annotations) {
-    if (annotations == null || annotations.isEmpty()) {
-      return annotations;
+    if (annotations == null || !annotations.containsKey(LAST_APPLIED)) {
+      return internAll(annotations);
     }
-    var out = new java.util.HashMap<String, String>(annotations.size() * 2);
-    annotations.forEach(
-        (k, v) -> {
-          // A null value (no API server stores one) would fail Map.copyOf: dropped.
-          if (k != null && v != null && !k.equals(LAST_APPLIED)) {
-            // Long values (interface-name JSON, selectors) are mostly unique: not worth a slot.
-            out.put(intern(k), v.length() <= 64 ? intern(v) : v);
-          }
-        });
-    return Map.copyOf(out);
+    var rest = new java.util.HashMap<>(annotations);
+    rest.remove(LAST_APPLIED);
+    return internAll(rest);
   }
 
-  /** Label keys and values repeat across objects (service names, managed-by, network names). */
+  /**
+   * Keys and short values repeat across objects (service names, managed-by, network names): one
+   * instance each. Long values (interface-name JSON, selectors) are mostly unique and keep theirs;
+   * label values are never that long.
+   */
   private @Nullable Map<String, String> internAll(@Nullable Map<String, String> labels) {
     if (labels == null || labels.isEmpty()) {
       return labels;
@@ -138,7 +135,7 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
     labels.forEach(
         (k, v) -> {
           if (k != null && v != null) { // Map.copyOf refuses nulls; no API server stores one
-            out.put(intern(k), intern(v));
+            out.put(intern(k), v.length() <= 64 ? intern(v) : v);
           }
         });
     return Map.copyOf(out);

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,7 @@ class DemoEndToEndTest {
   private EmbeddedApiServer api;
   private KubernetesClient client;
   private Demo demo;
+  private @Nullable KubernetesClient viaProxy;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -54,6 +56,9 @@ class DemoEndToEndTest {
     if (demo != null) {
       demo.close();
     }
+    if (viaProxy != null) {
+      viaProxy.close();
+    }
     if (client != null) {
       client.close();
     }
@@ -62,14 +67,21 @@ class DemoEndToEndTest {
     }
   }
 
-  /** A client of the embedded API server that goes through {@code proxy}. */
-  private KubernetesClient clientThrough(CuttableTcpProxy proxy) {
-    return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-        .withConfig(
-            new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
-                .withMasterUrl("http://127.0.0.1:" + proxy.port())
-                .build())
-        .build();
+  /**
+   * Replaces the demo with one whose controller and node proxy reach the embedded API server
+   * through {@code proxy} (their client is closed after the demo, in {@link #tearDown}).
+   */
+  private void demoThrough(CuttableTcpProxy proxy) throws Exception {
+    demo.close();
+    demo = null;
+    viaProxy =
+        new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+            .withConfig(
+                new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+                    .withMasterUrl("http://127.0.0.1:" + proxy.port())
+                    .build())
+            .build();
+    demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
   }
 
   private Probe blueClient() {
@@ -125,11 +137,8 @@ class DemoEndToEndTest {
   @Test
   void apiServerOutage_of30s_trafficGoesOn_andChangesMadeMeanwhileArriveAfter() throws Exception {
     // A second demo whose controller and node proxy reach the API server through a proxy we cut.
-    demo.close();
-    demo = null;
-    try (var cuttable = new CuttableTcpProxy(api.port());
-        KubernetesClient viaProxy = clientThrough(cuttable)) {
-      demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
+    try (var cuttable = new CuttableTcpProxy(api.port())) {
+      demoThrough(cuttable);
       var stream = new ConnectionStream(Probe.from(demo.topology().pod("client-red")));
       try {
         cuttable.cut();
@@ -167,11 +176,8 @@ class DemoEndToEndTest {
   void watchConnectionsDroppedRepeatedly_everyChangeMadeWhileDroppedArrives() throws Exception {
     // A second demo whose controller and node proxy reach the API server through a proxy that
     // resets every connection (watches included) ten times, with a change in each gap.
-    demo.close();
-    demo = null;
-    try (var cuttable = new CuttableTcpProxy(api.port());
-        KubernetesClient viaProxy = clientThrough(cuttable)) {
-      demo = Demo.start(viaProxy, new PrintWriter(new StringWriter()));
+    try (var cuttable = new CuttableTcpProxy(api.port())) {
+      demoThrough(cuttable);
       Pod saved = client.pods().inNamespace("demo").withName("web-blue-2").get();
       var converged = new java.util.ArrayList<Long>();
       for (int round = 0; round < 10; round++) {

@@ -47,7 +47,11 @@ public final class IpAddress implements Comparable<IpAddress> {
 
   /** An IPv4 address from its 32 bits in network order ({@code 10.0.0.1} is {@code 0x0a000001}). */
   public static IpAddress ofV4(int bits) {
-    return new IpAddress(V4_MAPPED_HIGH, V4_MAPPED_LOW_PREFIX | (bits & 0xFFFF_FFFFL));
+    return v4(bits, null);
+  }
+
+  private static IpAddress v4(int bits, @Nullable String text) {
+    return new IpAddress(V4_MAPPED_HIGH, V4_MAPPED_LOW_PREFIX | (bits & 0xFFFF_FFFFL), text);
   }
 
   /** An address from 4 or 16 bytes in network order. */
@@ -125,7 +129,7 @@ public final class IpAddress implements Comparable<IpAddress> {
           "address: " + literal + " (expected: an IPv4 or IPv6 literal)");
     }
     // Strictly parsed, the literal is the canonical dotted quad.
-    return new IpAddress(V4_MAPPED_HIGH, V4_MAPPED_LOW_PREFIX | (bits & 0xFFFF_FFFFL), literal);
+    return v4(bits, literal);
   }
 
   public long high() {

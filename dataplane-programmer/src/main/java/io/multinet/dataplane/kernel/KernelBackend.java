@@ -94,7 +94,11 @@ public final class KernelBackend implements DataplaneBackend {
       TableShape kernel = kernelShape();
       if (kernel == null) {
         coldStart(desired, next, nps, all);
-      } else if (!resync(kernel, desired, next, nps, all)) {
+      }
+      if (kernel == null || resync(kernel, desired, next, nps, all)) {
+        // The same state as one text, rendered only if asked for (benchmarks compare `nft -f`).
+        lastBatch = () -> KernelRuleset.full(desired, next, nps);
+      } else {
         String text = KernelRuleset.full(desired, next, nps);
         nft.run(text);
         lastBatch = () -> text;
@@ -142,8 +146,6 @@ public final class KernelBackend implements DataplaneBackend {
       KernelRuleset.bulkElements(all, batch);
       netlink().commit(batch);
     }
-    // The same state as one text, rendered only if asked for (benchmarks compare `nft -f`).
-    lastBatch = () -> KernelRuleset.full(desired, next, nps);
   }
 
   /**
@@ -216,7 +218,6 @@ public final class KernelBackend implements DataplaneBackend {
       LOG.log(Level.INFO, "resync over the existing table failed, replacing it: " + e.getMessage());
       return false;
     }
-    lastBatch = () -> KernelRuleset.full(desired, next, nps);
     return true;
   }
 
