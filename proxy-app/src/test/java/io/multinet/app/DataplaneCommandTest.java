@@ -47,12 +47,16 @@ class DataplaneCommandTest {
     Files.writeString(file, state);
 
     assertThat(cli("dataplane", "apply", "--netns", netns, "--state", file.toString()))
-        .contains("applied 3 service ports");
+        .contains("applied 4 service ports");
     String svc =
         run("ip", "netns", "exec", netns, "nft", "list", "map", "inet", "multinet", "svc4");
     assertThat(svc)
         .contains("56 . 10.96.0.10 . tcp . 80 : goto lb_rand_2")
         .contains("57 . 10.96.0.10 . tcp . 80 : goto lb_rand_1");
+    // The demo's NodePort-only Service balances to its endpoints (issue 19: it was a bare drop).
+    String nodePort =
+        run("ip", "netns", "exec", netns, "nft", "list", "chain", "inet", "multinet", "np4_tcp_30080");
+    assertThat(nodePort).contains("dnat ip to numgen random mod 3").doesNotContain("drop");
     String rules = run("ip", "-n", netns, "rule", "show", "pref", "1500");
     assertThat(rules)
         .contains("fwmark 0x380000/0xffff0000 lookup 1056")

@@ -36,6 +36,10 @@ class DemoTest {
         .contains("web-red-1")
         .doesNotContain("web-blue");
     assertThat(line(text, "default demo/plain:http")).contains("-def");
+    // From outside the node to a NodePort-only Service (issue 19: it dropped everything).
+    assertThat(line(text, "nodeport demo/plain-nodeport:http 192.0.2.1:30080"))
+        .contains("web-blue-1-def")
+        .doesNotContain("TIMEOUT");
     assertThat(text)
         .contains("demo cluster removed")
         .doesNotContain("TIMEOUT")
