@@ -30,7 +30,8 @@ prereq_has_library() {
   else
     dirs=${LD_LIBRARY_PATH:-}
     ldconfig=$(PATH=/usr/sbin:/sbin:/usr/bin:/bin command -v ldconfig) || ldconfig=""
-    if [ -n "$ldconfig" ] && "$ldconfig" -p 2>/dev/null | grep -qF " $1 "; then
+    # Lines read "<TAB>libnftables.so.1 (libc6,x86-64) => /lib/.../libnftables.so.1".
+    if [ -n "$ldconfig" ] && "$ldconfig" -p 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; then
       return 0
     fi
   fi
