@@ -75,6 +75,7 @@ prereq_package() {
     *:ip) echo iproute ;;
     apt:conntrack) echo conntrack ;;
     *:conntrack) echo conntrack-tools ;;
+    *) echo "$2" ;; # a command its own package provides, such as unzip
   esac
 }
 
