@@ -25,7 +25,7 @@ final class Libnftables implements AutoCloseable {
   /** NFT_CTX_OUTPUT_TERSE: sets and maps without their elements. */
   private static final int TERSE_OUTPUT = 1 << 11;
 
-  static final String SONAME = "libnftables.so.1";
+  private static final String SONAME = "libnftables.so.1";
 
   /**
    * The library, loaded once for the life of the JVM, or why it cannot be: a failure kept here
