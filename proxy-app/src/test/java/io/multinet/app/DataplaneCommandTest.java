@@ -3,12 +3,14 @@ package io.multinet.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.multinet.dataplane.kernel.KernelBackend;
+import io.multinet.dataplane.lab.LabNamespaces;
+import io.multinet.dataplane.lab.Topology;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,15 +27,16 @@ class DataplaneCommandTest {
 
   @BeforeEach
   void createNetns() throws Exception {
-    assumeTrue(Files.isWritable(Path.of("/run")), "needs root (CI runs as root)");
-    netns = "mpa-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-    run("ip", "netns", "add", netns);
+    assumeTrue(Topology.unsupportedReason() == null, "needs root (CI runs as root)");
+    String noNftables = KernelBackend.unavailableReason();
+    assumeTrue(noNftables == null, () -> "kernel dataplane test skipped: " + noNftables);
+    netns = LabNamespaces.create("mpa");
   }
 
   @AfterEach
   void deleteNetns() throws Exception {
     if (!netns.isEmpty()) {
-      run("ip", "netns", "del", netns);
+      LabNamespaces.delete(netns);
     }
   }
 
