@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The hot path: (network, destination, protocol, port) → service entry → backend for the flow's
  * {@link FlowHash} of (source address, source port), the path {@code explain --trace} and
  * KernelMaglevDifferentialTest use to name the kernel's pick ({@code ServiceTable.lookup} + {@code
- * select(FlowHash.of(...))}; the services use random selection, Maglev adds one array read). Through {@link ServiceTable} ({@code impl=table}) or through a plain {@link HashMap} keyed by a
+ * select(FlowHash.of(...))}; the services use random selection, Maglev adds one array read).
+ * Through {@link ServiceTable} ({@code impl=table}) or through a plain {@link HashMap} keyed by a
  * record of the same four fields whose values hold the same entries ({@code impl=hashmap}), so both
  * use the same backend selection. Keys follow a scrambled Zipf distribution (s = 0.99), precomputed
  * in setup; the hashmap's keys are equal to, but not the same objects as, the ones it was filled
