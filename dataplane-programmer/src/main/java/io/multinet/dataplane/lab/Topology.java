@@ -288,6 +288,29 @@ public final class Topology implements AutoCloseable {
     return addPod(network, podName, ipv4, ipv6);
   }
 
+  /**
+   * Gives {@code pod} one more address (IPv4 in 10.0.0.0/8 or IPv6 in fd00::/8), routed to it in
+   * its network's table: a client with several source addresses.
+   */
+  public void addAddress(Pod pod, String address) throws Exception {
+    Network net = network(pod.network());
+    boolean v6 = address.contains(":");
+    if (v6) {
+      checkPodAddress(pod.ipv4(), address);
+    } else {
+      checkPodAddress(address, null);
+    }
+    String len = v6 ? "/128" : "/32";
+    Ip.batch(
+        pod.netns(),
+        v6,
+        List.of("address add " + address + len + " dev eth0" + (v6 ? " nodad" : "")));
+    Ip.batch(
+        node(),
+        v6,
+        List.of("route add " + address + len + " dev " + pod.nodeIf() + " table " + net.table()));
+  }
+
   /** Starts an {@link EchoServer} in {@code pod}, closed with this topology. */
   public EchoServer startEchoServer(Pod pod, int port) throws Exception {
     EchoServer server = EchoServer.start(pod, port);
