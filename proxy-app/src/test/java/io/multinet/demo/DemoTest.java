@@ -37,8 +37,9 @@ class DemoTest {
         .doesNotContain("web-blue");
     assertThat(line(text, "default demo/plain:http")).contains("-def");
     // From outside the node to a NodePort-only Service (issue 19: it dropped everything).
+    // Random choice over three endpoints: any of them may miss 12 requests, so look for the kind.
     assertThat(line(text, "nodeport demo/plain-nodeport:http 192.0.2.1:30080"))
-        .contains("web-blue-1-def")
+        .contains("-def=")
         .doesNotContain("TIMEOUT");
     assertThat(text)
         .contains("demo cluster removed")
