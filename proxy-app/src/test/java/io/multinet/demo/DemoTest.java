@@ -46,7 +46,8 @@ class DemoTest {
         .doesNotContain("TIMEOUT")
         .doesNotContain("REFUSED");
     try (var left = Files.list(Path.of("/run/netns"))) {
-      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("mnd-"));
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .noneMatch(n -> n.startsWith("mnd-" + ProcessHandle.current().pid() + "-"));
     }
   }
 
