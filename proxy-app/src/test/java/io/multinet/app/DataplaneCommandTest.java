@@ -58,7 +58,17 @@ class DataplaneCommandTest {
         .contains("57 . 10.96.0.10 . tcp . 80 : goto lb_rand_1");
     // The demo's NodePort-only Service balances to its endpoints (issue 19: it was a bare drop).
     String nodePort =
-        run("ip", "netns", "exec", netns, "nft", "list", "chain", "inet", "multinet", "np4_tcp_30080");
+        run(
+            "ip",
+            "netns",
+            "exec",
+            netns,
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "multinet",
+            "np4_tcp_30080");
     assertThat(nodePort).contains("dnat ip to numgen random mod 3").doesNotContain("drop");
     String rules = run("ip", "-n", netns, "rule", "show", "pref", "1500");
     assertThat(rules)
