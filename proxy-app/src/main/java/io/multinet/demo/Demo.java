@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The local demo cluster, built from the objects in an API server: one lab network per Network
@@ -106,22 +107,10 @@ public final class Demo implements AutoCloseable {
       topology.addNetwork(d.name(), index++, prefix, table);
       prefixes.put(d.name(), prefix);
     }
-    // Pods: one namespace per interface, echo servers on the container ports.
+    // Pods: one namespace per interface, echo servers on the container ports. The startup pods
+    // take the same path as pods created later (the informer below).
     for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
-      var taken = new java.util.HashSet<String>();
-      for (var iface : interfaces(pod)) {
-        // The pod's name for its network interface, "-def" for its default-network one.
-        String base =
-            pod.getMetadata().getName() + (iface.getKey().equals("default") ? "-def" : "");
-        String name = base;
-        for (int n = 2; !taken.add(name); n++) {
-          name = base + "-" + n;
-        }
-        var labPod = topology.addPod(iface.getKey(), name, iface.getValue(), null);
-        for (int port : containerPorts(pod)) {
-          topology.startEchoServer(labPod, port);
-        }
-      }
+      plumbOrReport(pod);
     }
     // A client per network, at the top of its first pod range.
     for (String network : prefixes.keySet()) {
@@ -131,6 +120,7 @@ public final class Demo implements AutoCloseable {
     }
     writeDefaultNetworkSlices();
     startNodeProxy();
+    startPodInformer();
     DesiredState state = requireNonNull(proxy.lastState());
     out.printf(
         "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
@@ -138,6 +128,308 @@ public final class Demo implements AutoCloseable {
         client.pods().inAnyNamespace().list().getItems().size(),
         state.getServicePortsCount(),
         topology.node());
+  }
+
+  private final java.util.concurrent.ExecutorService plumber =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> Thread.ofPlatform().daemon().name("demo-cni").unstarted(r));
+  // Pod key (namespace/name) -> its lab pods, and per network the addresses in use.
+  private final Map<String, List<String>> plumbed = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, java.util.Set<String>> used =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Reacts to pods as a kubelet with a multus-style CNI would, one pod at a time. */
+  private void startPodInformer() {
+    var informer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .inform(
+                new io.fabric8.kubernetes.client.informers.ResourceEventHandler<Pod>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    plumber.execute(() -> plumbOrReport(pod));
+                  }
+
+                  @Override
+                  public void onUpdate(Pod old, Pod pod) {
+                    plumber.execute(() -> plumbOrReport(pod));
+                  }
+
+                  @Override
+                  public void onDelete(Pod pod, boolean unknown) {
+                    plumber.execute(() -> unplumb(pod));
+                  }
+                });
+    closeables.add(informer);
+    closeables.add(plumber::shutdownNow);
+  }
+
+  private static String key(Pod pod) {
+    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+  }
+
+  private void plumbOrReport(Pod pod) {
+    try {
+      if (pod.getMetadata().getDeletionTimestamp() != null) {
+        unplumb(pod);
+      } else {
+        plumb(pod);
+      }
+    } catch (Exception e) {
+      out.println("demo: pod " + key(pod) + ": " + e.getMessage());
+      warn(pod, e.getMessage());
+    }
+  }
+
+  private void warn(Pod pod, @org.jspecify.annotations.Nullable String message) {
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .resource(
+              new io.fabric8.kubernetes.api.model.EventBuilder()
+                  .withNewMetadata()
+                  .withGenerateName(pod.getMetadata().getName() + ".")
+                  .withNamespace(pod.getMetadata().getNamespace())
+                  .endMetadata()
+                  .withType("Warning")
+                  .withReason("FailedCreatePodSandBox")
+                  .withMessage(String.valueOf(message))
+                  .withNewInvolvedObject()
+                  .withKind("Pod")
+                  .withApiVersion("v1")
+                  .withName(pod.getMetadata().getName())
+                  .withNamespace(pod.getMetadata().getNamespace())
+                  .withUid(pod.getMetadata().getUid())
+                  .endInvolvedObject()
+                  .withNewSource()
+                  .withComponent("kubelet")
+                  .withHost(NODE)
+                  .endSource()
+                  .build())
+          .create();
+    } catch (RuntimeException e) {
+      out.println("demo: event for pod " + key(pod) + ": " + e.getMessage());
+    }
+  }
+
+  /** Gives a pod its namespaces, addresses and echo servers; a plumbed pod is left alone. */
+  private synchronized void plumb(Pod pod) throws Exception {
+    String key = key(pod);
+    if (plumbed.containsKey(key)) {
+      return;
+    }
+    var ifaces = interfaces(pod);
+    boolean allocated = ifaces.isEmpty();
+    if (allocated) {
+      ifaces = allocate(pod);
+    }
+    var created = new ArrayList<String>();
+    var taken = new java.util.HashSet<String>();
+    try {
+      for (var iface : ifaces) {
+        // The pod's name for its network interface, "-def" for its default-network one.
+        String base =
+            pod.getMetadata().getName() + (iface.getKey().equals("default") ? "-def" : "");
+        String name = base;
+        for (int n = 2; !taken.add(name); n++) {
+          name = base + "-" + n;
+        }
+        var labPod = topology.addPod(iface.getKey(), name, iface.getValue(), null);
+        created.add(name);
+        used.computeIfAbsent(iface.getKey(), k -> ConcurrentHashMap.newKeySet())
+            .add(iface.getValue());
+        for (int port : containerPorts(pod)) {
+          topology.startEchoServer(labPod, port);
+        }
+      }
+    } catch (Exception e) {
+      for (String name : created) {
+        topology.removePod(name);
+      }
+      release(ifaces);
+      throw e;
+    }
+    plumbed.put(key, List.copyOf(created));
+    addresses.put(key, List.copyOf(ifaces));
+    if (allocated) {
+      writeBack(pod, ifaces);
+    }
+    writeDefaultNetworkSlices();
+  }
+
+  private final Map<String, List<Map.Entry<String, String>>> addresses =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void release(List<Map.Entry<String, String>> ifaces) {
+    for (var iface : ifaces) {
+      var set = used.get(iface.getKey());
+      if (set != null) {
+        set.remove(iface.getValue());
+      }
+    }
+  }
+
+  private synchronized void unplumb(Pod pod) {
+    String key = key(pod);
+    List<String> labPods = plumbed.remove(key);
+    if (labPods == null) {
+      return;
+    }
+    for (String name : labPods) {
+      try {
+        topology.removePod(name);
+      } catch (Exception e) {
+        out.println("demo: removing pod " + name + ": " + e.getMessage());
+      }
+    }
+    release(Objects.requireNonNullElse(addresses.remove(key), List.of()));
+    writeDefaultNetworkSlices();
+  }
+
+  /** The pod's requested networks, each with a free address from its pod range. */
+  private List<Map.Entry<String, String>> allocate(Pod pod) {
+    String ns = pod.getMetadata().getNamespace();
+    var result = new ArrayList<Map.Entry<String, String>>();
+    result.add(Map.entry("default", free("default", "10.244.0.0")));
+    for (String ref : requested(pod)) {
+      String qualified = ref.indexOf('/') >= 0 ? ref : ns + "/" + ref;
+      NetworkDefinition found = null;
+      for (NetworkDefinition d : watcher.catalog().networks()) {
+        if (d.includes(new PodInterface(qualified, null, List.of(), false), ns)) {
+          found = d;
+        }
+      }
+      if (found == null || found.network().podCidrs().isEmpty()) {
+        throw new IllegalArgumentException(
+            "network attachment "
+                + qualified
+                + ": no Network lists it (expected: a Network's"
+                + " spec.attachments entry)");
+      }
+      result.add(
+          Map.entry(
+              found.name(),
+              free(found.name(), found.network().podCidrs().getFirst().address().toString())));
+    }
+    return result;
+  }
+
+  /** The next address in the /24 at {@code base}: .1 to .249 (.250 is the network's client). */
+  private String free(String network, String base) {
+    var set = used.computeIfAbsent(network, k -> ConcurrentHashMap.newKeySet());
+    byte[] b = IpAddress.parse(base).toBytes();
+    for (int host = 1; host < 250; host++) {
+      b[b.length - 1] = (byte) host;
+      String candidate = IpAddress.of(b).toString();
+      if (!set.contains(candidate)) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("network " + network + ": pod range exhausted");
+  }
+
+  /** The request annotation's names (comma or JSON form), else the namespace's network. */
+  private List<String> requested(Pod pod) {
+    Map<String, String> annotations =
+        Objects.requireNonNullElse(pod.getMetadata().getAnnotations(), Map.of());
+    String value = annotations.get("k8s.v1.cni.cncf.io/networks");
+    var names = new ArrayList<String>();
+    if (value == null || value.isBlank()) {
+      var namespace = client.namespaces().withName(pod.getMetadata().getNamespace()).get();
+      String network =
+          namespace == null || namespace.getMetadata().getAnnotations() == null
+              ? null
+              : namespace
+                  .getMetadata()
+                  .getAnnotations()
+                  .get(ServiceNetworkResolver.NAMESPACE_DEFAULT_NETWORK);
+      NetworkDefinition d = network == null ? null : watcher.catalog().byName(network);
+      if (d != null && !d.attachments().isEmpty()) {
+        names.add(d.attachments().getFirst());
+      }
+      return names;
+    }
+    if (value.strip().startsWith("[")) {
+      try {
+        var list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(value);
+        for (var e : list) {
+          String name = e.path("name").asText("");
+          String namespace = e.path("namespace").asText("");
+          names.add(namespace.isEmpty() ? name : namespace + "/" + name);
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(
+            "k8s.v1.cni.cncf.io/networks: " + e.getMessage() + " (expected: a JSON list)");
+      }
+      return names;
+    }
+    for (String part : value.split(",", -1)) {
+      String name = part.strip();
+      int at = name.indexOf('@');
+      names.add(at >= 0 ? name.substring(0, at) : name);
+    }
+    return names;
+  }
+
+  /** Writes network-status as multus does and the status a kubelet reports for a running pod. */
+  private void writeBack(Pod pod, List<Map.Entry<String, String>> ifaces) {
+    var status = new StringBuilder("[");
+    int n = 0;
+    for (var iface : ifaces) {
+      boolean def = iface.getKey().equals("default");
+      String name = def ? "cbr0" : attachmentOf(pod, iface.getKey());
+      if (n > 0) {
+        status.append(",");
+      }
+      status.append(
+          "{\"name\":\"%s\",\"interface\":\"%s\",\"ips\":[\"%s\"]%s,\"dns\":{}}"
+              .formatted(
+                  name,
+                  def ? "eth0" : "net" + n,
+                  iface.getValue(),
+                  def ? ",\"default\":true" : ""));
+      n++;
+    }
+    status.append("]");
+    String podIp = ifaces.getFirst().getValue();
+    client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .edit(
+            p -> {
+              p.getMetadata().getAnnotations().put(NetworkStatus.ANNOTATION, status.toString());
+              if (p.getSpec().getNodeName() == null) {
+                p.getSpec().setNodeName(NODE);
+              }
+              p.setStatus(
+                  new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+                      .withPhase("Running")
+                      .withPodIP(podIp)
+                      .addNewPodIP(podIp)
+                      .withHostIP(NODE_ADDRESS)
+                      .addNewCondition()
+                      .withType("Ready")
+                      .withStatus("True")
+                      .endCondition()
+                      .build());
+              return p;
+            });
+  }
+
+  private String attachmentOf(Pod pod, String network) {
+    String ns = pod.getMetadata().getNamespace();
+    for (String ref : requested(pod)) {
+      String qualified = ref.indexOf('/') >= 0 ? ref : ns + "/" + ref;
+      NetworkDefinition d = watcher.catalog().byName(network);
+      if (d != null && d.includes(new PodInterface(qualified, null, List.of(), false), ns)) {
+        return qualified;
+      }
+    }
+    return network;
   }
 
   /**

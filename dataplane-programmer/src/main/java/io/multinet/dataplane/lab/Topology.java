@@ -73,6 +73,7 @@ public final class Topology implements AutoCloseable {
   private final Map<String, Pod> pods = new LinkedHashMap<>();
   private final Map<String, Integer> nextIf = new HashMap<>();
   private final List<EchoServer> servers = new ArrayList<>();
+  private final Map<String, List<EchoServer>> podServers = new HashMap<>();
 
   private Topology(String base, Options options) {
     this.base = base;
@@ -311,11 +312,36 @@ public final class Topology implements AutoCloseable {
         List.of("route add " + address + len + " dev " + pod.nodeIf() + " table " + net.table()));
   }
 
-  /** Starts an {@link EchoServer} in {@code pod}, closed with this topology. */
+  /** Starts an {@link EchoServer} in {@code pod}, closed with this topology or the pod. */
   public EchoServer startEchoServer(Pod pod, int port) throws Exception {
     EchoServer server = EchoServer.start(pod, port);
     servers.add(server);
+    podServers.computeIfAbsent(pod.name(), k -> new ArrayList<>()).add(server);
     return server;
+  }
+
+  /**
+   * Removes a pod: stops its echo servers, deletes its namespace (its veth goes with it) and the
+   * node's rule for its interface. Unknown names are ignored, so callers may repeat it.
+   */
+  public void removePod(String podName) throws Exception {
+    Pod pod = pods.remove(podName);
+    if (pod == null) {
+      return;
+    }
+    for (EchoServer server : podServers.getOrDefault(podName, List.of())) {
+      server.close();
+      servers.remove(server);
+    }
+    podServers.remove(podName);
+    namespaces.remove(pod.netns());
+    Ip.run("netns", "delete", pod.netns());
+    Network net = network(pod.network());
+    String rule =
+        "rule del iif %s lookup %d pref %d"
+            .formatted(pod.nodeIf(), net.table(), options.iifRulePref());
+    Ip.batch(node(), false, List.of(rule));
+    Ip.batch(node(), true, List.of(rule));
   }
 
   public String node() {
