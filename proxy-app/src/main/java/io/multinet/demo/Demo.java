@@ -2,10 +2,7 @@ package io.multinet.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
@@ -19,27 +16,26 @@ import io.multinet.network.Protocol;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.ServicePort;
 import io.multinet.watcher.EndpointWatcher;
-import io.multinet.watcher.attachment.NetworkStatus;
-import io.multinet.watcher.attachment.PodInterface;
 import io.multinet.watcher.network.NetworkDefinition;
-import io.multinet.watcher.service.ServiceNetworkResolver;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The local demo cluster, built from the objects in an API server: one lab network per Network
- * (plus the default network), one namespace per pod interface running an echo server on the pod's
- * container ports, a client namespace per network, the controller and a node proxy programming the
- * kernel dataplane of the lab's node. {@link #probeAll} shows which backend answers each VIP.
+ * The local demo cluster, live on an API server: one lab network per Network (plus the default
+ * network) with a client namespace each, a {@link Kubelet} that gives every pod of the node its
+ * network namespace, interfaces, echo servers and status as they are created and deleted, the
+ * default network's EndpointSlices ({@link DefaultEndpointSlices}), the controller, and a node
+ * proxy programming the kernel dataplane of the lab's node. {@link #probeAll} shows which backend
+ * answers each VIP.
  */
 public final class Demo implements AutoCloseable {
 
@@ -50,7 +46,8 @@ public final class Demo implements AutoCloseable {
   private final KubernetesClient client;
   private final PrintWriter out;
   private final Topology topology;
-  private final Map<String, String> clients = new LinkedHashMap<>();
+  private final Map<String, String> clients = new ConcurrentHashMap<>();
+  private int nextIndex = 2;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private List<AutoCloseable> proxyParts = List.of();
   private List<AutoCloseable> agentParts = List.of();
@@ -61,6 +58,12 @@ public final class Demo implements AutoCloseable {
 
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private NodeProxy proxy;
+
+  @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
+  private Kubelet kubelet;
+
+  @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
+  private DefaultEndpointSlices slices;
 
   private Demo(KubernetesClient client, PrintWriter out, Topology topology) {
     this.client = client;
@@ -91,345 +94,97 @@ public final class Demo implements AutoCloseable {
     if (!watcher.awaitIdle(Duration.ofSeconds(30), Duration.ofMillis(300))) {
       throw new IllegalStateException("the controller did not settle");
     }
-    // Lab networks: the default network and every valid Network, routed by ingress interface.
-    Map<String, String> prefixes = new LinkedHashMap<>();
-    // The default network routes in the main table, as the cluster's primary CNI does: traffic
-    // arriving at a NodePort from outside finds its pods there.
-    topology.addDefaultNetwork("default", "df-");
-    prefixes.put("default", "df-");
-    int index = 2;
+    registerNode();
+    // Lab networks: the default network and every valid Network, routed by ingress interface, each
+    // with its client; a Network applied later gets its own when a pod first asks for it.
+    labNetwork(null);
     for (NetworkDefinition d : watcher.catalog().networks()) {
+      labNetwork(d);
+    }
+    // Pods, those of the manifests and any created later: the kubelet plumbs them as they come.
+    kubelet =
+        new Kubelet(
+            client,
+            topology,
+            NODE,
+            NODE_ADDRESS,
+            watcher::catalog,
+            new Kubelet.Lab() {
+              @Override
+              public String network(@Nullable NetworkDefinition network) throws Exception {
+                return labNetwork(network);
+              }
+
+              @Override
+              public IpAddress clientAddress(String labNetwork) {
+                return IpAddress.parse(Demo.this.clientAddress(labNetwork));
+              }
+            },
+            out);
+    closeables.add(kubelet);
+    kubelet.start();
+    slices = new DefaultEndpointSlices(client, watcher::catalog, NODE, out);
+    closeables.add(slices);
+    slices.start();
+    if (!kubelet.awaitSettled(Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the demo's kubelet did not plumb the pods within 60 s");
+    }
+    slices.reconcile();
+    if (!watcher.awaitIdle(Duration.ofSeconds(30), Duration.ofMillis(300))) {
+      throw new IllegalStateException("the controller did not settle");
+    }
+    startNodeProxy();
+    DesiredState state = requireNonNull(proxy.lastState());
+    out.printf(
+        "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
+        clients.size(), kubelet.plumbed(), state.getServicePortsCount(), topology.node());
+  }
+
+  /**
+   * The lab network of {@code d} (the default network when null), created with its client the first
+   * time it is asked for.
+   */
+  private synchronized String labNetwork(@Nullable NetworkDefinition d) throws Exception {
+    String name = d == null ? "default" : d.name();
+    if (clients.containsKey(name)) {
+      return name;
+    }
+    if (d == null) {
+      // The default network routes in the main table, as the cluster's primary CNI does: traffic
+      // arriving at a NodePort from outside finds its pods there.
+      topology.addDefaultNetwork(name, "df-");
+    } else {
       String prefix =
           d.kernelInterfaces().isEmpty()
               ? d.name() + "-"
               : d.kernelInterfaces().getFirst().replace("*", "");
       int table = Objects.requireNonNullElse(d.routingTable(), 1000 + d.network().id());
-      topology.addNetwork(d.name(), index++, prefix, table);
-      prefixes.put(d.name(), prefix);
+      topology.addNetwork(name, nextIndex++, prefix, table);
     }
-    // Pods: one namespace per interface, echo servers on the container ports. The startup pods
-    // take the same path as pods created later (the informer below).
-    for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
-      plumbOrReport(pod);
-    }
-    // A client per network, at the top of its first pod range.
-    for (String network : prefixes.keySet()) {
-      String client = "client-" + network;
-      topology.addClient(network, client, clientAddress(network), null);
-      clients.put(network, client);
-    }
-    writeDefaultNetworkSlices();
-    startNodeProxy();
-    startPodInformer();
-    DesiredState state = requireNonNull(proxy.lastState());
-    out.printf(
-        "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
-        prefixes.size(),
-        client.pods().inAnyNamespace().list().getItems().size(),
-        state.getServicePortsCount(),
-        topology.node());
+    String client = "client-" + name;
+    topology.addClient(name, client, clientAddress(name), null);
+    clients.put(name, client);
+    return name;
   }
 
-  private final java.util.concurrent.ExecutorService plumber =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          r -> Thread.ofPlatform().daemon().name("demo-cni").unstarted(r));
-  // Pod key (namespace/name) -> its lab pods, and per network the addresses in use.
-  private final Map<String, List<String>> plumbed = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Map<String, java.util.Set<String>> used =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** Reacts to pods as a kubelet with a multus-style CNI would, one pod at a time. */
-  private void startPodInformer() {
-    var informer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .inform(
-                new io.fabric8.kubernetes.client.informers.ResourceEventHandler<Pod>() {
-                  @Override
-                  public void onAdd(Pod pod) {
-                    plumber.execute(() -> plumbOrReport(pod));
-                  }
-
-                  @Override
-                  public void onUpdate(Pod old, Pod pod) {
-                    plumber.execute(() -> plumbOrReport(pod));
-                  }
-
-                  @Override
-                  public void onDelete(Pod pod, boolean unknown) {
-                    plumber.execute(() -> unplumb(pod));
-                  }
-                });
-    closeables.add(informer);
-    closeables.add(plumber::shutdownNow);
-  }
-
-  private static String key(Pod pod) {
-    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
-  }
-
-  private void plumbOrReport(Pod pod) {
-    try {
-      if (pod.getMetadata().getDeletionTimestamp() != null) {
-        unplumb(pod);
-      } else {
-        plumb(pod);
-      }
-    } catch (Exception e) {
-      out.println("demo: pod " + key(pod) + ": " + e.getMessage());
-      warn(pod, e.getMessage());
-    }
-  }
-
-  private void warn(Pod pod, @org.jspecify.annotations.Nullable String message) {
-    try {
+  /** The kubelet registers its Node when the manifests do not have it. */
+  private void registerNode() {
+    if (client.nodes().withName(NODE).get() == null) {
       client
-          .v1()
-          .events()
-          .inNamespace(pod.getMetadata().getNamespace())
           .resource(
-              new io.fabric8.kubernetes.api.model.EventBuilder()
+              new NodeBuilder()
                   .withNewMetadata()
-                  .withGenerateName(pod.getMetadata().getName() + ".")
-                  .withNamespace(pod.getMetadata().getNamespace())
+                  .withName(NODE)
                   .endMetadata()
-                  .withType("Warning")
-                  .withReason("FailedCreatePodSandBox")
-                  .withMessage(String.valueOf(message))
-                  .withNewInvolvedObject()
-                  .withKind("Pod")
-                  .withApiVersion("v1")
-                  .withName(pod.getMetadata().getName())
-                  .withNamespace(pod.getMetadata().getNamespace())
-                  .withUid(pod.getMetadata().getUid())
-                  .endInvolvedObject()
-                  .withNewSource()
-                  .withComponent("kubelet")
-                  .withHost(NODE)
-                  .endSource()
+                  .withNewStatus()
+                  .addNewAddress()
+                  .withType("InternalIP")
+                  .withAddress(NODE_ADDRESS)
+                  .endAddress()
+                  .endStatus()
                   .build())
           .create();
-    } catch (RuntimeException e) {
-      out.println("demo: event for pod " + key(pod) + ": " + e.getMessage());
     }
-  }
-
-  /** Gives a pod its namespaces, addresses and echo servers; a plumbed pod is left alone. */
-  private synchronized void plumb(Pod pod) throws Exception {
-    String key = key(pod);
-    if (plumbed.containsKey(key)) {
-      return;
-    }
-    var ifaces = interfaces(pod);
-    boolean allocated = ifaces.isEmpty();
-    if (allocated) {
-      ifaces = allocate(pod);
-    }
-    var created = new ArrayList<String>();
-    var taken = new java.util.HashSet<String>();
-    try {
-      for (var iface : ifaces) {
-        // The pod's name for its network interface, "-def" for its default-network one.
-        String base =
-            pod.getMetadata().getName() + (iface.getKey().equals("default") ? "-def" : "");
-        String name = base;
-        for (int n = 2; !taken.add(name); n++) {
-          name = base + "-" + n;
-        }
-        var labPod = topology.addPod(iface.getKey(), name, iface.getValue(), null);
-        created.add(name);
-        used.computeIfAbsent(iface.getKey(), k -> ConcurrentHashMap.newKeySet())
-            .add(iface.getValue());
-        for (int port : containerPorts(pod)) {
-          topology.startEchoServer(labPod, port);
-        }
-      }
-    } catch (Exception e) {
-      for (String name : created) {
-        topology.removePod(name);
-      }
-      release(ifaces);
-      throw e;
-    }
-    plumbed.put(key, List.copyOf(created));
-    addresses.put(key, List.copyOf(ifaces));
-    if (allocated) {
-      writeBack(pod, ifaces);
-    }
-    writeDefaultNetworkSlices();
-  }
-
-  private final Map<String, List<Map.Entry<String, String>>> addresses =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  private void release(List<Map.Entry<String, String>> ifaces) {
-    for (var iface : ifaces) {
-      var set = used.get(iface.getKey());
-      if (set != null) {
-        set.remove(iface.getValue());
-      }
-    }
-  }
-
-  private synchronized void unplumb(Pod pod) {
-    String key = key(pod);
-    List<String> labPods = plumbed.remove(key);
-    if (labPods == null) {
-      return;
-    }
-    for (String name : labPods) {
-      try {
-        topology.removePod(name);
-      } catch (Exception e) {
-        out.println("demo: removing pod " + name + ": " + e.getMessage());
-      }
-    }
-    release(Objects.requireNonNullElse(addresses.remove(key), List.of()));
-    writeDefaultNetworkSlices();
-  }
-
-  /** The pod's requested networks, each with a free address from its pod range. */
-  private List<Map.Entry<String, String>> allocate(Pod pod) {
-    String ns = pod.getMetadata().getNamespace();
-    var result = new ArrayList<Map.Entry<String, String>>();
-    result.add(Map.entry("default", free("default", "10.244.0.0")));
-    for (String ref : requested(pod)) {
-      String qualified = ref.indexOf('/') >= 0 ? ref : ns + "/" + ref;
-      NetworkDefinition found = null;
-      for (NetworkDefinition d : watcher.catalog().networks()) {
-        if (d.includes(new PodInterface(qualified, null, List.of(), false), ns)) {
-          found = d;
-        }
-      }
-      if (found == null || found.network().podCidrs().isEmpty()) {
-        throw new IllegalArgumentException(
-            "network attachment "
-                + qualified
-                + ": no Network lists it (expected: a Network's"
-                + " spec.attachments entry)");
-      }
-      result.add(
-          Map.entry(
-              found.name(),
-              free(found.name(), found.network().podCidrs().getFirst().address().toString())));
-    }
-    return result;
-  }
-
-  /** The next address in the /24 at {@code base}: .1 to .249 (.250 is the network's client). */
-  private String free(String network, String base) {
-    var set = used.computeIfAbsent(network, k -> ConcurrentHashMap.newKeySet());
-    byte[] b = IpAddress.parse(base).toBytes();
-    for (int host = 1; host < 250; host++) {
-      b[b.length - 1] = (byte) host;
-      String candidate = IpAddress.of(b).toString();
-      if (!set.contains(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException("network " + network + ": pod range exhausted");
-  }
-
-  /** The request annotation's names (comma or JSON form), else the namespace's network. */
-  private List<String> requested(Pod pod) {
-    Map<String, String> annotations =
-        Objects.requireNonNullElse(pod.getMetadata().getAnnotations(), Map.of());
-    String value = annotations.get("k8s.v1.cni.cncf.io/networks");
-    var names = new ArrayList<String>();
-    if (value == null || value.isBlank()) {
-      var namespace = client.namespaces().withName(pod.getMetadata().getNamespace()).get();
-      String network =
-          namespace == null || namespace.getMetadata().getAnnotations() == null
-              ? null
-              : namespace
-                  .getMetadata()
-                  .getAnnotations()
-                  .get(ServiceNetworkResolver.NAMESPACE_DEFAULT_NETWORK);
-      NetworkDefinition d = network == null ? null : watcher.catalog().byName(network);
-      if (d != null && !d.attachments().isEmpty()) {
-        names.add(d.attachments().getFirst());
-      }
-      return names;
-    }
-    if (value.strip().startsWith("[")) {
-      try {
-        var list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(value);
-        for (var e : list) {
-          String name = e.path("name").asText("");
-          String namespace = e.path("namespace").asText("");
-          names.add(namespace.isEmpty() ? name : namespace + "/" + name);
-        }
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException(
-            "k8s.v1.cni.cncf.io/networks: " + e.getMessage() + " (expected: a JSON list)");
-      }
-      return names;
-    }
-    for (String part : value.split(",", -1)) {
-      String name = part.strip();
-      int at = name.indexOf('@');
-      names.add(at >= 0 ? name.substring(0, at) : name);
-    }
-    return names;
-  }
-
-  /** Writes network-status as multus does and the status a kubelet reports for a running pod. */
-  private void writeBack(Pod pod, List<Map.Entry<String, String>> ifaces) {
-    var status = new StringBuilder("[");
-    int n = 0;
-    for (var iface : ifaces) {
-      boolean def = iface.getKey().equals("default");
-      String name = def ? "cbr0" : attachmentOf(pod, iface.getKey());
-      if (n > 0) {
-        status.append(",");
-      }
-      status.append(
-          "{\"name\":\"%s\",\"interface\":\"%s\",\"ips\":[\"%s\"]%s,\"dns\":{}}"
-              .formatted(
-                  name,
-                  def ? "eth0" : "net" + n,
-                  iface.getValue(),
-                  def ? ",\"default\":true" : ""));
-      n++;
-    }
-    status.append("]");
-    String podIp = ifaces.getFirst().getValue();
-    client
-        .pods()
-        .inNamespace(pod.getMetadata().getNamespace())
-        .withName(pod.getMetadata().getName())
-        .edit(
-            p -> {
-              p.getMetadata().getAnnotations().put(NetworkStatus.ANNOTATION, status.toString());
-              if (p.getSpec().getNodeName() == null) {
-                p.getSpec().setNodeName(NODE);
-              }
-              p.setStatus(
-                  new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-                      .withPhase("Running")
-                      .withPodIP(podIp)
-                      .addNewPodIP(podIp)
-                      .withHostIP(NODE_ADDRESS)
-                      .addNewCondition()
-                      .withType("Ready")
-                      .withStatus("True")
-                      .endCondition()
-                      .build());
-              return p;
-            });
-  }
-
-  private String attachmentOf(Pod pod, String network) {
-    String ns = pod.getMetadata().getNamespace();
-    for (String ref : requested(pod)) {
-      String qualified = ref.indexOf('/') >= 0 ? ref : ns + "/" + ref;
-      NetworkDefinition d = watcher.catalog().byName(network);
-      if (d != null && d.includes(new PodInterface(qualified, null, List.of(), false), ns)) {
-        return qualified;
-      }
-    }
-    return network;
   }
 
   /**
@@ -546,42 +301,18 @@ public final class Demo implements AutoCloseable {
     return proxy;
   }
 
-  private List<Map.Entry<String, String>> interfaces(Pod pod) {
-    var out = new ArrayList<Map.Entry<String, String>>();
-    Map<String, String> annotations =
-        Objects.requireNonNullElse(pod.getMetadata().getAnnotations(), Map.of());
-    List<PodInterface> status;
-    try {
-      status = NetworkStatus.fromAnnotations(annotations);
-    } catch (IllegalArgumentException e) {
-      return out; // the controller reports it
-    }
-    for (PodInterface i : status) {
-      if (i.addresses().isEmpty() || !i.addresses().getFirst().isV4()) {
-        continue;
-      }
-      String address = i.addresses().getFirst().toString();
-      if (i.isDefault()) {
-        out.add(Map.entry("default", address));
-        continue;
-      }
-      for (NetworkDefinition d : watcher.catalog().networks()) {
-        if (d.includes(i, pod.getMetadata().getNamespace())) {
-          out.add(Map.entry(d.name(), address));
-        }
-      }
-    }
-    return out;
+  /** The network namespace of pod {@code namespace/name}, or null while it has none. */
+  public @Nullable String podNamespace(String namespace, String name) {
+    return kubelet.netns(namespace, name);
   }
 
-  private static List<Integer> containerPorts(Pod pod) {
-    var ports = new ArrayList<Integer>();
-    if (pod.getSpec() != null) {
-      pod.getSpec()
-          .getContainers()
-          .forEach(c -> c.getPorts().forEach(p -> ports.add(p.getContainerPort())));
+  /** The network namespace of {@code network}'s client ({@code default} for the default one). */
+  public String clientNamespace(String network) {
+    String client = clients.get(network);
+    if (client == null) {
+      throw new IllegalArgumentException("no client for network: " + network);
     }
-    return ports.isEmpty() ? List.of(8080) : ports;
+    return topology.pod(client).netns();
   }
 
   private String clientAddress(String network) {
@@ -593,68 +324,6 @@ public final class Demo implements AutoCloseable {
       return IpAddress.of(b).toString();
     }
     return "10.244.0.250";
-  }
-
-  /**
-   * The embedded API server has no kube-controller-manager: write the default network's
-   * EndpointSlices from the pods' default addresses, as its EndpointSlice controller would.
-   */
-  private void writeDefaultNetworkSlices() {
-    for (Service s : client.services().inAnyNamespace().list().getItems()) {
-      var resolved =
-          ServiceNetworkResolver.resolve(
-              s,
-              client.namespaces().withName(s.getMetadata().getNamespace()).get(),
-              watcher.catalog());
-      if (!(resolved instanceof ServiceNetworkResolver.Resolved r)
-          || r.serviceNetwork().network() != null
-          || r.serviceNetwork().selector().isEmpty()) {
-        continue;
-      }
-      var b =
-          new EndpointSliceBuilder()
-              .withNewMetadata()
-              .withName(s.getMetadata().getName() + "-default")
-              .withNamespace(s.getMetadata().getNamespace())
-              .addToLabels("kubernetes.io/service-name", s.getMetadata().getName())
-              .addToLabels("endpointslice.kubernetes.io/managed-by", "demo.multinet.io")
-              .endMetadata()
-              .withAddressType("IPv4");
-      for (var p : s.getSpec().getPorts()) {
-        int target =
-            p.getTargetPort() != null && p.getTargetPort().getIntVal() != null
-                ? p.getTargetPort().getIntVal()
-                : 8080;
-        b.addNewPort()
-            .withName(p.getName())
-            .withProtocol(p.getProtocol())
-            .withPort(target)
-            .endPort();
-      }
-      for (Pod pod :
-          client
-              .pods()
-              .inNamespace(s.getMetadata().getNamespace())
-              .withLabels(r.serviceNetwork().selector())
-              .list()
-              .getItems()) {
-        for (var iface : interfaces(pod)) {
-          if (iface.getKey().equals("default")) {
-            b.addNewEndpoint()
-                .withAddresses(iface.getValue())
-                .withNodeName(NODE)
-                .withNewConditions()
-                .withReady(true)
-                .withServing(true)
-                .withTerminating(false)
-                .endConditions()
-                .endEndpoint();
-          }
-        }
-      }
-      EndpointSlice slice = b.build();
-      client.resource(slice).createOr(existing -> existing.update());
-    }
   }
 
   private final java.util.concurrent.atomic.AtomicBoolean closed =
