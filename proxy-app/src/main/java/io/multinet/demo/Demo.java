@@ -306,6 +306,11 @@ public final class Demo implements AutoCloseable {
     return kubelet.netns(namespace, name);
   }
 
+  /** Whether {@code network} has a client (every network the demo knows has one). */
+  public boolean hasClient(String network) {
+    return clients.containsKey(network);
+  }
+
   /** The network namespace of {@code network}'s client ({@code default} for the default one). */
   public String clientNamespace(String network) {
     String client = clients.get(network);

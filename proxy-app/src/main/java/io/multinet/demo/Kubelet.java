@@ -513,8 +513,10 @@ final class Kubelet implements AutoCloseable {
   private void fail(Pod pod, Exception e) {
     String key = Cache.metaNamespaceKeyFunc(pod);
     String message = String.valueOf(e.getMessage());
-    log.println("demo kubelet: pod " + key + ": " + message);
-    log.flush();
+    if (!failures.containsKey(key)) {
+      log.println("demo kubelet: pod " + key + ": " + message); // once; retries count in the Event
+      log.flush();
+    }
     event(
         pod,
         "kubelet",
@@ -523,13 +525,14 @@ final class Kubelet implements AutoCloseable {
         "Failed to create pod sandbox: plugin type=\"multus\" name=\"multus-cni-network\" failed"
             + " (add): "
             + message);
+    // Scheduled before the status write, whose update event then finds the retry queued.
+    retry(key);
     try {
       writePending(pod, message);
     } catch (RuntimeException statusFailure) {
       log.println("demo kubelet: status of " + key + ": " + statusFailure.getMessage());
       log.flush();
     }
-    retry(key);
   }
 
   private void retry(String key) {
