@@ -140,7 +140,9 @@ final class DemoCommand implements Callable<Integer> {
             tryIt.toFile().deleteOnExit();
             Files.writeString(tryIt, tryItManifest());
             out.println("it is live: a pod and a service on network red, then their VIP from red:");
-            out.println("  kubectl apply -f " + tryIt + "; kubectl get pods -n demo -o wide");
+            // --validate=false: the embedded API server serves no OpenAPI to validate against.
+            out.println(
+                "  kubectl apply --validate=false -f " + tryIt + "; kubectl get pods -n demo");
             out.println(
                 "  ip netns exec "
                     + demo.clientNamespace("red")
