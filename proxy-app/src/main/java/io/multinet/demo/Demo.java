@@ -44,6 +44,7 @@ public final class Demo implements AutoCloseable {
   private static final String NODE_ADDRESS = "192.0.2.1";
 
   private final KubernetesClient client;
+  private final KubernetesClient kubeletClient;
   private final PrintWriter out;
   private final Topology topology;
   private final Map<String, String> clients = new ConcurrentHashMap<>();
@@ -65,18 +66,34 @@ public final class Demo implements AutoCloseable {
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private DefaultEndpointSlices slices;
 
-  private Demo(KubernetesClient client, PrintWriter out, Topology topology) {
+  private Demo(
+      KubernetesClient client, KubernetesClient kubeletClient, PrintWriter out, Topology topology) {
     this.client = client;
+    this.kubeletClient = kubeletClient;
     this.out = out;
     this.topology = topology;
   }
 
   /** Builds the lab from the API server's current objects and starts the controller and proxy. */
   public static Demo start(KubernetesClient client, PrintWriter out) throws Exception {
+    return start(client, client, out);
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, PrintWriter)}, with the node's kubelet on a connection of
+   * its own ({@code kubeletClient}), as it is a process of its own in a cluster: cutting the
+   * controller's and node proxy's connection leaves pod plumbing going.
+   */
+  public static Demo start(KubernetesClient client, KubernetesClient kubeletClient, PrintWriter out)
+      throws Exception {
     requireNonNull(client, "client");
+    requireNonNull(kubeletClient, "kubeletClient");
     var demo =
         new Demo(
-            client, out, Topology.create("mnd", Topology.Options.DEFAULTS.withMarkRules(false)));
+            client,
+            kubeletClient,
+            out,
+            Topology.create("mnd", Topology.Options.DEFAULTS.withMarkRules(false)));
     try {
       demo.build();
       return demo;
@@ -104,7 +121,7 @@ public final class Demo implements AutoCloseable {
     // Pods, those of the manifests and any created later: the kubelet plumbs them as they come.
     kubelet =
         new Kubelet(
-            client,
+            kubeletClient,
             topology,
             NODE,
             NODE_ADDRESS,
