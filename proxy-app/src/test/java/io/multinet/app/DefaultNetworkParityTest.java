@@ -130,23 +130,7 @@ class DefaultNetworkParityTest {
    * node ports are written out, as the real one would have filled them in.
    */
   private static String manifests() {
-    return """
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: parity}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: node-1
-          labels: {topology.kubernetes.io/zone: zone-a}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: node-2
-          labels: {topology.kubernetes.io/zone: zone-b}
-        """
+    return ParityLab.NAMESPACE_AND_NODES
         + service("cluster", "ClusterIP", "10", "", "")
         + service("np-cluster", "NodePort", "20", "externalTrafficPolicy: Cluster", "30080")
         + service(

@@ -73,22 +73,8 @@ class NetworkServiceParityTest {
           attachments: ["parity/blue-net"]
           kernel: {interfaces: ["bl-*"], routingTable: 1056}
         ---
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: parity}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: node-1
-          labels: {topology.kubernetes.io/zone: zone-a}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: node-2
-          labels: {topology.kubernetes.io/zone: zone-b}
         """
+        + ParityLab.NAMESPACE_AND_NODES
         + pod("b1", "node-1", "11", "{app: web, local: \"yes\"}")
         + pod("b2", "node-1", "12", "{app: web}")
         + pod("b3", "node-2", "21", "{app: web, local: \"yes\"}")

@@ -46,6 +46,26 @@ import org.jspecify.annotations.Nullable;
  */
 final class ParityLab implements AutoCloseable {
 
+  /** The namespace {@code parity} and two nodes in zones a and b, as manifests. */
+  static final String NAMESPACE_AND_NODES =
+      """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: parity}
+      ---
+      apiVersion: v1
+      kind: Node
+      metadata:
+        name: node-1
+        labels: {topology.kubernetes.io/zone: zone-a}
+      ---
+      apiVersion: v1
+      kind: Node
+      metadata:
+        name: node-2
+        labels: {topology.kubernetes.io/zone: zone-b}
+      """;
+
   static final String NODE = "node-1";
 
   private final EmbeddedApiServer api;
