@@ -188,7 +188,7 @@ class DemoEndToEndTest {
     // fast (not in Probe's default 2 s) for the 2 s pass mark to be measurable.
     try (var cuttable = new CuttableTcpProxy(api.port())) {
       demoThrough(cuttable, false);
-      var blue = blueClient().timeout(Duration.ofMillis(150));
+      var blue = blueClient().timeout(Duration.ofMillis(75));
       Pod saved = client.pods().inNamespace("demo").withName("web-blue-2").get();
       var converged = new java.util.ArrayList<Long>();
       for (int round = 0; round < 10; round++) {
@@ -218,6 +218,7 @@ class DemoEndToEndTest {
         // informers reconnect after 1 s; without resumed watches a deletion made in the gap
         // arrived only with a later resync, 4.7 to 21 s after.
         await()
+            .pollInterval(Duration.ofMillis(25))
             .atMost(Duration.ofSeconds(2))
             .untilAsserted(
                 () ->

@@ -40,11 +40,11 @@ class DemoTest {
     // the pod's own name.
     assertThat(line(text, "default demo/plain:http"))
         .containsPattern("\\{web-(blue-[12]|red-1)=")
-        .doesNotContain("-def");
+        .doesNotContain("-def=");
     // From outside the node to a NodePort-only Service (issue 19: it dropped everything).
     assertThat(line(text, "nodeport demo/plain-nodeport:http 192.0.2.1:30080"))
         .containsPattern("\\{web-(blue-[12]|red-1)=")
-        .doesNotContain("-def")
+        .doesNotContain("-def=")
         .doesNotContain("TIMEOUT");
     assertThat(text)
         .contains("demo cluster removed")
