@@ -89,6 +89,13 @@ class LiveDemoTest {
     String netns = demo().podNamespace("demo", "live-red");
     assertThat(netns).isNotNull();
     assertThat(Path.of("/run/netns", netns)).exists();
+    // One namespace for the pod, with one interface per network: the cluster's and red.
+    assertThat(
+            run("ip", "-n", netns, "-o", "link", "show")
+                .lines()
+                .map(l -> l.split(": ", 3)[1].replaceFirst("@.*", ""))
+                .toList())
+        .containsExactlyInAnyOrder("lo", "eth0", "net1");
 
     // As multus and the kubelet leave it: network-status, podIP, Running, Ready.
     Pod pod = api().pods().inNamespace("demo").withName("live-red").get();
