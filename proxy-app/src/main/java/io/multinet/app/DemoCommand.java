@@ -49,6 +49,23 @@ final class DemoCommand implements Callable<Integer> {
       description = "Requests per VIP from each network's client.")
   int requests = 6;
 
+  /** The VIP of the Service in {@link #tryItManifest}. */
+  static final String TRY_IT_VIP = "10.96.0.20";
+
+  /**
+   * A Pod on network red and a Service for it at {@link #TRY_IT_VIP}, for a user to apply to the
+   * running demo (the {@code --keep} banner says how).
+   */
+  static String tryItManifest() throws java.io.IOException {
+    try (InputStream in =
+        DemoCommand.class.getResourceAsStream("/io/multinet/demo/hello-red.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("hello-red.yaml missing from the jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   /** Loads our CRDs, then every manifest under {@code dir}, into the API server. */
   static ManifestLoader.Result load(KubernetesClient client, Path dir) throws java.io.IOException {
     var loader = new ManifestLoader(client, "default");
@@ -105,15 +122,34 @@ final class DemoCommand implements Callable<Integer> {
                   + demo.topology().node().substring(0, demo.topology().node().lastIndexOf('-')));
           out.println(
               "  ip netns exec " + demo.topology().node() + " nft list table inet multinet");
-          out.println(
-              "  ip netns exec "
-                  + demo.topology().pod("client-blue").netns()
-                  + " curl -s --max-time 2 telnet://10.96.0.10:80");
-          Path kubeconfig = Files.createTempFile("multinet-demo-", ".kubeconfig");
+          if (demo.hasClient("blue")) {
+            out.println(
+                "  ip netns exec "
+                    + demo.clientNamespace("blue")
+                    + " curl -s --max-time 2 telnet://10.96.0.10:80");
+          }
+          Path dir = Files.createTempDirectory("multinet-demo-");
+          dir.toFile().deleteOnExit();
+          Path kubeconfig = dir.resolve("kubeconfig");
           kubeconfig.toFile().deleteOnExit();
           Files.writeString(kubeconfig, api.kubeconfig());
           out.println(
               "  export KUBECONFIG=" + kubeconfig + "; kubectl get networks,svc -A   # the API");
+          if (demo.hasClient("red")) {
+            Path tryIt = dir.resolve("hello-red.yaml");
+            tryIt.toFile().deleteOnExit();
+            Files.writeString(tryIt, tryItManifest());
+            out.println("it is live: a pod and a service on network red, then their VIP from red:");
+            // --validate=false: the embedded API server serves no OpenAPI to validate against.
+            out.println(
+                "  kubectl apply --validate=false -f " + tryIt + "; kubectl get pods -n demo");
+            out.println(
+                "  ip netns exec "
+                    + demo.clientNamespace("red")
+                    + " curl -s --max-time 2 telnet://"
+                    + TRY_IT_VIP
+                    + ":80");
+          }
           out.println("Ctrl-C removes everything.");
           out.flush();
           var stop = new CountDownLatch(1);

@@ -2,10 +2,7 @@ package io.multinet.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
@@ -19,26 +16,26 @@ import io.multinet.network.Protocol;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.ServicePort;
 import io.multinet.watcher.EndpointWatcher;
-import io.multinet.watcher.attachment.NetworkStatus;
-import io.multinet.watcher.attachment.PodInterface;
 import io.multinet.watcher.network.NetworkDefinition;
-import io.multinet.watcher.service.ServiceNetworkResolver;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The local demo cluster, built from the objects in an API server: one lab network per Network
- * (plus the default network), one namespace per pod interface running an echo server on the pod's
- * container ports, a client namespace per network, the controller and a node proxy programming the
- * kernel dataplane of the lab's node. {@link #probeAll} shows which backend answers each VIP.
+ * The local demo cluster, live on an API server: one lab network per Network (plus the default
+ * network) with a client namespace each, a {@link Kubelet} that gives every pod of the node its
+ * network namespace, interfaces, echo servers and status as they are created and deleted, the
+ * default network's EndpointSlices ({@link DefaultEndpointSlices}), the controller, and a node
+ * proxy programming the kernel dataplane of the lab's node. {@link #probeAll} shows which backend
+ * answers each VIP.
  */
 public final class Demo implements AutoCloseable {
 
@@ -47,9 +44,11 @@ public final class Demo implements AutoCloseable {
   private static final String NODE_ADDRESS = "192.0.2.1";
 
   private final KubernetesClient client;
+  private final KubernetesClient kubeletClient;
   private final PrintWriter out;
   private final Topology topology;
-  private final Map<String, String> clients = new LinkedHashMap<>();
+  private final Map<String, String> clients = new ConcurrentHashMap<>();
+  private int nextIndex = 2;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private List<AutoCloseable> proxyParts = List.of();
   private List<AutoCloseable> agentParts = List.of();
@@ -61,18 +60,40 @@ public final class Demo implements AutoCloseable {
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private NodeProxy proxy;
 
-  private Demo(KubernetesClient client, PrintWriter out, Topology topology) {
+  @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
+  private Kubelet kubelet;
+
+  @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
+  private DefaultEndpointSlices slices;
+
+  private Demo(
+      KubernetesClient client, KubernetesClient kubeletClient, PrintWriter out, Topology topology) {
     this.client = client;
+    this.kubeletClient = kubeletClient;
     this.out = out;
     this.topology = topology;
   }
 
   /** Builds the lab from the API server's current objects and starts the controller and proxy. */
   public static Demo start(KubernetesClient client, PrintWriter out) throws Exception {
+    return start(client, client, out);
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, PrintWriter)}, with the node's kubelet on a connection of
+   * its own ({@code kubeletClient}), as it is a process of its own in a cluster: cutting the
+   * controller's and node proxy's connection leaves pod plumbing going.
+   */
+  public static Demo start(KubernetesClient client, KubernetesClient kubeletClient, PrintWriter out)
+      throws Exception {
     requireNonNull(client, "client");
+    requireNonNull(kubeletClient, "kubeletClient");
     var demo =
         new Demo(
-            client, out, Topology.create("mnd", Topology.Options.DEFAULTS.withMarkRules(false)));
+            client,
+            kubeletClient,
+            out,
+            Topology.create("mnd", Topology.Options.DEFAULTS.withMarkRules(false)));
     try {
       demo.build();
       return demo;
@@ -90,54 +111,97 @@ public final class Demo implements AutoCloseable {
     if (!watcher.awaitIdle(Duration.ofSeconds(30), Duration.ofMillis(300))) {
       throw new IllegalStateException("the controller did not settle");
     }
-    // Lab networks: the default network and every valid Network, routed by ingress interface.
-    Map<String, String> prefixes = new LinkedHashMap<>();
-    // The default network routes in the main table, as the cluster's primary CNI does: traffic
-    // arriving at a NodePort from outside finds its pods there.
-    topology.addDefaultNetwork("default", "df-");
-    prefixes.put("default", "df-");
-    int index = 2;
+    registerNode();
+    // Lab networks: the default network and every valid Network, routed by ingress interface, each
+    // with its client; a Network applied later gets its own when a pod first asks for it.
+    labNetwork(null);
     for (NetworkDefinition d : watcher.catalog().networks()) {
+      labNetwork(d);
+    }
+    // Pods, those of the manifests and any created later: the kubelet plumbs them as they come.
+    kubelet =
+        new Kubelet(
+            kubeletClient,
+            topology,
+            NODE,
+            NODE_ADDRESS,
+            watcher::catalog,
+            new Kubelet.Lab() {
+              @Override
+              public String network(@Nullable NetworkDefinition network) throws Exception {
+                return labNetwork(network);
+              }
+
+              @Override
+              public IpAddress clientAddress(String labNetwork) {
+                return IpAddress.parse(Demo.this.clientAddress(labNetwork));
+              }
+            },
+            out);
+    closeables.add(kubelet);
+    kubelet.start();
+    slices = new DefaultEndpointSlices(client, watcher::catalog, NODE, out);
+    closeables.add(slices);
+    slices.start();
+    if (!kubelet.awaitSettled(Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the demo's kubelet did not plumb the pods within 60 s");
+    }
+    slices.reconcile();
+    if (!watcher.awaitIdle(Duration.ofSeconds(30), Duration.ofMillis(300))) {
+      throw new IllegalStateException("the controller did not settle");
+    }
+    startNodeProxy();
+    DesiredState state = requireNonNull(proxy.lastState());
+    out.printf(
+        "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
+        clients.size(), kubelet.plumbed(), state.getServicePortsCount(), topology.node());
+  }
+
+  /**
+   * The lab network of {@code d} (the default network when null), created with its client the first
+   * time it is asked for.
+   */
+  private synchronized String labNetwork(@Nullable NetworkDefinition d) throws Exception {
+    String name = d == null ? "default" : d.name();
+    if (clients.containsKey(name)) {
+      return name;
+    }
+    if (d == null) {
+      // The default network routes in the main table, as the cluster's primary CNI does: traffic
+      // arriving at a NodePort from outside finds its pods there.
+      topology.addDefaultNetwork(name, "df-");
+    } else {
       String prefix =
           d.kernelInterfaces().isEmpty()
               ? d.name() + "-"
               : d.kernelInterfaces().getFirst().replace("*", "");
       int table = Objects.requireNonNullElse(d.routingTable(), 1000 + d.network().id());
-      topology.addNetwork(d.name(), index++, prefix, table);
-      prefixes.put(d.name(), prefix);
+      topology.addNetwork(name, nextIndex++, prefix, table);
     }
-    // Pods: one namespace per interface, echo servers on the container ports.
-    for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
-      var taken = new java.util.HashSet<String>();
-      for (var iface : interfaces(pod)) {
-        // The pod's name for its network interface, "-def" for its default-network one.
-        String base =
-            pod.getMetadata().getName() + (iface.getKey().equals("default") ? "-def" : "");
-        String name = base;
-        for (int n = 2; !taken.add(name); n++) {
-          name = base + "-" + n;
-        }
-        var labPod = topology.addPod(iface.getKey(), name, iface.getValue(), null);
-        for (int port : containerPorts(pod)) {
-          topology.startEchoServer(labPod, port);
-        }
-      }
+    String client = "client-" + name;
+    topology.addClient(name, client, clientAddress(name), null);
+    clients.put(name, client);
+    return name;
+  }
+
+  /** The kubelet registers its Node when the manifests do not have it. */
+  private void registerNode() {
+    if (client.nodes().withName(NODE).get() == null) {
+      client
+          .resource(
+              new NodeBuilder()
+                  .withNewMetadata()
+                  .withName(NODE)
+                  .endMetadata()
+                  .withNewStatus()
+                  .addNewAddress()
+                  .withType("InternalIP")
+                  .withAddress(NODE_ADDRESS)
+                  .endAddress()
+                  .endStatus()
+                  .build())
+          .create();
     }
-    // A client per network, at the top of its first pod range.
-    for (String network : prefixes.keySet()) {
-      String client = "client-" + network;
-      topology.addClient(network, client, clientAddress(network), null);
-      clients.put(network, client);
-    }
-    writeDefaultNetworkSlices();
-    startNodeProxy();
-    DesiredState state = requireNonNull(proxy.lastState());
-    out.printf(
-        "demo cluster up: %d networks, %d pods, %d service ports programmed into namespace %s%n",
-        prefixes.size(),
-        client.pods().inAnyNamespace().list().getItems().size(),
-        state.getServicePortsCount(),
-        topology.node());
   }
 
   /**
@@ -254,42 +318,23 @@ public final class Demo implements AutoCloseable {
     return proxy;
   }
 
-  private List<Map.Entry<String, String>> interfaces(Pod pod) {
-    var out = new ArrayList<Map.Entry<String, String>>();
-    Map<String, String> annotations =
-        Objects.requireNonNullElse(pod.getMetadata().getAnnotations(), Map.of());
-    List<PodInterface> status;
-    try {
-      status = NetworkStatus.fromAnnotations(annotations);
-    } catch (IllegalArgumentException e) {
-      return out; // the controller reports it
-    }
-    for (PodInterface i : status) {
-      if (i.addresses().isEmpty() || !i.addresses().getFirst().isV4()) {
-        continue;
-      }
-      String address = i.addresses().getFirst().toString();
-      if (i.isDefault()) {
-        out.add(Map.entry("default", address));
-        continue;
-      }
-      for (NetworkDefinition d : watcher.catalog().networks()) {
-        if (d.includes(i, pod.getMetadata().getNamespace())) {
-          out.add(Map.entry(d.name(), address));
-        }
-      }
-    }
-    return out;
+  /** The network namespace of pod {@code namespace/name}, or null while it has none. */
+  public @Nullable String podNamespace(String namespace, String name) {
+    return kubelet.netns(namespace, name);
   }
 
-  private static List<Integer> containerPorts(Pod pod) {
-    var ports = new ArrayList<Integer>();
-    if (pod.getSpec() != null) {
-      pod.getSpec()
-          .getContainers()
-          .forEach(c -> c.getPorts().forEach(p -> ports.add(p.getContainerPort())));
+  /** Whether {@code network} has a client (every network the demo knows has one). */
+  public boolean hasClient(String network) {
+    return clients.containsKey(network);
+  }
+
+  /** The network namespace of {@code network}'s client ({@code default} for the default one). */
+  public String clientNamespace(String network) {
+    String client = clients.get(network);
+    if (client == null) {
+      throw new IllegalArgumentException("no client for network: " + network);
     }
-    return ports.isEmpty() ? List.of(8080) : ports;
+    return topology.pod(client).netns();
   }
 
   private String clientAddress(String network) {
@@ -301,68 +346,6 @@ public final class Demo implements AutoCloseable {
       return IpAddress.of(b).toString();
     }
     return "10.244.0.250";
-  }
-
-  /**
-   * The embedded API server has no kube-controller-manager: write the default network's
-   * EndpointSlices from the pods' default addresses, as its EndpointSlice controller would.
-   */
-  private void writeDefaultNetworkSlices() {
-    for (Service s : client.services().inAnyNamespace().list().getItems()) {
-      var resolved =
-          ServiceNetworkResolver.resolve(
-              s,
-              client.namespaces().withName(s.getMetadata().getNamespace()).get(),
-              watcher.catalog());
-      if (!(resolved instanceof ServiceNetworkResolver.Resolved r)
-          || r.serviceNetwork().network() != null
-          || r.serviceNetwork().selector().isEmpty()) {
-        continue;
-      }
-      var b =
-          new EndpointSliceBuilder()
-              .withNewMetadata()
-              .withName(s.getMetadata().getName() + "-default")
-              .withNamespace(s.getMetadata().getNamespace())
-              .addToLabels("kubernetes.io/service-name", s.getMetadata().getName())
-              .addToLabels("endpointslice.kubernetes.io/managed-by", "demo.multinet.io")
-              .endMetadata()
-              .withAddressType("IPv4");
-      for (var p : s.getSpec().getPorts()) {
-        int target =
-            p.getTargetPort() != null && p.getTargetPort().getIntVal() != null
-                ? p.getTargetPort().getIntVal()
-                : 8080;
-        b.addNewPort()
-            .withName(p.getName())
-            .withProtocol(p.getProtocol())
-            .withPort(target)
-            .endPort();
-      }
-      for (Pod pod :
-          client
-              .pods()
-              .inNamespace(s.getMetadata().getNamespace())
-              .withLabels(r.serviceNetwork().selector())
-              .list()
-              .getItems()) {
-        for (var iface : interfaces(pod)) {
-          if (iface.getKey().equals("default")) {
-            b.addNewEndpoint()
-                .withAddresses(iface.getValue())
-                .withNodeName(NODE)
-                .withNewConditions()
-                .withReady(true)
-                .withServing(true)
-                .withTerminating(false)
-                .endConditions()
-                .endEndpoint();
-          }
-        }
-      }
-      EndpointSlice slice = b.build();
-      client.resource(slice).createOr(existing -> existing.update());
-    }
   }
 
   private final java.util.concurrent.atomic.AtomicBoolean closed =

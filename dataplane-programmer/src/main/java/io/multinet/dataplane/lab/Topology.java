@@ -39,6 +39,9 @@ public final class Topology implements AutoCloseable {
   public static final String NODE_V6 = "fd00:ffff::1";
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+  // A Kubernetes namespace (a DNS label) and a pod name (a DNS subdomain): "demo.web-1".
+  private static final Pattern POD_NAMESPACE =
+      Pattern.compile("[a-z0-9][a-z0-9-]*\\.[a-z0-9][a-z0-9.-]*");
   private static final int IFNAMSIZ = 15;
   private static final int MAIN_TABLE = 254;
   private static final int CAP_NET_ADMIN = 12;
@@ -57,6 +60,13 @@ public final class Topology implements AutoCloseable {
   /** One pod network; node-side interfaces are {@code ifPrefix + n}. */
   public record Network(String name, int index, String ifPrefix, int table, int mark, int mask) {}
 
+  /**
+   * One interface of a pod namespace made with {@link #addPodNamespace}: {@code podIf} inside,
+   * {@code nodeIf} its veth peer on the node.
+   */
+  public record Attachment(
+      String network, String netns, String podIf, String nodeIf, String ipv4, String mac) {}
+
   /** A pod (or client) namespace; {@code eth0} inside, {@code nodeIf} on the node. */
   public record Pod(
       String name,
@@ -73,6 +83,9 @@ public final class Topology implements AutoCloseable {
   private final Map<String, Pod> pods = new LinkedHashMap<>();
   private final Map<String, Integer> nextIf = new HashMap<>();
   private final List<EchoServer> servers = new ArrayList<>();
+  private final Map<String, List<Attachment>> attachments = new HashMap<>();
+  private final Map<String, List<EchoServer>> podServers = new HashMap<>();
+  private final Map<String, List<EchoServer>> namespaceServers = new HashMap<>();
 
   private Topology(String base, Options options) {
     this.base = base;
@@ -161,7 +174,8 @@ public final class Topology implements AutoCloseable {
   }
 
   /** Adds a network with its own routing table; its mark is {@code index << markShift}. */
-  public Network addNetwork(String name, int index, String ifPrefix, int table) throws Exception {
+  public synchronized Network addNetwork(String name, int index, String ifPrefix, int table)
+      throws Exception {
     checkName(name);
     if (networks.containsKey(name)) {
       throw new IllegalArgumentException("network exists: " + name);
@@ -188,7 +202,7 @@ public final class Topology implements AutoCloseable {
    * Adds the default network: pods routed in the main table, no mark and no conntrack zone (the
    * agent leaves interfaces that match no network in zone 0), as the cluster's primary CNI does.
    */
-  public Network addDefaultNetwork(String name, String ifPrefix) throws Exception {
+  public synchronized Network addDefaultNetwork(String name, String ifPrefix) throws Exception {
     checkName(name);
     if (networks.containsKey(name)) {
       throw new IllegalArgumentException("network exists: " + name);
@@ -204,7 +218,7 @@ public final class Topology implements AutoCloseable {
    * private ranges that only ever exist inside the lab's namespaces. A failure half way deletes the
    * pod's namespace and veth again.
    */
-  public Pod addPod(String network, String podName, String ipv4, @Nullable String ipv6)
+  public synchronized Pod addPod(String network, String podName, String ipv4, @Nullable String ipv6)
       throws Exception {
     Network net = networks.get(network);
     if (net == null) {
@@ -282,6 +296,160 @@ public final class Topology implements AutoCloseable {
     return pod;
   }
 
+  /**
+   * Creates the empty namespace {@code <base>-<name>} of a Kubernetes pod, {@code name} being
+   * {@code namespace.pod} (a pod name is unique in its namespace, and a namespace has no dots);
+   * interfaces come one attachment at a time with {@link #attach}, as a CNI adds them.
+   */
+  public synchronized String addPodNamespace(String name) throws Exception {
+    if (!POD_NAMESPACE.matcher(name).matches()) {
+      throw new IllegalArgumentException("pod namespace name: " + name + " (expected: ns.pod)");
+    }
+    String ns = base + "-" + name;
+    if (attachments.containsKey(ns)) {
+      throw new IllegalArgumentException("pod namespace exists: " + ns);
+    }
+    addNamespace(ns);
+    attachments.put(ns, new ArrayList<>());
+    try {
+      Ip.batch(ns, false, List.of("link set lo up"));
+      sysctl(ns, "net/ipv4/icmp_ratelimit=0", "net/ipv6/icmp/ratelimit=0");
+    } catch (Exception e) {
+      try {
+        removePodNamespace(ns);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+    return ns;
+  }
+
+  /**
+   * Adds interface {@code podIf} with {@code ipv4} (in 10.0.0.0/8) to a pod namespace, its veth
+   * peer on the node routed in {@code network}'s table. Inside the pod, {@code defaultRoute} makes
+   * it the default route (the cluster network's interface); otherwise {@code podRange} is routed
+   * through it, as a secondary network's CNI routes its subnet. {@code mac}, when given, is set on
+   * it.
+   */
+  public synchronized Attachment attach(
+      String netns,
+      String network,
+      String podIf,
+      String ipv4,
+      String podRange,
+      boolean defaultRoute,
+      @Nullable String mac)
+      throws Exception {
+    List<Attachment> links = attachments.get(netns);
+    if (links == null) {
+      throw new IllegalArgumentException("not a pod namespace: " + netns);
+    }
+    Network net = network(network);
+    checkPodAddress(ipv4, null);
+    if (podIf.isEmpty() || podIf.length() > IFNAMSIZ || !NAME.matcher(podIf).matches()) {
+      throw new IllegalArgumentException(
+          "interface: " + podIf + " (expected: 1-15 characters of [a-z0-9-])");
+    }
+    for (Attachment a : links) {
+      if (a.podIf().equals(podIf)) {
+        throw new IllegalArgumentException(
+            "interface: " + podIf + " (expected: unused in the pod)");
+      }
+    }
+    int n = nextIf.merge(network, 1, Integer::sum) - 1;
+    String ifName = net.ifPrefix() + n;
+    if (ifName.length() > IFNAMSIZ) {
+      throw new IllegalArgumentException("interface name over 15 characters: " + ifName);
+    }
+    Ip.batch(
+        node(),
+        false,
+        List.of("link add " + ifName + " type veth peer name " + podIf + " netns " + netns));
+    // Recorded at once, so removePodNamespace deletes its rule whatever fails next.
+    var partial = new Attachment(network, netns, podIf, ifName, ipv4, "");
+    links.add(partial);
+    sysctl(node(), "net/ipv4/conf/" + ifName + "/proxy_arp=1");
+    Ip.batch(
+        node(),
+        false,
+        List.of(
+            "link set " + ifName + " up",
+            "route add " + ipv4 + "/32 dev " + ifName + " table " + net.table(),
+            "rule add iif %s lookup %d pref %d"
+                .formatted(ifName, net.table(), options.iifRulePref())));
+    List<String> inside = new ArrayList<>();
+    if (mac != null) {
+      inside.add("link set " + podIf + " address " + mac);
+    }
+    inside.add("link set " + podIf + " up");
+    inside.add("address add " + ipv4 + "/32 dev " + podIf);
+    if (defaultRoute) {
+      inside.add("route add " + NODE_V4 + " dev " + podIf);
+      inside.add("route add default via " + NODE_V4);
+    } else {
+      // "append": two networks with the same range (multinet's point) each keep a route.
+      inside.add("route append " + podRange + " via " + NODE_V4 + " dev " + podIf + " onlink");
+    }
+    Ip.batch(netns, false, inside);
+    String address = linkAddress(Ip.run("-n", netns, "-o", "link", "show", "dev", podIf));
+    var done = new Attachment(network, netns, podIf, ifName, ipv4, address);
+    links.set(links.indexOf(partial), done);
+    return done;
+  }
+
+  /** The interfaces of a pod namespace, in the order attached. */
+  public synchronized List<Attachment> attachments(String netns) {
+    return List.copyOf(attachments.getOrDefault(netns, List.of()));
+  }
+
+  /** Starts an {@link EchoServer} named {@code name} in a pod namespace, stopped with it. */
+  public synchronized EchoServer startEchoServer(String netns, String name, int port)
+      throws Exception {
+    if (!attachments.containsKey(netns)) {
+      throw new IllegalArgumentException("not a pod namespace: " + netns);
+    }
+    EchoServer server = EchoServer.start(netns, name, port);
+    namespaceServers.computeIfAbsent(netns, k -> new ArrayList<>()).add(server);
+    return server;
+  }
+
+  /**
+   * Removes a pod namespace: stops its echo servers (their sockets would keep it alive), deletes it
+   * (its veths go with it) and the node's rules for its links. Unknown namespaces are ignored.
+   */
+  public synchronized void removePodNamespace(String netns) throws IOException {
+    List<Attachment> links = attachments.remove(netns);
+    if (links == null) {
+      return;
+    }
+    for (EchoServer server : namespaceServers.getOrDefault(netns, List.of())) {
+      server.close();
+    }
+    namespaceServers.remove(netns);
+    IOException failure = null;
+    if (namespaces.remove(netns)) {
+      try {
+        Ip.run("netns", "delete", netns);
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    for (Attachment a : links) {
+      int table = network(a.network()).table();
+      String rule =
+          "rule del iif %s lookup %d pref %d".formatted(a.nodeIf(), table, options.iifRulePref());
+      try {
+        Ip.batch(node(), false, List.of(rule));
+      } catch (IOException e) {
+        failure = chain(failure, e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
   /** A client is a pod that serves nothing; the name only says how the test uses it. */
   public Pod addClient(String network, String podName, String ipv4, @Nullable String ipv6)
       throws Exception {
@@ -311,11 +479,36 @@ public final class Topology implements AutoCloseable {
         List.of("route add " + address + len + " dev " + pod.nodeIf() + " table " + net.table()));
   }
 
-  /** Starts an {@link EchoServer} in {@code pod}, closed with this topology. */
+  /** Starts an {@link EchoServer} in {@code pod}, closed with this topology or the pod. */
   public EchoServer startEchoServer(Pod pod, int port) throws Exception {
     EchoServer server = EchoServer.start(pod, port);
     servers.add(server);
+    podServers.computeIfAbsent(pod.name(), k -> new ArrayList<>()).add(server);
     return server;
+  }
+
+  /**
+   * Removes a pod: stops its echo servers, deletes its namespace (its veth goes with it) and the
+   * node's rule for its interface. Unknown names are ignored, so callers may repeat it.
+   */
+  public void removePod(String podName) throws Exception {
+    Pod pod = pods.remove(podName);
+    if (pod == null) {
+      return;
+    }
+    for (EchoServer server : podServers.getOrDefault(podName, List.of())) {
+      server.close();
+      servers.remove(server);
+    }
+    podServers.remove(podName);
+    namespaces.remove(pod.netns());
+    Ip.run("netns", "delete", pod.netns());
+    Network net = network(pod.network());
+    String rule =
+        "rule del iif %s lookup %d pref %d"
+            .formatted(pod.nodeIf(), net.table(), options.iifRulePref());
+    Ip.batch(node(), false, List.of(rule));
+    Ip.batch(node(), true, List.of(rule));
   }
 
   public String node() {
@@ -327,7 +520,7 @@ public final class Topology implements AutoCloseable {
     return base + "-up";
   }
 
-  public Network network(String name) {
+  public synchronized Network network(String name) {
     Network net = networks.get(name);
     if (net == null) {
       throw new IllegalArgumentException("unknown network: " + name);
@@ -335,7 +528,7 @@ public final class Topology implements AutoCloseable {
     return net;
   }
 
-  public Pod pod(String name) {
+  public synchronized Pod pod(String name) {
     Pod pod = pods.get(name);
     if (pod == null) {
       throw new IllegalArgumentException("unknown pod: " + name);
@@ -350,12 +543,15 @@ public final class Topology implements AutoCloseable {
 
   /** Stops servers, then deletes every namespace (veths go with them); tries all, throws first. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     IOException failure = null;
     for (EchoServer server : servers) {
       server.close();
     }
     servers.clear();
+    namespaceServers.values().forEach(list -> list.forEach(EchoServer::close));
+    namespaceServers.clear();
+    attachments.clear();
     while (!namespaces.isEmpty()) {
       String ns = namespaces.pop();
       try {
@@ -369,7 +565,7 @@ public final class Topology implements AutoCloseable {
     }
   }
 
-  private String addNamespace(String ns) throws IOException {
+  private synchronized String addNamespace(String ns) throws IOException {
     Ip.run("netns", "add", ns);
     namespaces.push(ns);
     return ns;
@@ -386,6 +582,17 @@ public final class Topology implements AutoCloseable {
                 Path.of("/proc/sys", setting.substring(0, eq)), setting.substring(eq + 1));
           }
         });
+  }
+
+  /** The MAC address in {@code ip -o link show} output. */
+  private static String linkAddress(String line) {
+    int at = line.indexOf("link/ether ");
+    if (at < 0) {
+      throw new IllegalStateException("no link/ether address in: " + line.strip());
+    }
+    int start = at + "link/ether ".length();
+    int end = line.indexOf(' ', start);
+    return line.substring(start, end < 0 ? line.length() : end).strip();
   }
 
   private static void checkPodAddress(String ipv4, @Nullable String ipv6) {
