@@ -137,8 +137,13 @@ public final class ManifestLoader {
       if (item instanceof Namespaced && item.getMetadata().getNamespace() == null) {
         item.getMetadata().setNamespace(defaultNamespace);
       }
+      String deletion = item.getMetadata().getDeletionTimestamp();
       try {
-        created.add(client.resource(item).create());
+        HasMetadata made = client.resource(item).create();
+        if (deletion != null) {
+          made = restoreDeletion(made, deletion, kind, problems);
+        }
+        created.add(made);
       } catch (KubernetesClientException e) {
         String reason =
             e.getCode() == HttpURLConnection.HTTP_CONFLICT ? "DuplicateObject" : "CreateFailed";
@@ -152,6 +157,30 @@ public final class ManifestLoader {
       }
     }
     return new Result(created, problems);
+  }
+
+  /**
+   * An API server clears {@code deletionTimestamp} on create, yet a dump of a cluster holds
+   * terminating objects (a Pod in its grace period) and the controller must see them terminating.
+   * The embedded server keeps it when the object is written back; a server that does not is
+   * reported.
+   */
+  private HasMetadata restoreDeletion(
+      HasMetadata made, String deletion, String kind, List<Problem> problems) {
+    made.getMetadata().setDeletionTimestamp(deletion);
+    HasMetadata updated = client.resource(made).update();
+    if (!deletion.equals(updated.getMetadata().getDeletionTimestamp())) {
+      problems.add(
+          new Problem(
+              kind,
+              nullToEmpty(updated.getMetadata().getNamespace()),
+              updated.getMetadata().getName(),
+              "DeletionNotRestored",
+              "metadata.deletionTimestamp: "
+                  + deletion
+                  + " (expected: kept; the API server dropped it, so the object is not terminating)"));
+    }
+    return updated;
   }
 
   private HasMetadata typed(HasMetadata item) {
