@@ -46,7 +46,7 @@ public final class MultinetProxy implements Runnable {
 
   static CommandLine newCommandLine() {
     var root = new MultinetProxy();
-    var cli = new CommandLine(root);
+    var cli = new CommandLine(root).setExecutionExceptionHandler(new MissingPrerequisite());
     cli.setExecutionStrategy(
         parsed -> {
           Logging.configure(root.verbose);
