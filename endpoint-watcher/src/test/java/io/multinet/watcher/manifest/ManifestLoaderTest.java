@@ -48,6 +48,7 @@ class ManifestLoaderTest {
     Pod terminating = client.pods().inNamespace("shop").withName("cart-0").get();
     assertThat(terminating.getMetadata().getDeletionTimestamp()).isEqualTo("2026-11-01T00:10:00Z");
     assertThat(terminating.getStatus().getConditions().getFirst().getStatus()).isEqualTo("True");
+    assertThat(terminating.getMetadata().getFinalizers()).containsExactly(ManifestLoader.HOLD);
     Pod live = client.pods().inNamespace("shop").withName("cart-1").get();
     assertThat(live.getMetadata().getDeletionTimestamp()).isNull();
   }
