@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  multinet-proxy agent --backend kernel",
-      "  multinet-proxy agent --backend kernel --netns node-1 --socket /tmp/node-1.sock",
+      "  multinet-proxy agent --netns node-1 --socket /tmp/node-1.sock",
       "  multinet-proxy agent --backend vpp --vpp-socket /run/vpp/api.sock",
     })
 final class AgentCommand implements Callable<Integer> {

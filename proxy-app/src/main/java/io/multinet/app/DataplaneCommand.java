@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
-      "  multinet-proxy dataplane apply --backend kernel --netns node-1 --state state.json",
-      "  multinet-proxy dataplane status --dataplane-endpoint unix:///run/multinet/dataplane.sock",
-      "  multinet-proxy dataplane cleanup --backend kernel --netns node-1",
+      "  multinet-proxy dataplane apply --netns node-1 --state state.json",
+      "  multinet-proxy dataplane status --dataplane-endpoint unix:///tmp/node-1.sock",
+      "  multinet-proxy dataplane cleanup --netns node-1",
     },
     subcommands = {
       DataplaneCommand.Apply.class,

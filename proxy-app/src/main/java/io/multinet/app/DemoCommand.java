@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  sudo bin/multinet-proxy demo",
-      "  sudo bin/multinet-proxy demo --keep          # leave it running; Ctrl-C removes it",
+      "  sudo bin/multinet-proxy demo --keep   # leave it running; Ctrl-C removes it",
       "  sudo bin/multinet-proxy demo --manifests my-manifests --requests 20",
     })
 final class DemoCommand implements Callable<Integer> {

@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  multinet-proxy explain --manifests examples/demo -o table",
-      "  kubectl get -A -o yaml pods,services,endpointslices,networks > dump/cluster.yaml",
+      "  kubectl get -A -o yaml pods,services,endpointslices,networks > dump/all.yaml",
       "  multinet-proxy explain --manifests dump -o json",
       "  multinet-proxy explain --manifests examples/demo --node node-1 \\",
       "      --trace network=red,dst=10.96.0.10:80/TCP,src=10.1.0.99",

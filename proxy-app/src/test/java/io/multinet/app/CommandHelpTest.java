@@ -51,7 +51,8 @@ class CommandHelpTest {
 
       assertThat(exit).as("%s; stderr: %s", args, err).isZero();
       String usage = "Usage: multinet-proxy" + (path.isEmpty() ? "" : " " + String.join(" ", path));
-      assertThat(out.toString()).as("%s", args).startsWith(usage).contains("-h, --help");
+      // picocli's own help command puts its header above the usage line.
+      assertThat(out.toString()).as("%s", args).contains(usage).contains("-h, --help");
       assertThat(err.toString()).as("%s", args).isEmpty();
     }
   }
@@ -72,10 +73,44 @@ class CommandHelpTest {
 
       assertThat(cli.execute(command, "--help")).isZero();
 
-      assertThat(out.toString())
+      String help = out.toString();
+      assertThat(help)
           .as(command)
           .contains("Examples:")
           .contains("multinet-proxy " + command + " ");
+      // Each example fits the 80 columns of the usage help: a wrapped one is not pasteable.
+      assertThat(help.substring(help.indexOf("Examples:")).lines().skip(1))
+          .as(command)
+          .allSatisfy(line -> assertThat(line).startsWith("  "));
+    }
+  }
+
+  @Test
+  void help_examples_parseAsTheyArePrinted() {
+    for (String command : Set.of("run", "demo", "explain", "agent", "dataplane")) {
+      var out = new StringWriter();
+      var cli = MultinetProxy.newCommandLine();
+      cli.setOut(new PrintWriter(out));
+      cli.execute(command, "--help");
+      String help = out.toString();
+      // Continued lines joined, then each multinet-proxy line without its comment or redirection.
+      List<String> examples =
+          help.substring(help.indexOf("Examples:"))
+              .replace("\\\n", " ")
+              .lines()
+              .filter(l -> l.contains("multinet-proxy "))
+              .map(l -> l.substring(l.indexOf("multinet-proxy ") + "multinet-proxy ".length()))
+              .map(l -> l.replaceFirst("\\s*[#>].*", "").strip())
+              .toList();
+      assertThat(examples).as(command).isNotEmpty();
+
+      for (String example : examples) {
+        var parsed = MultinetProxy.newCommandLine().parseArgs(example.split("\\s+"));
+        assertThat(parsed.subcommand()).as(example).isNotNull();
+        assertThat(parsed.subcommand().commandSpec().name())
+            .as(example)
+            .isEqualTo(example.split(" ")[0]);
+      }
     }
   }
 
@@ -92,15 +127,27 @@ class CommandHelpTest {
 
   @Test
   void unknownOption_keepsSuggestions() {
+    assertThat(unknownOption("explain", "--manifests", "x", "--outptu"))
+        .contains("Unknown option: '--outptu'")
+        .contains("Possible solutions: --output");
+    assertThat(unknownOption("demo", "--kep"))
+        .contains("Unknown option: '--kep'")
+        .contains("Possible solutions: --keep");
+    assertThat(unknownOption("dataplane", "status", "--dataplane-endpiont"))
+        .contains("Unknown option: '--dataplane-endpiont'")
+        .contains("Possible solutions: --dataplane-endpoint");
+  }
+
+  /** What the command printed on stderr; it must have exited 2 without running. */
+  private static String unknownOption(String... args) {
+    var out = new StringWriter();
     var err = new StringWriter();
     var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
 
-    int exit = cli.execute("explain", "--manifest", "x");
-
-    assertThat(exit).isEqualTo(2);
-    assertThat(err.toString())
-        .contains("Unknown option: '--manifest'")
-        .contains("Possible solutions: --manifests");
+    assertThat(cli.execute(args)).as("%s", List.of(args)).isEqualTo(2);
+    assertThat(out.toString()).as("%s", List.of(args)).isEmpty();
+    return err.toString();
   }
 }
