@@ -150,7 +150,8 @@ class EndpointWatcherTest {
    * endpoint as serving if the pod's Ready condition is True"; "ready ... should be marked ready if
    * it is serving and not terminating, though this can be overridden ... when the associated
    * Service has set the publishNotReadyAddresses flag". So a not-ready pod behind such a Service is
-   * ready but not serving.
+   * ready but not serving. See
+   * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
    */
   @Test
   void reconcile_publishNotReadyAddresses_readyButNotServing() throws Exception {

@@ -130,7 +130,8 @@ class ExplainCommandTest {
    * conditions (KEP-1672, "EndpointConditions" in the discovery.k8s.io/v1 API): {@code serving} is
    * the pod's Ready condition; {@code terminating} is set when the pod has a deletionTimestamp;
    * {@code ready} "should be marked ready if it is serving and not terminating". The dump says the
-   * pod is terminating, so explain reports ready=false, serving=true, terminating=true.
+   * pod is terminating, so explain reports ready=false, serving=true, terminating=true. See
+   * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
    */
   @Test
   void explain_dumpWithTerminatingReadyPod_reportsServingTerminatingNotReady(@TempDir Path dir)

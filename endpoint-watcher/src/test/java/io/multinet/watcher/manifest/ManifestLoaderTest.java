@@ -18,7 +18,8 @@ class ManifestLoaderTest {
   /**
    * A Pod in its termination grace period carries {@code metadata.deletionTimestamp}; Kubernetes'
    * EndpointSlice controller publishes it as terminating (KEP-1672), so the loaded object must keep
-   * it although an API server clears it on create.
+   * it although an API server clears it on create. See
+   * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
    */
   @Test
   void create_terminatingPodFromDump_keepsDeletionTimestamp() {
