@@ -145,6 +145,49 @@ class EndpointWatcherTest {
             });
   }
 
+  /**
+   * Kubernetes' EndpointConditions: "serving ... the EndpointSlice controller will mark the
+   * endpoint as serving if the pod's Ready condition is True"; "ready ... should be marked ready if
+   * it is serving and not terminating, though this can be overridden ... when the associated
+   * Service has set the publishNotReadyAddresses flag". So a not-ready pod behind such a Service is
+   * ready but not serving. See
+   * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
+   */
+  @Test
+  void reconcile_publishNotReadyAddresses_readyButNotServing() throws Exception {
+    Pod p = cluster.pod("blue-1", "web", "node-1", "default/blue-net", "10.1.0.11");
+    client
+        .pods()
+        .inNamespace("default")
+        .withName(p.getMetadata().getName())
+        .edit(
+            x -> {
+              x.getStatus().getConditions().getFirst().setStatus("False");
+              return x;
+            });
+    cluster.service("web-blue", "blue", "web", 80, 8080);
+    client
+        .services()
+        .inNamespace("default")
+        .withName("web-blue")
+        .edit(
+            s -> {
+              s.getSpec().setPublishNotReadyAddresses(true);
+              return s;
+            });
+    startLeading();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              var e = cluster.slices("web-blue").getFirst().getEndpoints().getFirst();
+              assertThat(e.getConditions().getReady()).isTrue();
+              assertThat(e.getConditions().getServing()).isFalse();
+              assertThat(e.getConditions().getTerminating()).isFalse();
+            });
+  }
+
   @Test
   void reconcile_badInputs_getEventsAndMetricsWhileOthersWork() throws Exception {
     cluster.pod("good", "web", "node-1", "default/blue-net", "10.1.0.11");

@@ -13,7 +13,16 @@ import picocli.CommandLine.Option;
 /** {@code multinet-proxy agent}: serves the dataplane API in front of one backend. */
 @Command(
     name = "agent",
-    description = "Serve the gRPC dataplane API on a unix socket in front of a dataplane backend.")
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
+    description = "Serve the gRPC dataplane API on a unix socket in front of a dataplane backend.",
+    footer = {
+      "",
+      "Examples:",
+      "  multinet-proxy agent --backend kernel",
+      "  multinet-proxy agent --netns node-1 --socket /tmp/node-1.sock",
+      "  multinet-proxy agent --backend vpp --vpp-socket /run/vpp/api.sock",
+    })
 final class AgentCommand implements Callable<Integer> {
 
   @CommandLine.Spec

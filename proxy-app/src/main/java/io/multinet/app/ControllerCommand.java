@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "controller",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
     description = "Run the endpoint-watcher controller with leader election.")
 final class ControllerCommand implements Callable<Integer> {
 

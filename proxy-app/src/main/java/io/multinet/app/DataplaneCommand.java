@@ -19,8 +19,18 @@ import picocli.CommandLine.Option;
 /** {@code multinet-proxy dataplane}: program, inspect and clean a dataplane directly. */
 @Command(
     name = "dataplane",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
     description =
         "Apply a desired state to a dataplane, show an agent's status, or remove everything.",
+    footer = {
+      "",
+      "Examples:",
+      "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
+      "  multinet-proxy dataplane apply --netns node-1 --state state.json",
+      "  multinet-proxy dataplane status --dataplane-endpoint unix:///tmp/node-1.sock",
+      "  multinet-proxy dataplane cleanup --netns node-1",
+    },
     subcommands = {
       DataplaneCommand.Apply.class,
       DataplaneCommand.Cleanup.class,
@@ -40,6 +50,8 @@ final class DataplaneCommand implements Runnable {
   /** {@code dataplane apply}: exits 0 only when the state is applied. */
   @Command(
       name = "apply",
+      mixinStandardHelpOptions = true,
+      versionProvider = BuildInfo.class,
       description = "Apply a desired state (proto3 JSON, as explain -o dataplane prints it).")
   static final class Apply implements Callable<Integer> {
     @CommandLine.Spec
@@ -91,6 +103,8 @@ final class DataplaneCommand implements Runnable {
   /** {@code dataplane cleanup}: removes the table and the policy routing rules. */
   @Command(
       name = "cleanup",
+      mixinStandardHelpOptions = true,
+      versionProvider = BuildInfo.class,
       description = "Remove everything multinet-proxy programmed into the dataplane.")
   static final class Cleanup implements Callable<Integer> {
     @CommandLine.Spec
@@ -112,13 +126,20 @@ final class DataplaneCommand implements Runnable {
   }
 
   /** {@code dataplane status}: the agent's applied generation and counts. */
-  @Command(name = "status", description = "Ask a dataplane agent what it has applied.")
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      versionProvider = BuildInfo.class,
+      description = "Ask a dataplane agent what it has applied.")
   static final class Status implements Callable<Integer> {
     @CommandLine.Spec
     @SuppressWarnings("NullAway.Init")
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--dataplane-endpoint", defaultValue = "unix:///run/multinet/dataplane.sock")
+    @Option(
+        names = "--dataplane-endpoint",
+        defaultValue = "unix:///run/multinet/dataplane.sock",
+        description = "The agent to ask. Default: ${DEFAULT-VALUE}.")
     String endpoint = "unix:///run/multinet/dataplane.sock";
 
     @Override

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +24,18 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "demo",
-    description = "Build a local multi-network cluster in network namespaces and show it serving.")
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
+    description = "Build a local multi-network cluster in network namespaces and show it serving.",
+    footer = {
+      "",
+      "Needs root, nft, ip and libnftables; nothing leaves this machine.",
+      "",
+      "Examples:",
+      "  sudo bin/multinet-proxy demo",
+      "  sudo bin/multinet-proxy demo --keep   # leave it running; Ctrl-C removes it",
+      "  sudo bin/multinet-proxy demo --manifests my-manifests --requests 20",
+    })
 final class DemoCommand implements Callable<Integer> {
 
   @CommandLine.Spec
@@ -97,7 +107,7 @@ final class DemoCommand implements Callable<Integer> {
           "demo: --manifests " + manifests + " (expected: a directory of YAML/JSON manifests)");
       return 2;
     }
-    Logger.getLogger("").setLevel(Level.WARNING);
+    Logging.quiet("", Level.WARNING, MultinetProxy.verbose(spec));
     try (var api = new EmbeddedApiServer();
         KubernetesClient client = api.newClient()) {
       var loaded = load(client, manifests);

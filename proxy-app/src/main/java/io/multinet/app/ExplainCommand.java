@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,8 +35,20 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "explain",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
     description =
-        "Load manifests offline, run the controller on them and print the per-network result.")
+        "Load manifests offline, run the controller on them and print the per-network result.",
+    footer = {
+      "",
+      "Examples:",
+      "  multinet-proxy explain --manifests examples/demo -o table",
+      "  kubectl get -A -o yaml pods,services,endpointslices,networks > dump/all.yaml",
+      "  multinet-proxy explain --manifests dump -o json",
+      "  multinet-proxy explain --manifests examples/demo --node node-1 \\",
+      "      --trace network=red,dst=10.96.0.10:80/TCP,src=10.1.0.99",
+      "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
+    })
 final class ExplainCommand implements Callable<Integer> {
 
   enum Format {
@@ -90,9 +101,7 @@ final class ExplainCommand implements Callable<Integer> {
       return 2;
     }
     // The controller's own warnings go to the report, not to the terminal.
-    Logger.getLogger("io.multinet").setLevel(Level.SEVERE);
-    Logger.getLogger("io.fabric8")
-        .setLevel(Level.WARNING); // the embedded server logs every request
+    Logging.quiet("io.multinet", Level.SEVERE, MultinetProxy.verbose(spec));
     try (var api = new EmbeddedApiServer();
         KubernetesClient client = api.newClient()) {
       List<Problem> problems = new ArrayList<>(loadCrds(client));

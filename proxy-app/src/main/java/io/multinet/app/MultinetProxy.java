@@ -2,6 +2,8 @@ package io.multinet.app;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code multinet-proxy} command line: one binary for the node proxy, controller and agents.
@@ -11,6 +13,10 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
     description = "A network-aware service proxy for Kubernetes that replaces kube-proxy.",
+    footer = {
+      "",
+      "Run `multinet-proxy COMMAND --help` for a command's options and examples.",
+    },
     subcommands = {
       VersionCommand.class,
       RunCommand.class,
@@ -27,13 +33,31 @@ public final class MultinetProxy implements Runnable {
   @SuppressWarnings("NullAway.Init") // injected by picocli before run()
   CommandLine.Model.CommandSpec spec;
 
+  @Option(
+      names = {"-v", "--verbose"},
+      scope = ScopeType.INHERIT,
+      description =
+          "Also print the log lines of the libraries (the embedded API server's requests).")
+  boolean verbose;
+
   public static void main(String[] args) {
     System.exit(newCommandLine().execute(args));
   }
 
   static CommandLine newCommandLine() {
-    return new CommandLine(new MultinetProxy())
-        .setExecutionExceptionHandler(new MissingPrerequisite());
+    var root = new MultinetProxy();
+    var cli = new CommandLine(root).setExecutionExceptionHandler(new MissingPrerequisite());
+    cli.setExecutionStrategy(
+        parsed -> {
+          Logging.configure(root.verbose);
+          return new CommandLine.RunLast().execute(parsed);
+        });
+    return cli;
+  }
+
+  /** Whether {@code -v} was given, on the command of {@code spec} or any above it. */
+  static boolean verbose(CommandLine.Model.CommandSpec spec) {
+    return spec.root().userObject() instanceof MultinetProxy p && p.verbose;
   }
 
   @Override

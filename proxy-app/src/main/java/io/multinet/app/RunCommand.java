@@ -22,7 +22,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code multinet-proxy run}: the node proxy, the DaemonSet process that replaces kube-proxy. */
-@Command(name = "run", description = "Run the node proxy (replaces kube-proxy on this node).")
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
+    description = "Run the node proxy (replaces kube-proxy on this node).",
+    footer = {
+      "",
+      "Examples:",
+      "  multinet-proxy run --hostname-override node-1",
+      "  multinet-proxy run --config /etc/multinet/kube-proxy-config.yaml",
+      "  multinet-proxy run --dataplane-endpoint unix:///run/multinet/dataplane.sock",
+      "  multinet-proxy run --cleanup      # remove the rules, then exit",
+    })
 final class RunCommand implements Callable<Integer> {
 
   @CommandLine.Spec

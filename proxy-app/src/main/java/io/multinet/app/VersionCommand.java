@@ -5,7 +5,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code multinet-proxy version}: the build's version and the running JVM. */
-@Command(name = "version", description = "Print the version of multinet-proxy and of the JVM.")
+@Command(
+    name = "version",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
+    description = "Print the version of multinet-proxy and of the JVM.")
 final class VersionCommand implements Callable<Integer> {
 
   @CommandLine.Spec

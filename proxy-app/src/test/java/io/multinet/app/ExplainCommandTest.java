@@ -125,6 +125,156 @@ class ExplainCommandTest {
         .isEqualTo("10.1.7.7");
   }
 
+  /**
+   * A Pod that is being deleted but still passes its readiness probe. Kubernetes' EndpointSlice
+   * conditions (KEP-1672, "EndpointConditions" in the discovery.k8s.io/v1 API): {@code serving} is
+   * the pod's Ready condition; {@code terminating} is set when the pod has a deletionTimestamp;
+   * {@code ready} "should be marked ready if it is serving and not terminating". The dump says the
+   * pod is terminating, so explain reports ready=false, serving=true, terminating=true. See
+   * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
+   */
+  @Test
+  void explain_dumpWithTerminatingReadyPod_reportsServingTerminatingNotReady(@TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("cluster.yaml"), DUMP);
+
+    JsonNode report = explain("--manifests", dir.toString());
+
+    JsonNode endpoints =
+        service(network(report, "blue"), "shop", "cart").path("ports").get(0).path("endpoints");
+    assertThat(endpoints).hasSize(2);
+    JsonNode leaving = endpoints.get(0);
+    assertThat(leaving.path("address").asText()).isEqualTo("10.1.7.7");
+    assertThat(leaving.path("ready").asBoolean()).isFalse();
+    assertThat(leaving.path("serving").asBoolean()).isTrue();
+    assertThat(leaving.path("terminating").asBoolean()).isTrue();
+    JsonNode staying = endpoints.get(1);
+    assertThat(staying.path("address").asText()).isEqualTo("10.1.7.8");
+    assertThat(staying.path("ready").asBoolean()).isTrue();
+    assertThat(staying.path("terminating").asBoolean()).isFalse();
+  }
+
+  /**
+   * A Service whose requested address lies outside its network's serviceCIDRs gets a Warning {@code
+   * ClusterIPOutOfRange} and no address: the node programs nothing for it (-o dataplane), so the
+   * report lists no clusterIPs and shows the request under {@code refusedClusterIPs}.
+   */
+  @Test
+  void explain_refusedClusterIp_reportsNoClusterIpsLikeTheDataplane(@TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("cluster.yaml"), DUMP);
+
+    JsonNode report = explain("--manifests", dir.toString());
+    JsonNode state = explain("--manifests", dir.toString(), "-o", "dataplane");
+
+    JsonNode far = service(network(report, "blue"), "shop", "far");
+    assertThat(far.path("clusterIPs")).isEmpty();
+    assertThat(far.path("refusedClusterIPs").toString())
+        .isEqualTo("[{\"address\":\"10.200.0.9\",\"reason\":\"ClusterIPOutOfRange\"}]");
+    assertThat(service(network(report, "blue"), "shop", "cart").has("refusedClusterIPs")).isFalse();
+    assertThat(report.path("events").toString())
+        .contains("\"name\":\"far\"")
+        .contains("\"reason\":\"ClusterIPOutOfRange\"");
+    List<String> programmed = new ArrayList<>();
+    state.path("servicePorts").forEach(sp -> programmed.add(sp.path("address").asText()));
+    assertThat(programmed).contains("10.96.3.4").doesNotContain("10.200.0.9");
+  }
+
+  /**
+   * Kubernetes' own EndpointSlices in a dump (managed-by endpointslice-controller.k8s.io) are the
+   * default network's endpoints as the cluster published them: the node uses the ready ones and
+   * neither a terminating nor a not-serving endpoint while a ready one exists.
+   */
+  @Test
+  void explain_dumpWithKubernetesSlices_takesTheirConditionsAsIs(@TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("cluster.yaml"), DUMP);
+
+    JsonNode state = explain("--manifests", dir.toString(), "-o", "dataplane");
+
+    JsonNode db = null;
+    for (JsonNode sp : state.path("servicePorts")) {
+      if (sp.path("address").asText().equals("10.43.0.5")) {
+        db = sp;
+      }
+    }
+    assertThat(db).as("service port 10.43.0.5 in %s", state).isNotNull();
+    List<String> backends = new ArrayList<>();
+    db.path("backends").forEach(b -> backends.add(b.path("address").asText()));
+    assertThat(backends).containsExactly("10.42.0.7");
+  }
+
+  /** What `kubectl get -A -o yaml` printed, server fields included. */
+  private static final String DUMP =
+      """
+      apiVersion: v1
+      kind: List
+      metadata: {resourceVersion: ""}
+      items:
+      - apiVersion: multinet.io/v1alpha1
+        kind: Network
+        metadata: {name: blue, uid: 0d3c, resourceVersion: "17"}
+        spec: {id: 56, serviceCIDRs: ["10.96.0.0/16"], podCIDRs: ["10.1.0.0/16"], attachments: ["shop/blue-net"]}
+      - apiVersion: v1
+        kind: Service
+        metadata: {name: cart, namespace: shop, uid: 1a2b, resourceVersion: "20",
+                   annotations: {multinet.io/network: blue, multinet.io/cluster-ips: 10.96.3.4}}
+        spec: {selector: {app: cart}, ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]}
+      - apiVersion: v1
+        kind: Service
+        metadata: {name: far, namespace: shop, uid: 1a2c, resourceVersion: "21",
+                   annotations: {multinet.io/network: blue, multinet.io/cluster-ips: 10.200.0.9}}
+        spec: {selector: {app: cart}, ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]}
+      - apiVersion: v1
+        kind: Pod
+        metadata:
+          name: cart-0
+          namespace: shop
+          uid: 9f00
+          resourceVersion: "31"
+          deletionTimestamp: "2026-11-01T00:10:00Z"
+          deletionGracePeriodSeconds: 30
+          labels: {app: cart}
+          annotations:
+            k8s.v1.cni.cncf.io/network-status: '[{"name":"shop/blue-net","interface":"net1","ips":["10.1.7.7"]}]'
+        spec: {nodeName: node-1, containers: [{name: c, image: cart}]}
+        status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+      - apiVersion: v1
+        kind: Pod
+        metadata:
+          name: cart-1
+          namespace: shop
+          uid: 9f01
+          labels: {app: cart}
+          annotations:
+            k8s.v1.cni.cncf.io/network-status: '[{"name":"shop/blue-net","interface":"net1","ips":["10.1.7.8"]}]'
+        spec: {nodeName: node-1, containers: [{name: c, image: cart}]}
+        status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+      - apiVersion: v1
+        kind: Service
+        metadata: {name: db, namespace: shop, uid: 2b3c}
+        spec: {clusterIP: 10.43.0.5, clusterIPs: [10.43.0.5], selector: {app: db},
+               ports: [{name: sql, port: 5432, protocol: TCP}]}
+      - apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata:
+          name: db-x7k2p
+          namespace: shop
+          labels: {kubernetes.io/service-name: db, endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io}
+        addressType: IPv4
+        ports: [{name: sql, port: 5432, protocol: TCP}]
+        endpoints:
+        - addresses: [10.42.0.7]
+          conditions: {ready: true, serving: true, terminating: false}
+          nodeName: node-1
+        - addresses: [10.42.0.8]
+          conditions: {ready: false, serving: true, terminating: true}
+          nodeName: node-1
+        - addresses: [10.42.0.9]
+          conditions: {ready: false, serving: false, terminating: false}
+          nodeName: node-1
+      """;
+
   @Test
   void explain_calicoVppFixtures_loadWithoutFailing() throws Exception {
     JsonNode report =

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.network.IpAddress;
 import io.multinet.watcher.Problem;
 import io.multinet.watcher.ipam.ClusterIpAllocator;
 import io.multinet.watcher.network.NetworkCatalog;
@@ -122,8 +123,20 @@ public final class ExplainReport {
     out.put("namespace", s.getMetadata().getNamespace());
     out.put("name", s.getMetadata().getName());
     ArrayNode ips = out.putArray("clusterIPs");
+    List<ObjectNode> refused = new ArrayList<>();
     for (String ip : clusterIps(s, d)) {
-      ips.add(ip);
+      String reason = refusal(ip, d);
+      if (reason == null) {
+        ips.add(ip);
+      } else {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("address", ip);
+        r.put("reason", reason);
+        refused.add(r);
+      }
+    }
+    if (!refused.isEmpty()) {
+      out.putArray("refusedClusterIPs").addAll(refused);
     }
     List<EndpointSlice> own = new ArrayList<>();
     for (EndpointSlice sl : slices) {
@@ -191,6 +204,20 @@ public final class ExplainReport {
       out.add(part.trim());
     }
     return out;
+  }
+
+  /**
+   * Why the node will not serve {@code ip} in network {@code d}, or null when it will: the node's
+   * service table takes only addresses within the network's serviceCIDRs.
+   */
+  private static @Nullable String refusal(String ip, NetworkDefinition d) {
+    IpAddress a;
+    try {
+      a = IpAddress.parse(ip);
+    } catch (IllegalArgumentException e) {
+      return "InvalidClusterIP";
+    }
+    return d.network().isServiceAddress(a) ? null : "ClusterIPOutOfRange";
   }
 
   private static @Nullable Integer targetPort(EndpointSlice sl, String name, String protocol) {

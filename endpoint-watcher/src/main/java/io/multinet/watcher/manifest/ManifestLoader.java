@@ -46,6 +46,9 @@ public final class ManifestLoader {
           "projectcalico.org/v3/Network", CalicoNetworkResource.class,
           "k8s.cni.cncf.io/v1/NetworkAttachmentDefinition", NetworkAttachmentDefinition.class);
 
+  /** The finalizer that keeps a terminating object from a dump while it is loaded. */
+  static final String HOLD = "multinet.io/terminating-in-dump";
+
   private final KubernetesClient client;
   private final String defaultNamespace;
 
@@ -137,8 +140,13 @@ public final class ManifestLoader {
       if (item instanceof Namespaced && item.getMetadata().getNamespace() == null) {
         item.getMetadata().setNamespace(defaultNamespace);
       }
+      String deletion = item.getMetadata().getDeletionTimestamp();
       try {
-        created.add(client.resource(item).create());
+        HasMetadata made = client.resource(item).create();
+        if (deletion != null) {
+          made = restoreDeletion(made, deletion, kind, problems);
+        }
+        created.add(made);
       } catch (KubernetesClientException e) {
         String reason =
             e.getCode() == HttpURLConnection.HTTP_CONFLICT ? "DuplicateObject" : "CreateFailed";
@@ -152,6 +160,37 @@ public final class ManifestLoader {
       }
     }
     return new Result(created, problems);
+  }
+
+  /**
+   * An API server clears {@code deletionTimestamp} on create, yet a dump of a cluster holds
+   * terminating objects (a Pod in its grace period) and the controller must see them terminating.
+   * It is written back with an update. An API server keeps a terminating object only while
+   * something holds it (a finalizer, or for a Pod the kubelet's grace period); the embedded server
+   * knows only finalizers and removes an object marked for deletion without one, so {@link #HOLD}
+   * stands in for the grace period. A server that still drops it is reported.
+   */
+  private HasMetadata restoreDeletion(
+      HasMetadata made, String deletion, String kind, List<Problem> problems) {
+    var meta = made.getMetadata();
+    meta.setDeletionTimestamp(deletion);
+    if (meta.getFinalizers() == null || meta.getFinalizers().isEmpty()) {
+      meta.setFinalizers(List.of(HOLD));
+    }
+    HasMetadata updated = client.resource(made).update();
+    if (updated == null || !deletion.equals(updated.getMetadata().getDeletionTimestamp())) {
+      problems.add(
+          new Problem(
+              kind,
+              nullToEmpty(meta.getNamespace()),
+              meta.getName(),
+              "DeletionNotRestored",
+              "metadata.deletionTimestamp: "
+                  + deletion
+                  + " (expected: kept; the API server dropped it, so the object is not terminating)"));
+      return made;
+    }
+    return updated;
   }
 
   private HasMetadata typed(HasMetadata item) {

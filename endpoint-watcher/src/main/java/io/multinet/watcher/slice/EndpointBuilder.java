@@ -86,8 +86,11 @@ public final class EndpointBuilder {
       String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
       Node node = nodeName == null ? null : nodes.apply(nodeName);
       String zone = node == null ? null : orEmpty(node.getMetadata().getLabels()).get(ZONE_LABEL);
+      // Kubernetes' EndpointSlice controller: serving is the pod's Ready condition alone,
+      // terminating is a set deletionTimestamp, and ready is serving and not terminating unless
+      // the Service publishes not-ready addresses.
       boolean terminating = pod.getMetadata().getDeletionTimestamp() != null;
-      boolean serving = publishNotReady || podReady(pod);
+      boolean serving = podReady(pod);
       boolean ready = publishNotReady || (serving && !terminating);
       String ns = pod.getMetadata().getNamespace();
       for (PodInterface iface : interfaces) {
