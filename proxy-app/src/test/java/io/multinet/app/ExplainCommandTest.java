@@ -2,14 +2,14 @@ package io.multinet.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * explain end to end: manifests → embedded API server → controller → report. Address ranges are the
@@ -29,15 +29,15 @@ class ExplainCommandTest {
     JsonNode web = service(blue, "demo", "web");
     assertThat(web.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
     JsonNode http = web.path("ports").get(0);
-    assertThat(http.path("name").asText()).isEqualTo("http");
-    assertThat(http.path("protocol").asText()).isEqualTo("TCP");
+    assertThat(http.path("name").asString()).isEqualTo("http");
+    assertThat(http.path("protocol").asString()).isEqualTo("TCP");
     assertThat(http.path("port").asInt()).isEqualTo(80);
     assertThat(http.path("endpoints")).hasSize(2);
     JsonNode first = http.path("endpoints").get(0);
-    assertThat(first.path("address").asText()).isEqualTo("10.1.0.11");
+    assertThat(first.path("address").asString()).isEqualTo("10.1.0.11");
     assertThat(first.path("port").asInt()).isEqualTo(8080); // named target port resolved
-    assertThat(first.path("node").asText()).isEqualTo("node-1");
-    assertThat(first.path("interface").asText()).isEqualTo("net1");
+    assertThat(first.path("node").asString()).isEqualTo("node-1");
+    assertThat(first.path("interface").asString()).isEqualTo("net1");
     assertThat(first.path("ready").asBoolean()).isTrue();
     assertThat(first.path("serving").asBoolean()).isTrue();
     assertThat(first.path("terminating").asBoolean()).isFalse();
@@ -46,7 +46,7 @@ class ExplainCommandTest {
     assertThat(red.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
     assertThat(red.path("ports").get(0).path("endpoints"))
         .singleElement()
-        .satisfies(e -> assertThat(e.path("address").asText()).isEqualTo("10.1.0.11"));
+        .satisfies(e -> assertThat(e.path("address").asString()).isEqualTo("10.1.0.11"));
     assertThat(report.path("events")).isEmpty();
   }
 
@@ -117,7 +117,7 @@ class ExplainCommandTest {
 
     JsonNode cart = service(network(report, "blue"), "shop", "cart");
     assertThat(cart.path("clusterIPs").toString()).isEqualTo("[\"10.96.3.4\"]");
-    assertThat(cart.path("ports").get(0).path("endpoints").get(0).path("address").asText())
+    assertThat(cart.path("ports").get(0).path("endpoints").get(0).path("address").asString())
         .isEqualTo("10.1.7.7");
   }
 
@@ -196,7 +196,7 @@ class ExplainCommandTest {
 
   private static JsonNode network(JsonNode report, String name) {
     for (JsonNode n : report.path("networks")) {
-      if (n.path("name").asText().equals(name)) {
+      if (n.path("name").asString().equals(name)) {
         return n;
       }
     }
@@ -205,7 +205,8 @@ class ExplainCommandTest {
 
   private static JsonNode service(JsonNode network, String namespace, String name) {
     for (JsonNode s : network.path("services")) {
-      if (s.path("namespace").asText().equals(namespace) && s.path("name").asText().equals(name)) {
+      if (s.path("namespace").asString().equals(namespace)
+          && s.path("name").asString().equals(name)) {
         return s;
       }
     }
