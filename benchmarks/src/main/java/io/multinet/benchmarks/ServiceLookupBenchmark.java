@@ -6,6 +6,7 @@ import io.multinet.service.Endpoint;
 import io.multinet.service.LoadBalancing;
 import io.multinet.service.ServicePort;
 import io.multinet.service.ServicePortKey;
+import io.multinet.table.FlowHash;
 import io.multinet.table.ServiceEntry;
 import io.multinet.table.ServiceTable;
 import io.multinet.table.ServiceTableHolder;
@@ -29,8 +30,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The hot path: (network, destination, protocol, port) → service entry → backend for a flow hash,
- * through {@link ServiceTable} ({@code impl=table}) or through a plain {@link HashMap} keyed by a
+ * The hot path: (network, destination, protocol, port) → service entry → backend for the flow's
+ * {@link FlowHash} of (source address, source port), the path {@code explain --trace} and
+ * KernelMaglevDifferentialTest use to name the kernel's pick ({@code ServiceTable.lookup} + {@code
+ * select(FlowHash.of(...))}; the services use random selection, Maglev adds one array read).
+ * Through {@link ServiceTable} ({@code impl=table}) or through a plain {@link HashMap} keyed by a
  * record of the same four fields whose values hold the same entries ({@code impl=hashmap}), so both
  * use the same backend selection. Keys follow a scrambled Zipf distribution (s = 0.99), precomputed
  * in setup; the hashmap's keys are equal to, but not the same objects as, the ones it was filled
@@ -62,7 +66,9 @@ public class ServiceLookupBenchmark {
   private final long[] lows = new long[SAMPLES];
   private final Protocol[] protocols = new Protocol[SAMPLES];
   private final int[] ports = new int[SAMPLES];
-  private final int[] flowHashes = new int[SAMPLES];
+  private final long[] srcHighs = new long[SAMPLES];
+  private final long[] srcLows = new long[SAMPLES];
+  private final int[] srcPorts = new int[SAMPLES];
   private final Key[] keys = new Key[SAMPLES];
 
   private @Nullable Lookup lookup;
@@ -91,7 +97,14 @@ public class ServiceLookupBenchmark {
       lows[k] = address.low();
       protocols[k] = key.protocol();
       this.ports[k] = key.port();
-      flowHashes[k] = rnd.nextInt();
+      // One client in eight IPv6, as the services; source addresses from the lab's pod ranges.
+      IpAddress src =
+          rnd.nextInt(8) == 0
+              ? IpAddress.of(0xfd00_0001_0000_0000L, rnd.nextLong())
+              : IpAddress.ofV4(0x0a01_0000 | rnd.nextInt(1 << 16));
+      srcHighs[k] = src.high();
+      srcLows[k] = src.low();
+      srcPorts[k] = 1024 + rnd.nextInt(64_512);
       keys[k] = new Key(key.networkId(), address, key.protocol(), key.port());
     }
     switch (impl) {
@@ -101,7 +114,7 @@ public class ServiceLookupBenchmark {
             i -> {
               ServiceEntry e =
                   h.current().lookup(networks[i], highs[i], lows[i], protocols[i], this.ports[i]);
-              return e == null ? null : e.select(flowHashes[i]);
+              return e == null ? null : e.select(FlowHash.of(srcHighs[i], srcLows[i], srcPorts[i]));
             };
       }
       case "hashmap" -> {
@@ -117,7 +130,7 @@ public class ServiceLookupBenchmark {
         lookup =
             i -> {
               ServiceEntry e = m.get(keys[i]);
-              return e == null ? null : e.select(flowHashes[i]);
+              return e == null ? null : e.select(FlowHash.of(srcHighs[i], srcLows[i], srcPorts[i]));
             };
       }
       default ->

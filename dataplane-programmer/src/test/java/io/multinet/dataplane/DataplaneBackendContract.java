@@ -43,8 +43,11 @@ public abstract class DataplaneBackendContract {
     try {
       backend.cleanup();
     } finally {
-      backend.close();
-      destroyDataplane();
+      try {
+        backend.close();
+      } finally {
+        destroyDataplane();
+      }
     }
   }
 

@@ -9,7 +9,9 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.crud.AttributeType;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
@@ -313,6 +315,30 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   public Map.@Nullable Entry<AttributeSet, String> findResource(AttributeSet attributes) {
     Lookup found = lookup(attributes);
     return found.resolved ? found.entry : super.findResource(attributes);
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    if (request.method() == HttpMethod.GET && !request.getPath().contains("watch=")) {
+      MockResponse discovery = Discovery.answer(request.getPath(), storedCrds());
+      if (discovery != null) {
+        return discovery;
+      }
+    }
+    return super.dispatch(request);
+  }
+
+  /** The stored CustomResourceDefinitions, as JSON: discovery serves their resources. */
+  private List<String> storedCrds() {
+    List<String> crds = new ArrayList<>();
+    synchronized (map) {
+      for (String json : map.values()) {
+        if (json.contains("\"CustomResourceDefinition\"")) {
+          crds.add(json);
+        }
+      }
+    }
+    return crds;
   }
 
   @Override

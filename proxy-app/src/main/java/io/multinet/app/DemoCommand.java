@@ -109,10 +109,11 @@ final class DemoCommand implements Callable<Integer> {
               "  ip netns exec "
                   + demo.topology().pod("client-blue").netns()
                   + " curl -s --max-time 2 telnet://10.96.0.10:80");
+          Path kubeconfig = Files.createTempFile("multinet-demo-", ".kubeconfig");
+          kubeconfig.toFile().deleteOnExit();
+          Files.writeString(kubeconfig, api.kubeconfig());
           out.println(
-              "  curl -s http://127.0.0.1:"
-                  + api.port()
-                  + "/api/v1/services   # the embedded API server");
+              "  export KUBECONFIG=" + kubeconfig + "; kubectl get networks,svc -A   # the API");
           out.println("Ctrl-C removes everything.");
           out.flush();
           var stop = new CountDownLatch(1);

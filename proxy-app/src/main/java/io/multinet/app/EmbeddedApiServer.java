@@ -37,6 +37,33 @@ final class EmbeddedApiServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /**
+   * A kubeconfig for this server: one cluster at its plain-HTTP address (kubectl accepts an http
+   * server URL; the server asks for no credentials), one user without any, one context on the
+   * {@code default} namespace.
+   */
+  String kubeconfig() {
+    return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: multinet-demo
+          cluster:
+            server: http://127.0.0.1:%d
+        users:
+        - name: multinet-demo
+          user: {}
+        contexts:
+        - name: multinet-demo
+          context:
+            cluster: multinet-demo
+            user: multinet-demo
+            namespace: default
+        current-context: multinet-demo
+        """
+        .formatted(port());
+  }
+
   @Override
   public void close() {
     server.destroy();

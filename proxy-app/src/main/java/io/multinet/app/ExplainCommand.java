@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,8 +72,8 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(
       names = "--trace",
       description =
-          "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR]: the backends eligible on --node, and why not the others.")
-  @Nullable String trace;
+          "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR[:PORT]]: the backends eligible on --node, why not the others, and the one chosen; repeatable.")
+  List<String> traces = new ArrayList<>();
 
   @Option(
       names = "--timeout",
@@ -106,9 +105,27 @@ final class ExplainCommand implements Callable<Integer> {
           err.println("explain: the controller did not converge within " + timeout);
           return 1;
         }
-        String t = trace;
-        if (t != null) {
-          Trace.run(client, watcher.catalog(), node, t).forEach(out::println);
+        if (!traces.isEmpty()) {
+          List<Trace.Result> results = new ArrayList<>();
+          for (String t : traces) {
+            try {
+              results.add(Trace.run(client, watcher.catalog(), node, t));
+            } catch (IllegalArgumentException e) {
+              err.println("explain: " + e.getMessage());
+              return 2;
+            }
+          }
+          // Text unless -o json is asked for: a trace is read by people first.
+          if (output == Format.json && spec.commandLine().getParseResult().hasMatchedOption("-o")) {
+            out.println(Trace.toJson(results));
+          } else {
+            for (int i = 0; i < results.size(); i++) {
+              if (i > 0) {
+                out.println();
+              }
+              results.get(i).lines().forEach(out::println);
+            }
+          }
           out.flush();
           return 0;
         }

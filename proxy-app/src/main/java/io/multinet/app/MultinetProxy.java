@@ -32,7 +32,8 @@ public final class MultinetProxy implements Runnable {
   }
 
   static CommandLine newCommandLine() {
-    return new CommandLine(new MultinetProxy());
+    return new CommandLine(new MultinetProxy())
+        .setExecutionExceptionHandler(new MissingPrerequisite());
   }
 
   @Override

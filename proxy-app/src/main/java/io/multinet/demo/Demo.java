@@ -43,7 +43,8 @@ import java.util.UUID;
 public final class Demo implements AutoCloseable {
 
   static final String NODE = "node-1";
-  private static final int DEFAULT_TABLE = 1000;
+  // The node's uplink address in the lab's address plan (Topology): where NodePorts are reached.
+  private static final String NODE_ADDRESS = "192.0.2.1";
 
   private final KubernetesClient client;
   private final PrintWriter out;
@@ -91,7 +92,9 @@ public final class Demo implements AutoCloseable {
     }
     // Lab networks: the default network and every valid Network, routed by ingress interface.
     Map<String, String> prefixes = new LinkedHashMap<>();
-    topology.addNetwork("default", 1, "df-", DEFAULT_TABLE);
+    // The default network routes in the main table, as the cluster's primary CNI does: traffic
+    // arriving at a NodePort from outside finds its pods there.
+    topology.addDefaultNetwork("default", "df-");
     prefixes.put("default", "df-");
     int index = 2;
     for (NetworkDefinition d : watcher.catalog().networks()) {
@@ -219,8 +222,23 @@ public final class Demo implements AutoCloseable {
       results.put(label, counts);
       out.printf("%-46s from %-15s -> %s%n", label, client, counts);
     }
+    probeNodePorts(n, results);
     out.flush();
     return results;
+  }
+
+  /** Sends {@code n} requests from outside the node (the uplink) to each TCP NodePort. */
+  private void probeNodePorts(int n, Map<String, Map<String, Integer>> results) throws Exception {
+    for (ServicePort sp : proxy.table().servicePorts()) {
+      if (sp.nodePort() == 0 || sp.key().protocol() != Protocol.TCP) {
+        continue;
+      }
+      var counts =
+          Probe.from(topology.uplink()).count(n, Protocol.TCP, NODE_ADDRESS, sp.nodePort());
+      String label = "nodeport " + sp.name() + " " + NODE_ADDRESS + ":" + sp.nodePort();
+      results.put(label, counts);
+      out.printf("%-46s from %-15s -> %s%n", label, "outside", counts);
+    }
   }
 
   public Topology topology() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.demo.Demo;
@@ -45,6 +46,8 @@ class DemoEndToEndTest {
   @BeforeEach
   void setUp() throws Exception {
     assumeTrue(Topology.unsupportedReason() == null, "needs root (CI runs as root)");
+    String noNftables = KernelBackend.unavailableReason();
+    assumeTrue(noNftables == null, () -> "kernel dataplane test skipped: " + noNftables);
     api = new EmbeddedApiServer();
     client = api.newClient();
     assertThat(DemoCommand.load(client, Path.of("../examples/demo")).problems()).isEmpty();

@@ -6,6 +6,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -178,6 +182,111 @@ class ExplainCommandTest {
                 "network=blue,dst=10.96.0.99:80/TCP"))
         .isZero();
     assertThat(miss.toString()).contains("no service port 56/10.96.0.99:80/TCP");
+  }
+
+  @Test
+  void explain_traces_json_oneObjectPerTrace_maglevNamesTheBackend(@TempDir Path dir)
+      throws Exception {
+    for (String f : new String[] {"00-networks.yaml", "10-pods.yaml", "20-services.yaml"}) {
+      Files.copy(Path.of("../examples/demo", f), dir.resolve(f));
+    }
+    Files.writeString(
+        dir.resolve("30-choices.yaml"),
+        """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: web-maglev
+          namespace: demo
+          annotations:
+            multinet.io/network: blue
+            multinet.io/cluster-ips: 10.96.0.11
+            multinet.io/load-balancing: maglev
+        spec:
+          selector: {app: web}
+          ports: [{name: http, protocol: TCP, port: 80, targetPort: http}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: web-sticky
+          namespace: demo
+          annotations:
+            multinet.io/network: blue
+            multinet.io/cluster-ips: 10.96.0.12
+        spec:
+          selector: {app: web}
+          sessionAffinity: ClientIP
+          ports: [{name: http, protocol: TCP, port: 80, targetPort: http}]
+        """);
+    List<String> args =
+        new ArrayList<>(List.of("--manifests", dir.toString(), "--node", "node-1", "-o", "json"));
+    List<String> traces =
+        new ArrayList<>(
+            List.of(
+                "network=blue,dst=10.96.0.10:80/TCP,src=10.1.0.99",
+                "network=blue,dst=10.96.0.12:80/TCP,src=10.1.0.99:40000",
+                "network=blue,dst=10.96.0.99:80/TCP",
+                "network=blue,dst=10.96.0.11:80/TCP,src=10.1.0.99"));
+    for (int port = 40_000; port < 40_040; port++) {
+      traces.add("network=blue,dst=10.96.0.11:80/TCP,src=10.1.0.99:" + port);
+    }
+    traces.forEach(t -> args.addAll(List.of("--trace", t)));
+
+    JsonNode out = explain(args.toArray(String[]::new));
+
+    assertThat(out.size()).isEqualTo(traces.size());
+    for (int i = 0; i < traces.size(); i++) {
+      assertThat(out.get(i).path("trace").asText()).isEqualTo(traces.get(i));
+    }
+    Set<String> blue = Set.of("10.1.0.11:8080", "10.1.0.12:8080");
+    assertThat(out.get(0).path("choice").asText()).isEqualTo("random");
+    assertThat(out.get(0).path("chosen").isNull()).isTrue();
+    assertThat(hostPorts(out.get(0).path("eligible"))).isEqualTo(blue);
+    assertThat(out.get(1).path("choice").asText()).isEqualTo("recorded");
+    assertThat(out.get(1).path("chosen").isNull()).isTrue();
+    assertThat(hostPorts(out.get(1).path("eligible"))).isEqualTo(blue);
+    assertThat(out.get(2).path("choice").asText()).isEqualTo("none");
+    assertThat(out.get(2).path("eligible").size()).isZero();
+    assertThat(out.get(3).path("choice").asText()).isEqualTo("maglev");
+    assertThat(out.get(3).path("chosen").isNull()).isTrue(); // no source port, no backend
+    Set<String> chosen = new HashSet<>();
+    for (int i = 4; i < traces.size(); i++) {
+      JsonNode t = out.get(i);
+      assertThat(t.path("choice").asText()).isEqualTo("maglev");
+      assertThat(hostPorts(t.path("eligible"))).isEqualTo(blue);
+      chosen.add(hostPort(t.path("chosen")));
+    }
+    // Forty source ports of one client spread over both backends, each a backend of the service.
+    assertThat(chosen).isEqualTo(blue);
+  }
+
+  @Test
+  void explain_trace_badSource_isAOneLineError() {
+    var err = new StringWriter();
+    var cli = MultinetProxy.newCommandLine();
+    cli.setOut(new PrintWriter(new StringWriter()));
+    cli.setErr(new PrintWriter(err));
+    int exit =
+        cli.execute(
+            "explain",
+            "--manifests",
+            "../examples/demo",
+            "--trace",
+            "network=blue,dst=10.96.0.10:80/TCP,src=10.1.0.99:70000");
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString().strip())
+        .isEqualTo("explain: --trace: src port 70000 (expected: 1-65535)");
+  }
+
+  private static Set<String> hostPorts(JsonNode list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(e -> out.add(hostPort(e)));
+    return out;
+  }
+
+  private static String hostPort(JsonNode e) {
+    return e.path("address").asText() + ":" + e.path("port").asInt();
   }
 
   private static JsonNode explain(String... args) throws Exception {

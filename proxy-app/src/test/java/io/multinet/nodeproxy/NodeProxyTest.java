@@ -174,9 +174,22 @@ class NodeProxyTest {
 
   @AfterEach
   void tearDown() {
-    proxy.close();
-    programmer.close();
-    agent.close();
+    // A setup that failed half way leaves the later fields null: close what exists.
+    try {
+      if (proxy != null) {
+        proxy.close();
+      }
+    } finally {
+      try {
+        if (programmer != null) {
+          programmer.close();
+        }
+      } finally {
+        if (agent != null) {
+          agent.close();
+        }
+      }
+    }
   }
 
   private static EndpointSlice slice(

@@ -20,7 +20,10 @@ final class Hashing {
     return fmix64(a * 0x9E3779B97F4A7C15L + fmix64(b * 0xC2B2AE3D27D4EB4FL + c));
   }
 
-  /** Maps a 32-bit hash uniformly onto {@code [0, n)} without division (Lemire's fast range). */
+  /**
+   * Maps a 32-bit hash uniformly onto {@code [0, n)} without division: the kernel's {@code
+   * reciprocal_scale}, which nft's {@code jhash ... mod n} applies (Lemire's fast range).
+   */
   static int range(int hash, int n) {
     return (int) (((hash & 0xFFFF_FFFFL) * n) >>> 32);
   }

@@ -83,8 +83,11 @@ public final class ServiceEntry {
   }
 
   /**
-   * The backend for a flow, or null when this node has none to offer. Hash with {@link FlowHash#of}
-   * (or {@link FlowHash#ofClient} under ClientIP affinity).
+   * The backend for a flow, or null when this node has none to offer. With Maglev and {@code
+   * flowHash} from {@link FlowHash#of}, this is the kernel dataplane's pick: slot {@code
+   * reciprocal_scale(hash, M)} of the same table, which the kernel builds from the same sorted
+   * backends and size. With random selection any hash gives a uniform pick; the kernel draws its
+   * own ({@code numgen random}), and under ClientIP affinity it records its first pick per client.
    */
   public @Nullable Endpoint select(int flowHash) {
     Endpoint[] b = backends;

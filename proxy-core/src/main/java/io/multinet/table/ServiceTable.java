@@ -34,8 +34,8 @@ import org.jspecify.annotations.Nullable;
  * old table or the new one, whole.
  *
  * <p>Each service port is indexed under its cluster IP (internal traffic policy) and under each
- * external or load-balancer address (external traffic policy). NodePorts are keyed by node address,
- * which is the dataplane's business, not this index's.
+ * external or load-balancer address (external traffic policy). NodePorts share the external entry
+ * but are keyed by node address, which is the dataplane's business, not this index's.
  */
 public final class ServiceTable {
 
@@ -156,7 +156,10 @@ public final class ServiceTable {
     return s == null ? null : s.internal;
   }
 
-  /** The external-address entry of a service port, or null when it has no external addresses. */
+  /**
+   * The external entry of a service port (its NodePort, external and load-balancer addresses;
+   * external traffic policy), or null when it has none of them.
+   */
   public @Nullable ServiceEntry externalEntry(ServicePortKey key) {
     PortState s = ports.get(requireNonNull(key, "key"));
     return s == null ? null : s.external;
@@ -359,8 +362,10 @@ public final class ServiceTable {
                 any,
                 old == null ? 0 : old.internal.maglevTableSize());
         ServiceEntry oldExternal = old == null ? null : old.external;
+        // A NodePort is external traffic too: it needs the external entry even when the port
+        // has no external or load-balancer addresses.
         ServiceEntry external =
-            accepted.externalAddresses().isEmpty()
+            !accepted.externallyAccessible()
                 ? null
                 : new ServiceEntry(
                     key,

@@ -45,11 +45,10 @@ class SelectionBalanceTest {
     assertThat(entry).isNotNull();
 
     Map<Endpoint, Integer> counts = new HashMap<>();
-    IpAddress vip = sp.key().address();
     int flows = n * FLOWS_PER_BACKEND;
     for (int f = 0; f < flows; f++) {
       IpAddress client = IpAddress.ofV4(0xC0000200 | (f & 0xFF));
-      int hash = FlowHash.of(client, 1024 + (f >>> 8), vip, 80, 6);
+      int hash = FlowHash.of(client, 1024 + (f >>> 8));
       Endpoint chosen = entry.select(hash);
       assertThat(chosen).isNotNull();
       counts.merge(chosen, 1, Integer::sum);

@@ -86,6 +86,38 @@ class ServiceTableTest {
   }
 
   @Test
+  void externalEntry_nodePortWithoutExternalAddresses_followsExternalPolicy() {
+    ServicePort cluster = port("np", 0, "172.30.0.6", 80, 4, 8080).withExternal(30080, List.of());
+    ServicePort local =
+        port("np-local", 0, "172.30.0.7", 80, 4, 8080)
+            .withPolicy(ServicePortPolicy.DEFAULT.withExternalTrafficPolicy(TrafficPolicy.LOCAL))
+            .withExternal(30081, List.of());
+    var b = twoNetworks();
+    assertThat(b.add(cluster)).isTrue();
+    assertThat(b.add(local)).isTrue();
+    ServiceTable t = b.build();
+
+    ServiceEntry c = t.externalEntry(cluster.key());
+    ServiceEntry l = t.externalEntry(local.key());
+    assertThat(c).isNotNull();
+    assertThat(l).isNotNull();
+    assertThat(c.isExternal()).isTrue();
+    assertThat(c.backends()).hasSize(4);
+    // Local: only node-a's endpoints (the even ones).
+    assertThat(l.backends()).extracting(Endpoint::nodeName).containsOnly("node-a").hasSize(2);
+    // A NodePort adds no address to the index: only the cluster IPs are keyed.
+    assertThat(t.indexedKeys()).isEqualTo(2);
+  }
+
+  @Test
+  void externalEntry_clusterIpOnly_isNull() {
+    ServicePort plain = port("plain", 0, "172.30.0.8", 80, 2, 8080);
+    var b = twoNetworks();
+    assertThat(b.add(plain)).isTrue();
+    assertThat(b.build().externalEntry(plain.key())).isNull();
+  }
+
+  @Test
   void add_invalidPorts_areRejectedWithReasonsAndOthersKept() {
     var b = twoNetworks();
     assertThat(b.add(port("unknown-net", 99, "10.96.0.1", 80, 1, 80))).isFalse();

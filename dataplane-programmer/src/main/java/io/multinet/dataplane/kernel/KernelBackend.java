@@ -58,7 +58,19 @@ public final class KernelBackend implements DataplaneBackend {
   private final @Nullable String netns;
   private @Nullable NfNetlink netlink;
 
-  /** A backend for {@code netns} (null: the agent's own namespace). */
+  /**
+   * Why the kernel dataplane cannot be programmed from this JVM (libnftables is not installed), or
+   * null when it can.
+   */
+  public static @Nullable String unavailableReason() {
+    return Libnftables.unavailableReason();
+  }
+
+  /**
+   * A backend for {@code netns} (null: the agent's own namespace).
+   *
+   * @throws NftablesUnavailableException when libnftables is not installed
+   */
   public KernelBackend(@Nullable String netns) {
     this.netns = netns;
     this.nft = new NftExecutor(netns);

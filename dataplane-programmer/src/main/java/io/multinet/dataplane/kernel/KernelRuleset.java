@@ -11,6 +11,7 @@ import io.multinet.dataplane.v1.ServicePort;
 import io.multinet.network.Cidr;
 import io.multinet.network.IpAddress;
 import io.multinet.service.Endpoint;
+import io.multinet.table.FlowHash;
 import io.multinet.table.Maglev;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -55,7 +56,7 @@ final class KernelRuleset {
   static final String TABLE_NAME = "multinet";
   static final String TABLE = "inet " + TABLE_NAME;
   static final long MARK_MASK = 0xffff_0000L;
-  static final int SEED = 0x5eed;
+  static final int SEED = FlowHash.SEED;
 
   /** kube-proxy's masquerade bit (14): set on NodePort traffic, masqueraded in postrouting. */
   static final long MASQUERADE_MARK = 0x4000;

@@ -10,6 +10,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * libnftables in-process through the FFM API: one context, one batch per {@link #run} and so one
@@ -24,10 +25,43 @@ final class Libnftables implements AutoCloseable {
   /** NFT_CTX_OUTPUT_TERSE: sets and maps without their elements. */
   private static final int TERSE_OUTPUT = 1 << 11;
 
+  private static final String SONAME = "libnftables.so.1";
+
+  /**
+   * The library, loaded once for the life of the JVM, or why it cannot be: a failure kept here
+   * rather than thrown from {@link Native}'s initializer, which would leave every later use with an
+   * unexplained "Could not initialize class".
+   */
+  private static final class Library {
+    static final @Nullable SymbolLookup LOOKUP;
+    static final @Nullable String UNAVAILABLE;
+
+    static {
+      SymbolLookup lookup = null;
+      String why = null;
+      try {
+        lookup = SymbolLookup.libraryLookup(SONAME, Arena.global());
+      } catch (IllegalArgumentException e) {
+        why =
+            SONAME
+                + " not found ("
+                + e.getMessage()
+                + "); install it: apt-get install -y libnftables1 nftables (Debian/Ubuntu), or"
+                + " your distribution's nftables package";
+      }
+      LOOKUP = lookup;
+      UNAVAILABLE = why;
+    }
+  }
+
+  /** Why libnftables cannot be used here, or null when it can. */
+  static @Nullable String unavailableReason() {
+    return Library.UNAVAILABLE;
+  }
+
   private static final class Native {
     static final Linker LINKER = Linker.nativeLinker();
-    // Loaded once for the life of the JVM; a missing library fails here with a clear message.
-    static final SymbolLookup LIB = SymbolLookup.libraryLookup("libnftables.so.1", Arena.global());
+    static final SymbolLookup LIB = requireLibrary();
     static final MethodHandle CTX_NEW = fn("nft_ctx_new", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     static final MethodHandle CTX_FREE = fn("nft_ctx_free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle BUF_OUT =
@@ -53,9 +87,26 @@ final class Libnftables implements AutoCloseable {
     }
   }
 
+  private static SymbolLookup requireLibrary() {
+    SymbolLookup lookup = Library.LOOKUP;
+    if (lookup == null) {
+      throw new NftablesUnavailableException(String.valueOf(Library.UNAVAILABLE));
+    }
+    return lookup;
+  }
+
   private final MemorySegment ctx;
 
+  /**
+   * A new context.
+   *
+   * @throws NftablesUnavailableException when the library is not installed
+   */
   Libnftables() {
+    String unavailable = Library.UNAVAILABLE;
+    if (unavailable != null) {
+      throw new NftablesUnavailableException(unavailable);
+    }
     try {
       ctx = (MemorySegment) Native.CTX_NEW.invokeExact(0);
       if (ctx.equals(MemorySegment.NULL)) {

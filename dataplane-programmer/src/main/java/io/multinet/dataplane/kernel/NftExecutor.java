@@ -44,6 +44,9 @@ final class NftExecutor implements AutoCloseable {
     } catch (ExecutionException e) {
       thread.shutdownNow();
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof NftablesUnavailableException missing) {
+        throw missing;
+      }
       throw new IllegalStateException("cannot create an nft context: " + cause.getMessage(), cause);
     }
   }

@@ -16,6 +16,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Client side of a real-traffic test: from one namespace, connect (TCP) or send a datagram (UDP) to
@@ -28,11 +29,14 @@ public final class Probe {
   private final String netns;
   private final Duration timeout;
   private final int sourcePort;
+  private final @Nullable InetAddress sourceAddress;
 
-  private Probe(String netns, Duration timeout, int sourcePort) {
+  private Probe(
+      String netns, Duration timeout, int sourcePort, @Nullable InetAddress sourceAddress) {
     this.netns = netns;
     this.timeout = timeout;
     this.sourcePort = sourcePort;
+    this.sourceAddress = sourceAddress;
   }
 
   public static Probe from(Topology.Pod pod) {
@@ -40,7 +44,7 @@ public final class Probe {
   }
 
   public static Probe from(String netns) {
-    return new Probe(netns, DEFAULT_TIMEOUT, 0);
+    return new Probe(netns, DEFAULT_TIMEOUT, 0, null);
   }
 
   /**
@@ -52,12 +56,20 @@ public final class Probe {
     if (value.toMillis() < 1) {
       throw new IllegalArgumentException("timeout under 1 ms: " + value);
     }
-    return new Probe(netns, value, sourcePort);
+    return new Probe(netns, value, sourcePort, sourceAddress);
   }
 
   /** A fixed source port (0: ephemeral), e.g. to check that a hash keeps picking one backend. */
   public Probe sourcePort(int port) {
-    return new Probe(netns, timeout, port);
+    return new Probe(netns, timeout, port, sourceAddress);
+  }
+
+  /**
+   * TCP from a chosen source address of the namespace (e.g. one added with {@link
+   * Topology#addAddress}), with {@link #sourcePort} or an ephemeral port.
+   */
+  public Probe sourceAddress(String address) {
+    return new Probe(netns, timeout, sourcePort, InetAddress.ofLiteral(address));
   }
 
   public ProbeResult tcp(String address, int port) throws Exception {
@@ -128,7 +140,11 @@ public final class Probe {
   private Socket connect(InetAddress target, int port) throws IOException {
     Socket socket = new Socket();
     try {
-      if (sourcePort != 0) {
+      InetAddress from = sourceAddress;
+      if (from != null) {
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(from, sourcePort));
+      } else if (sourcePort != 0) {
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(sourcePort));
       }

@@ -10,11 +10,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -102,12 +100,15 @@ public final class Topology implements AutoCloseable {
     return create(prefix, Options.DEFAULTS);
   }
 
-  /** Creates the node and uplink namespaces, named {@code prefix-XXXX-*} (random XXXX). */
+  /**
+   * Creates the node and uplink namespaces, named {@code prefix-PID-XXXX-*} (this process, random
+   * XXXX), after removing those a dead process left under the same prefix ({@link
+   * LabNamespaces#removeLeftovers}). A failure half way deletes what was created.
+   */
   public static Topology create(String prefix, Options options) throws Exception {
     checkName(prefix);
-    byte[] suffix = new byte[2];
-    ThreadLocalRandom.current().nextBytes(suffix);
-    Topology t = new Topology(prefix + "-" + HexFormat.of().formatHex(suffix), options);
+    LabNamespaces.removeLeftovers(prefix);
+    Topology t = new Topology(LabNamespaces.newBase(prefix), options);
     try {
       t.setUpNode();
       return t;
@@ -200,7 +201,8 @@ public final class Topology implements AutoCloseable {
 
   /**
    * Adds a pod in {@code network}; {@code ipv4} must be in 10.0.0.0/8, {@code ipv6} in fd00::/8:
-   * private ranges that only ever exist inside the lab's namespaces.
+   * private ranges that only ever exist inside the lab's namespaces. A failure half way deletes the
+   * pod's namespace and veth again.
    */
   public Pod addPod(String network, String podName, String ipv4, @Nullable String ipv6)
       throws Exception {
@@ -219,7 +221,26 @@ public final class Topology implements AutoCloseable {
       throw new IllegalArgumentException("interface name over 15 characters: " + ifName);
     }
     String ns = addNamespace(base + "-" + podName);
-    Pod pod = new Pod(podName, network, ns, ifName, ipv4, ipv6);
+    try {
+      Pod pod = wirePod(net, podName, ns, ifName, ipv4, ipv6);
+      pods.put(podName, pod);
+      return pod;
+    } catch (Exception e) {
+      // Leave the topology as it was: the pod's veth goes with its namespace.
+      namespaces.remove(ns);
+      try {
+        Ip.run("netns", "delete", ns);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private Pod wirePod(
+      Network net, String podName, String ns, String ifName, String ipv4, @Nullable String ipv6)
+      throws Exception {
+    Pod pod = new Pod(podName, net.name(), ns, ifName, ipv4, ipv6);
 
     Ip.batch(
         node(), false, List.of("link add " + ifName + " type veth peer name eth0 netns " + ns));
@@ -258,7 +279,6 @@ public final class Topology implements AutoCloseable {
               "route add default via fe80::1 dev eth0"));
     }
     Ip.batch(node(), true, node6);
-    pods.put(podName, pod);
     return pod;
   }
 
@@ -266,6 +286,29 @@ public final class Topology implements AutoCloseable {
   public Pod addClient(String network, String podName, String ipv4, @Nullable String ipv6)
       throws Exception {
     return addPod(network, podName, ipv4, ipv6);
+  }
+
+  /**
+   * Gives {@code pod} one more address (IPv4 in 10.0.0.0/8 or IPv6 in fd00::/8), routed to it in
+   * its network's table: a client with several source addresses.
+   */
+  public void addAddress(Pod pod, String address) throws Exception {
+    Network net = network(pod.network());
+    boolean v6 = address.contains(":");
+    if (v6) {
+      checkPodAddress(pod.ipv4(), address);
+    } else {
+      checkPodAddress(address, null);
+    }
+    String len = v6 ? "/128" : "/32";
+    Ip.batch(
+        pod.netns(),
+        v6,
+        List.of("address add " + address + len + " dev eth0" + (v6 ? " nodad" : "")));
+    Ip.batch(
+        node(),
+        v6,
+        List.of("route add " + address + len + " dev " + pod.nodeIf() + " table " + net.table()));
   }
 
   /** Starts an {@link EchoServer} in {@code pod}, closed with this topology. */

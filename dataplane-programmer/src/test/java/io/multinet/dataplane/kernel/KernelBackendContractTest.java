@@ -1,12 +1,9 @@
 package io.multinet.dataplane.kernel;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.multinet.dataplane.DataplaneBackendContract;
+import io.multinet.dataplane.lab.LabAssumptions;
+import io.multinet.dataplane.lab.LabNamespaces;
 import io.multinet.dataplane.v1.DesiredState;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** The contract against real nftables, in a network namespace each test creates and deletes. */
@@ -16,12 +13,13 @@ class KernelBackendContractTest extends DataplaneBackendContract {
 
   @Override
   protected KernelBackend newBackend() throws Exception {
-    assumeTrue(
-        Files.isWritable(Path.of("/run")) && Files.exists(Path.of("/usr/sbin/ip")),
-        "needs root and iproute2 (CI runs as root)");
-    netns = "mpk-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-    run("ip", "netns", "add", netns);
-    return new KernelBackend(netns);
+    LabAssumptions.assumeKernelDataplane();
+    return LabNamespaces.createWith(
+        "mpk",
+        ns -> {
+          netns = ns;
+          return new KernelBackend(ns);
+        });
   }
 
   @Override
@@ -32,7 +30,7 @@ class KernelBackendContractTest extends DataplaneBackendContract {
   @Override
   protected void destroyDataplane() throws Exception {
     if (!netns.isEmpty()) {
-      run("ip", "netns", "del", netns);
+      LabNamespaces.delete(netns);
     }
   }
 
@@ -216,7 +214,7 @@ class KernelBackendContractTest extends DataplaneBackendContract {
         .doesNotContain("fd00:96::30")
         .contains("goto lb_rand_3");
     String fresh = netns + "-c";
-    run("ip", "netns", "add", fresh);
+    run("ip", "netns", "add", fresh); // netns-c: a leftover goes with netns's own
     try (var cold = new KernelBackend(fresh)) {
       cold.applyFull(s);
       String coldNetns = netns;

@@ -41,7 +41,7 @@ class KernelTrafficTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    LabAssumptions.assumeSupported();
+    LabAssumptions.assumeKernelDataplane();
     // The agent owns the mark rules; the harness keeps only the CNI's per-interface rules.
     topo = Topology.create("kt", Topology.Options.DEFAULTS.withMarkRules(false));
     topo.addNetwork("blue", 1, "bl", 101);
@@ -60,12 +60,18 @@ class KernelTrafficTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (backend != null) {
-      backend.cleanup();
-      backend.close();
-    }
-    if (topo != null) {
-      topo.close();
+    try {
+      if (backend != null) {
+        try {
+          backend.cleanup();
+        } finally {
+          backend.close();
+        }
+      }
+    } finally {
+      if (topo != null) {
+        topo.close();
+      }
     }
   }
 

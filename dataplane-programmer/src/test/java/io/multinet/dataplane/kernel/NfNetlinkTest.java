@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.multinet.dataplane.lab.LabAssumptions;
+import io.multinet.dataplane.lab.LabNamespaces;
 import io.multinet.network.IpAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,13 +78,9 @@ class NfNetlinkTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(
-        Files.isWritable(Path.of("/run"))
-            && Files.exists(Path.of("/usr/sbin/ip"))
-            && Files.exists(Path.of("/usr/sbin/nft")),
-        "needs root, iproute2 and nft (CI runs as root)");
-    netns = "mpn-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-    KernelBackendContractTest.run("ip", "netns", "add", netns);
+    LabAssumptions.assumeKernelDataplane();
+    assumeTrue(Files.exists(Path.of("/usr/sbin/nft")), "needs nft (bin/test installs it)");
+    netns = LabNamespaces.create("mpn");
     nft = new NftExecutor(netns);
     nft.run(TABLE);
     netlink = NfNetlink.open(netns);
@@ -92,14 +89,20 @@ class NfNetlinkTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (netlink != null) {
-      netlink.close();
-    }
-    if (nft != null) {
-      nft.close();
-    }
-    if (!netns.isEmpty()) {
-      KernelBackendContractTest.run("ip", "netns", "del", netns);
+    try {
+      if (netlink != null) {
+        netlink.close();
+      }
+    } finally {
+      try {
+        if (nft != null) {
+          nft.close();
+        }
+      } finally {
+        if (!netns.isEmpty()) {
+          LabNamespaces.delete(netns);
+        }
+      }
     }
   }
 

@@ -2,12 +2,10 @@ package io.multinet.dataplane.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.multinet.dataplane.lab.LabAssumptions;
+import io.multinet.dataplane.lab.LabNamespaces;
 import java.util.StringJoiner;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,21 +18,21 @@ class NftExecutorTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(
-        Files.isWritable(Path.of("/run")) && Files.exists(Path.of("/usr/sbin/ip")),
-        "needs root and iproute2 (CI runs as root)");
-    netns = "mpx-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-    KernelBackendContractTest.run("ip", "netns", "add", netns);
+    LabAssumptions.assumeKernelDataplane();
+    netns = LabNamespaces.create("mpx");
     nft = new NftExecutor(netns);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    if (nft != null) {
-      nft.close();
-    }
-    if (!netns.isEmpty()) {
-      KernelBackendContractTest.run("ip", "netns", "del", netns);
+    try {
+      if (nft != null) {
+        nft.close();
+      }
+    } finally {
+      if (!netns.isEmpty()) {
+        LabNamespaces.delete(netns);
+      }
     }
   }
 

@@ -1,13 +1,11 @@
 package io.multinet.dataplane.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.multinet.dataplane.lab.LabAssumptions;
+import io.multinet.dataplane.lab.LabNamespaces;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,17 +17,14 @@ class PolicyRoutingTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(
-        Files.isWritable(Path.of("/run")) && Files.exists(Path.of("/usr/sbin/ip")),
-        "needs root and iproute2 (CI runs as root)");
-    netns = "mpr-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-    KernelBackendContractTest.run("ip", "netns", "add", netns);
+    LabAssumptions.assumeSupported();
+    netns = LabNamespaces.create("mpr");
   }
 
   @AfterEach
   void tearDown() throws Exception {
     if (!netns.isEmpty()) {
-      KernelBackendContractTest.run("ip", "netns", "del", netns);
+      LabNamespaces.delete(netns);
     }
   }
 

@@ -2,15 +2,15 @@ package io.multinet.watcher.explain;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fabric8.kubernetes.api.model.Namespace;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.network.IpAddress;
 import io.multinet.network.Protocol;
 import io.multinet.service.Endpoint;
-import io.multinet.service.EndpointCategories;
 import io.multinet.service.EndpointSelection;
 import io.multinet.service.NodeInfo;
 import io.multinet.service.ServicePort;
@@ -21,37 +21,85 @@ import io.multinet.table.ServiceEntry;
 import io.multinet.table.ServiceTable;
 import io.multinet.watcher.network.NetworkCatalog;
 import io.multinet.watcher.network.NetworkDefinition;
-import io.multinet.watcher.service.ServiceNetworkResolver;
 import io.multinet.watcher.slice.EndpointBuilder;
-import io.multinet.watcher.slice.SlicePlanner;
-import io.multinet.watcher.view.ServicePortMapper;
+import io.multinet.watcher.view.NodeView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code explain --trace network=blue,dst=10.96.0.10:80/TCP[,src=ADDR]}: which backends a
- * connection may reach on one node, and why each other endpoint is not eligible, by the same rules
- * the node proxy applies (proxy-core's {@link EndpointSelection}).
+ * {@code explain --trace network=blue,dst=10.96.0.10:80/TCP[,src=ADDR[:PORT]]}: which backends a
+ * connection may reach on one node, why each other endpoint is not eligible, and which backend it
+ * gets. The backends are those of the node proxy's own {@link ServiceTable} for the node (built by
+ * {@link NodeView}, the node proxy's mapping), so the eligibility rules are proxy-core's {@link
+ * EndpointSelection}; with Maglev and a source port, the backend named is {@link
+ * ServiceEntry#select} of {@link FlowHash}: the one the kernel dataplane's rules pick.
  */
 public final class Trace {
 
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private static final String EXPECTED =
+      "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR[:PORT]], IPv6 as [ADDR]:PORT";
+
   private Trace() {}
 
-  /** A parsed trace request. */
+  /** How the dataplane chooses among the eligible backends. */
+  public enum Choice {
+    /** Maglev over the client's address and port: {@code chosen} when the trace gave a port. */
+    MAGLEV,
+    /** A fresh random pick for every new connection. */
+    RANDOM,
+    /** ClientIP affinity: the kernel's first (random or Maglev) pick, recorded per client. */
+    RECORDED,
+    /** No service port, or no eligible backend: nothing is chosen. */
+    NONE;
+
+    String jsonName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * One traced connection.
+   *
+   * @param trace the {@code --trace} argument as given
+   * @param lines the human-readable trace
+   */
+  public record Result(
+      String trace,
+      Choice choice,
+      @Nullable Endpoint chosen,
+      List<Endpoint> eligible,
+      List<String> lines) {
+    public Result {
+      requireNonNull(trace, "trace");
+      requireNonNull(choice, "choice");
+      eligible = List.copyOf(eligible);
+      lines = List.copyOf(lines);
+    }
+  }
+
+  /** A parsed trace request; {@code srcPort} is 0 when the trace gave none. */
   record Request(
-      String network, IpAddress dst, int port, Protocol protocol, @Nullable IpAddress src) {}
+      String network,
+      IpAddress dst,
+      int port,
+      Protocol protocol,
+      @Nullable IpAddress src,
+      int srcPort) {}
 
   static Request parse(String spec) {
     Map<String, String> kv = new HashMap<>();
     for (String part : spec.split(",", -1)) {
       int eq = part.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException(
-            "--trace: " + spec + " (expected: network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR])");
+        throw new IllegalArgumentException("--trace: " + spec + " (expected: " + EXPECTED + ")");
       }
       kv.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
     }
@@ -67,25 +115,43 @@ public final class Trace {
       dst = dst.substring(0, slash);
     }
     int colon = dst.lastIndexOf(':');
-    if (colon <= 0) {
+    if (colon <= 0 || (dst.indexOf(':') != colon && !dst.startsWith("["))) {
       throw new IllegalArgumentException(
           "--trace: dst=" + dst + " (expected: ADDR:PORT, IPv6 as [ADDR]:PORT)");
     }
     String host = dst.substring(0, colon).replace("[", "").replace("]", "");
-    int port;
-    try {
-      port = Integer.parseInt(dst.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "--trace: port " + dst.substring(colon + 1) + " (expected: 1-65535)", e);
-    }
+    int port = port("dst", dst.substring(colon + 1));
     String src = kv.get("src");
-    return new Request(
-        network, IpAddress.parse(host), port, protocol, src == null ? null : IpAddress.parse(src));
+    IpAddress srcAddress = null;
+    int srcPort = 0;
+    if (src != null) {
+      int c = src.lastIndexOf(':');
+      boolean withPort = src.startsWith("[") ? src.contains("]:") : c > 0 && src.indexOf(':') == c;
+      if (withPort) {
+        srcPort = port("src", src.substring(c + 1));
+        src = src.substring(0, c);
+      }
+      srcAddress = IpAddress.parse(src.replace("[", "").replace("]", ""));
+    }
+    return new Request(network, IpAddress.parse(host), port, protocol, srcAddress, srcPort);
   }
 
-  /** The trace as lines of text. */
-  public static List<String> run(
+  private static int port(String what, String text) {
+    int port;
+    try {
+      port = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(
+          "--trace: " + what + " port " + text + " (expected: 1-65535)");
+    }
+    return port;
+  }
+
+  /** The trace of {@code spec} on node {@code nodeName}. */
+  public static Result run(
       KubernetesClient client, NetworkCatalog catalog, String nodeName, String spec) {
     requireNonNull(client, "client");
     Request r = parse(spec);
@@ -98,7 +164,7 @@ public final class Trace {
               + " (known: "
               + catalog.networks().stream().map(NetworkDefinition::name).toList()
               + ")");
-      return out;
+      return new Result(spec, Choice.NONE, null, List.of(), out);
     }
     Node node = client.nodes().withName(nodeName).get();
     String zone =
@@ -110,56 +176,44 @@ public final class Trace {
     int networkId = network == null ? 0 : network.network().id();
     var key = new ServicePortKey(networkId, r.dst(), r.protocol(), r.port());
     out.add("trace " + key + " on node " + nodeName + (zone == null ? "" : " (zone " + zone + ")"));
-
-    for (Service s : client.services().inAnyNamespace().list().getItems()) {
-      Namespace ns = client.namespaces().withName(s.getMetadata().getNamespace()).get();
-      if (!(ServiceNetworkResolver.resolve(s, ns, catalog)
-          instanceof ServiceNetworkResolver.Resolved res)) {
-        continue;
-      }
-      NetworkDefinition on = res.serviceNetwork().network();
-      if (!Objects.equals(on == null ? null : on.name(), network == null ? null : network.name())) {
-        continue;
-      }
-      List<EndpointSlice> slices =
-          client
-              .discovery()
-              .v1()
-              .endpointSlices()
-              .inNamespace(s.getMetadata().getNamespace())
-              .withLabel(SlicePlanner.SERVICE_NAME_LABEL, s.getMetadata().getName())
-              .list()
-              .getItems();
-      for (ServicePort sp : ServicePortMapper.map(s, network, slices).ports()) {
-        if (sp.key().equals(key)) {
-          describe(sp, nodeInfo, r.src(), out);
-          return out;
-        }
-      }
+    ServiceTable table =
+        NodeView.build(
+                nodeInfo,
+                catalog,
+                client.services().inAnyNamespace().list().getItems(),
+                client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
+                ns -> client.namespaces().withName(ns).get(),
+                null,
+                null)
+            .table();
+    ServiceEntry entry = table.lookup(networkId, r.dst(), r.protocol(), r.port());
+    if (entry == null) {
+      out.add(
+          "no service port "
+              + key
+              + ": the dataplane answers with a reject (or it is not a VIP at all)");
+      return new Result(spec, Choice.NONE, null, List.of(), out);
     }
-    out.add(
-        "no service port "
-            + key
-            + ": the dataplane answers with a reject (or it is not a VIP at all)");
-    return out;
+    return describe(spec, entry, nodeInfo, r, out);
   }
 
-  private static void describe(
-      ServicePort sp, NodeInfo node, @Nullable IpAddress src, List<String> out) {
+  private static Result describe(
+      String spec, ServiceEntry entry, NodeInfo node, Request r, List<String> out) {
+    ServicePort sp = entry.servicePort();
     var p = sp.policy();
     out.add(
         "service "
             + sp.name()
             + "  internalTrafficPolicy="
             + p.internalTrafficPolicy()
+            + (entry.isExternal() ? " externalTrafficPolicy=" + p.externalTrafficPolicy() : "")
             + " sessionAffinity="
             + (p.sessionAffinity().clientIp()
                 ? "ClientIP/" + p.sessionAffinity().timeoutSeconds() + "s"
                 : "None")
             + " loadBalancing="
             + p.loadBalancing());
-    EndpointCategories c = EndpointSelection.categorize(sp, node);
-    List<Endpoint> eligible = c.forInternal(p);
+    List<Endpoint> eligible = entry.backends();
     boolean anyReady = sp.endpoints().stream().anyMatch(Endpoint::ready);
     for (Endpoint e : sp.endpoints()) {
       String where =
@@ -175,25 +229,78 @@ public final class Trace {
     }
     if (eligible.isEmpty()) {
       out.add(
-          c.hasAnyEndpoints()
+          entry.hasAnyEndpoints()
               ? "no eligible backend on this node: the dataplane drops"
               : "no usable endpoint anywhere: the dataplane rejects");
-      return;
+      return new Result(spec, Choice.NONE, null, eligible, out);
     }
-    if (src != null && p.sessionAffinity().clientIp()) {
-      var b = ServiceTable.builder(node);
-      b.add(sp);
-      ServiceEntry entry = Objects.requireNonNull(b.build().entry(sp.key()));
-      Endpoint chosen = entry.select(FlowHash.ofClient(src.high(), src.low()));
+    IpAddress src = r.src();
+    String client = src == null ? "a client" : "client " + src;
+    if (p.sessionAffinity().clientIp()) {
       out.add(
-          "client "
-              + src
-              + " sticks to "
-              + (chosen == null ? "nothing" : chosen.hostPort())
-              + " (ClientIP affinity)");
-    } else if (src != null) {
-      out.add("client " + src + ": each new connection picks one eligible backend");
+          client
+              + ": the kernel records its first pick among the eligible backends and keeps the"
+              + " client there for "
+              + p.sessionAffinity().timeoutSeconds()
+              + "s (ClientIP affinity)");
+      return new Result(spec, Choice.RECORDED, null, eligible, out);
     }
+    if (entry.maglevTableSize() == 0) {
+      out.add(client + ": each new connection picks one eligible backend at random");
+      return new Result(spec, Choice.RANDOM, null, eligible, out);
+    }
+    if (src == null || r.srcPort() == 0) {
+      out.add(
+          client
+              + ": Maglev over the source address and port (table of "
+              + entry.maglevTableSize()
+              + "); give src=ADDR:PORT for the backend");
+      return new Result(spec, Choice.MAGLEV, null, eligible, out);
+    }
+    Endpoint chosen = entry.select(FlowHash.of(src.high(), src.low(), r.srcPort()));
+    out.add(
+        "client "
+            + (src.isV4() ? src + ":" : "[" + src + "]:")
+            + r.srcPort()
+            + " -> "
+            + (chosen == null ? "nothing" : chosen.hostPort())
+            + " (Maglev, table of "
+            + entry.maglevTableSize()
+            + ")");
+    return new Result(spec, Choice.MAGLEV, chosen, eligible, out);
+  }
+
+  /**
+   * One object per trace: {@code trace}, {@code choice}, {@code chosen} ({@code address}, {@code
+   * port}; null when none is named) and {@code eligible}.
+   */
+  public static String toJson(List<Result> results) {
+    ArrayNode list = JSON.createArrayNode();
+    for (Result r : results) {
+      ObjectNode o = list.addObject();
+      o.put("trace", r.trace());
+      o.put("choice", r.choice().jsonName());
+      Endpoint chosen = r.chosen();
+      if (chosen == null) {
+        o.putNull("chosen");
+      } else {
+        backend(o.putObject("chosen"), chosen);
+      }
+      ArrayNode eligible = o.putArray("eligible");
+      r.eligible().forEach(e -> backend(eligible.addObject(), e));
+      ArrayNode lines = o.putArray("lines");
+      r.lines().forEach(lines::add);
+    }
+    try {
+      return JSON.writeValueAsString(list);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a tree of plain values always serializes", e);
+    }
+  }
+
+  private static void backend(ObjectNode o, Endpoint e) {
+    o.put("address", e.address().toString());
+    o.put("port", e.port());
   }
 
   private static String reason(Endpoint e, ServicePort sp, NodeInfo node, boolean anyReady) {

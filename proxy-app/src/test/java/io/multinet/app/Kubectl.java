@@ -1,0 +1,86 @@
+package io.multinet.app;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real kubectl 1.35 binary, fetched as CI fetches Helm ({@code charts/helm.sh kubectl}), run
+ * against a kubeconfig.
+ */
+final class Kubectl {
+
+  /** What one kubectl run printed, and how it exited. */
+  record Run(int exit, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+    }
+  }
+
+  private final Path binary;
+  private final Path kubeconfig;
+  private final Map<String, String> env;
+
+  private Kubectl(Path binary, Path kubeconfig, Map<String, String> env) {
+    this.binary = binary;
+    this.kubeconfig = kubeconfig;
+    this.env = env;
+  }
+
+  /** Fetches kubectl once per user (cached) and points it at {@code kubeconfig}. */
+  static Kubectl fetch(Path kubeconfig) throws IOException, InterruptedException {
+    Path script = repoRoot().resolve("charts/helm.sh");
+    Process p =
+        new ProcessBuilder("bash", script.toString(), "kubectl")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String path = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0 || path.isEmpty()) {
+      throw new IllegalStateException("charts/helm.sh kubectl failed: exit " + p.exitValue());
+    }
+    return new Kubectl(Path.of(path), kubeconfig, Map.of());
+  }
+
+  /** Runs kubectl, at most a minute. */
+  Run run(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    command.addAll(List.of(args));
+    var pb = new ProcessBuilder(command);
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("HOME", requireNonNull(kubeconfig.getParent(), "parent").toString());
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile(kubeconfig.getParent(), "kubectl", ".out");
+    Path err = Files.createTempFile(kubeconfig.getParent(), "kubectl", ".err");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    try {
+      if (!p.waitFor(1, TimeUnit.MINUTES)) {
+        throw new IllegalStateException(
+            "kubectl " + String.join(" ", args) + ": no answer in 1 min");
+      }
+      return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    } finally {
+      p.destroyForcibly();
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+
+  static Path repoRoot() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.exists(dir.resolve("charts/helm.sh"))) {
+      dir = dir.getParent();
+    }
+    return requireNonNull(dir, "no charts/helm.sh above the working directory");
+  }
+}
