@@ -237,23 +237,23 @@ class ExplainCommandTest {
 
     assertThat(out.size()).isEqualTo(traces.size());
     for (int i = 0; i < traces.size(); i++) {
-      assertThat(out.get(i).path("trace").asText()).isEqualTo(traces.get(i));
+      assertThat(out.get(i).path("trace").asString()).isEqualTo(traces.get(i));
     }
     Set<String> blue = Set.of("10.1.0.11:8080", "10.1.0.12:8080");
-    assertThat(out.get(0).path("choice").asText()).isEqualTo("random");
+    assertThat(out.get(0).path("choice").asString()).isEqualTo("random");
     assertThat(out.get(0).path("chosen").isNull()).isTrue();
     assertThat(hostPorts(out.get(0).path("eligible"))).isEqualTo(blue);
-    assertThat(out.get(1).path("choice").asText()).isEqualTo("recorded");
+    assertThat(out.get(1).path("choice").asString()).isEqualTo("recorded");
     assertThat(out.get(1).path("chosen").isNull()).isTrue();
     assertThat(hostPorts(out.get(1).path("eligible"))).isEqualTo(blue);
-    assertThat(out.get(2).path("choice").asText()).isEqualTo("none");
+    assertThat(out.get(2).path("choice").asString()).isEqualTo("none");
     assertThat(out.get(2).path("eligible").size()).isZero();
-    assertThat(out.get(3).path("choice").asText()).isEqualTo("maglev");
+    assertThat(out.get(3).path("choice").asString()).isEqualTo("maglev");
     assertThat(out.get(3).path("chosen").isNull()).isTrue(); // no source port, no backend
     Set<String> chosen = new HashSet<>();
     for (int i = 4; i < traces.size(); i++) {
       JsonNode t = out.get(i);
-      assertThat(t.path("choice").asText()).isEqualTo("maglev");
+      assertThat(t.path("choice").asString()).isEqualTo("maglev");
       assertThat(hostPorts(t.path("eligible"))).isEqualTo(blue);
       chosen.add(hostPort(t.path("chosen")));
     }
@@ -286,7 +286,7 @@ class ExplainCommandTest {
   }
 
   private static String hostPort(JsonNode e) {
-    return e.path("address").asText() + ":" + e.path("port").asInt();
+    return e.path("address").asString() + ":" + e.path("port").asInt();
   }
 
   private static JsonNode explain(String... args) throws Exception {
