@@ -472,5 +472,8 @@ class EndpointWatcherTest {
 
     watcher.setLeading(true);
     await().atMost(Duration.ofSeconds(10)).until(() -> cluster.slices("web-blue").size() == 1);
+    // Closing watches the mock server is still sending on stalls its event loop (fabric8 8.0.0's
+    // WatchEventsListener), and then its shutdown times out: let the writes' events drain first.
+    assertThat(watcher.awaitIdle(Duration.ofSeconds(20), Duration.ofMillis(300))).isTrue();
   }
 }

@@ -3,8 +3,6 @@ package io.multinet.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -24,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Other projects' manifests, loaded unchanged from {@code fixtures/} (see its SOURCES.md), with
@@ -131,12 +131,12 @@ class FixtureScenarioTest {
             .get("samples");
     for (JsonNode s : samples) {
       if (!s.get("test_case")
-          .asText()
+          .asString()
           .equals("Terminating pods with EndpointSliceTerminatingCondition enabled")) {
         continue;
       }
-      String name = s.get("pod_name").asText();
-      boolean deleting = s.get("pod_deletion_timestamp").asText().equals("&deletionTimestamp");
+      String name = s.get("pod_name").asString();
+      boolean deleting = s.get("pod_deletion_timestamp").asString().equals("&deletionTimestamp");
       client
           .resource(
               new PodBuilder()
@@ -145,7 +145,7 @@ class FixtureScenarioTest {
                   .withNamespace("default")
                   .withLabels(Map.of("app", "test"))
                   .withAnnotations(
-                      Map.of(s.get("annotation_key").asText(), s.get("value").asText()))
+                      Map.of(s.get("annotation_key").asString(), s.get("value").asString()))
                   .withFinalizers(deleting ? List.of("multinet.io/test") : List.of())
                   .endMetadata()
                   .withNewSpec()
@@ -262,8 +262,8 @@ class FixtureScenarioTest {
             io.multinet.watcher.explain.ExplainReport.build(client, watcher.catalog(), List.of()));
     JsonNode report = new ObjectMapper().readTree(json);
     JsonNode svc = report.path("networks").get(0).path("services").get(0);
-    assertThat(report.path("networks").get(0).path("name").asText()).isEqualTo("green");
-    assertThat(svc.path("name").asText()).isEqualTo("green-svc");
+    assertThat(report.path("networks").get(0).path("name").asString()).isEqualTo("green");
+    assertThat(svc.path("name").asString()).isEqualTo("green-svc");
     // Only the secondary interface is on green: not eth0's 10.244.0.6, not the primary UDN's
     // 200.203.2.5.
     assertThat(svc.path("ports").get(0).path("endpoints").toString())

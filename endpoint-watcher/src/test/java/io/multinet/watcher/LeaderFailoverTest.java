@@ -59,7 +59,8 @@ class LeaderFailoverTest {
       }
       // Replica-1 stops leading; its informers stay open until the end because closing a watch
       // while the mock server is still sending on it can block the mock server's only event loop
-      // for up to a minute (WatchEventsListener.onClosed awaits its executor on that loop).
+      // for up to a minute (WatchEventsListener.onClosed awaits its executor on that loop; so
+      // in fabric8 8.0.0 too).
       e1.close();
       await().atMost(Duration.ofSeconds(15)).until(w2::isLeading);
       assertThat(w1.isLeading()).isFalse();

@@ -2,10 +2,6 @@ package io.multinet.apiserver;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.mockwebserver.http.MockResponse;
 import java.net.HttpURLConnection;
 import java.util.ArrayList;
@@ -14,6 +10,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The API server's discovery documents, answered as a real one answers them so that kubectl can map
@@ -31,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Discovery {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final List<String> VERBS =
       List.of("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch");
 
@@ -178,28 +180,28 @@ final class Discovery {
     JsonNode crd;
     try {
       crd = JSON.readTree(json);
-    } catch (java.io.IOException e) {
+    } catch (JacksonException e) {
       return List.of();
     }
     JsonNode spec = crd.path("spec");
     JsonNode names = spec.path("names");
-    String group = spec.path("group").asText("");
-    String plural = names.path("plural").asText("");
-    String kind = names.path("kind").asText("");
+    String group = spec.path("group").asString("");
+    String plural = names.path("plural").asString("");
+    String kind = names.path("kind").asString("");
     if (group.isEmpty() || plural.isEmpty() || kind.isEmpty()) {
       return List.of();
     }
-    String singular = names.path("singular").asText(kind.toLowerCase(java.util.Locale.ROOT));
-    boolean namespaced = !spec.path("scope").asText("Namespaced").equals("Cluster");
+    String singular = names.path("singular").asString(kind.toLowerCase(java.util.Locale.ROOT));
+    boolean namespaced = !spec.path("scope").asString("Namespaced").equals("Cluster");
     List<String> shortNames = strings(names.path("shortNames"));
     List<String> categories = strings(names.path("categories"));
     List<Resource> out = new ArrayList<>();
     for (JsonNode v : spec.path("versions")) {
-      if (v.path("served").asBoolean(true) && !v.path("name").asText("").isEmpty()) {
+      if (v.path("served").asBoolean(true) && !v.path("name").asString("").isEmpty()) {
         out.add(
             new Resource(
                 group,
-                v.path("name").asText(),
+                v.path("name").asString(""),
                 plural,
                 singular,
                 kind,
@@ -214,7 +216,7 @@ final class Discovery {
   private static List<String> strings(JsonNode array) {
     List<String> out = new ArrayList<>();
     for (JsonNode n : array) {
-      out.add(n.asText());
+      out.add(n.asString(""));
     }
     return out;
   }

@@ -47,7 +47,13 @@ import org.jspecify.annotations.Nullable;
  * a window of the last {@link #DEFAULT_WINDOW} events, and a watch from resourceVersion N gets the
  * events after N from it, then the live ones; from an N the window no longer covers, an ERROR event
  * with 410 Gone, after which clients list again. Watches without a resourceVersion (or "0") go to
- * the original.
+ * the original. fabric8 8.0.0's dispatcher still ignores the resourceVersion (its watch code is
+ * unchanged from 7.8.0; IndexedCrudDispatcherTest checks it), so the window stays.
+ *
+ * <p>A resumed watch also avoids fabric8's WatchEventsListener, whose onClosed and onFailure wait
+ * up to a minute on the server's only event loop for its sender thread, itself waiting up to 30 s
+ * for a write only that loop completes: a watch closed while events are queued stalls the server
+ * (measured 30 s with 8.0.0 as with 7.8.0). Watches from resourceVersion "0" or none still use it.
  */
 public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 

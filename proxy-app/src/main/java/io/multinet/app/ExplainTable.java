@@ -1,7 +1,7 @@
 package io.multinet.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import tools.jackson.databind.JsonNode;
 
 /** The explain report as aligned text for a terminal. */
 final class ExplainTable {
@@ -14,13 +14,13 @@ final class ExplainTable {
         fmt, "NETWORK", "SERVICE", "CLUSTER-IP", "PORT", "ENDPOINT", "IFACE", "NODE", "STATE");
     for (JsonNode n : report.path("networks")) {
       for (JsonNode s : n.path("services")) {
-        String svc = s.path("namespace").asText() + "/" + s.path("name").asText();
+        String svc = s.path("namespace").asString() + "/" + s.path("name").asString();
         String ip =
-            s.path("clusterIPs").isEmpty() ? "<none>" : s.path("clusterIPs").get(0).asText();
+            s.path("clusterIPs").isEmpty() ? "<none>" : s.path("clusterIPs").get(0).asString();
         for (JsonNode p : s.path("ports")) {
-          String port = p.path("port").asText() + "/" + p.path("protocol").asText();
+          String port = p.path("port").asString() + "/" + p.path("protocol").asString();
           if (p.path("endpoints").isEmpty()) {
-            out.printf(fmt, n.path("name").asText(), svc, ip, port, "<none>", "", "", "");
+            out.printf(fmt, n.path("name").asString(), svc, ip, port, "<none>", "", "", "");
           }
           for (JsonNode e : p.path("endpoints")) {
             String state =
@@ -29,13 +29,13 @@ final class ExplainTable {
                     : e.path("terminating").asBoolean() ? "terminating" : "not-ready";
             out.printf(
                 fmt,
-                n.path("name").asText(),
+                n.path("name").asString(),
                 svc,
                 ip,
                 port,
-                e.path("address").asText() + ":" + e.path("port").asText(),
-                e.path("interface").asText("-"),
-                e.path("node").asText("-"),
+                e.path("address").asString() + ":" + e.path("port").asString(),
+                e.path("interface").asString("-"),
+                e.path("node").asString("-"),
                 state);
           }
         }
@@ -46,16 +46,16 @@ final class ExplainTable {
       out.printf("%-8s %-14s %-30s %-26s %s%n", "TYPE", "KIND", "OBJECT", "REASON", "MESSAGE");
       for (JsonNode e : report.path("events")) {
         String obj =
-            e.path("namespace").asText().isEmpty()
-                ? e.path("name").asText()
-                : e.path("namespace").asText() + "/" + e.path("name").asText();
+            e.path("namespace").asString().isEmpty()
+                ? e.path("name").asString()
+                : e.path("namespace").asString() + "/" + e.path("name").asString();
         out.printf(
             "%-8s %-14s %-30s %-26s %s%n",
-            e.path("type").asText(),
-            e.path("kind").asText(),
+            e.path("type").asString(),
+            e.path("kind").asString(),
             obj,
-            e.path("reason").asText(),
-            e.path("message").asText());
+            e.path("reason").asString(),
+            e.path("message").asString());
       }
     }
   }

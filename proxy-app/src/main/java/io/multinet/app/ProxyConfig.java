@@ -1,8 +1,5 @@
 package io.multinet.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * The subset of kube-proxy's {@code KubeProxyConfiguration} (v1alpha1, and v1alpha2's moved fields)
@@ -28,17 +27,17 @@ record ProxyConfig(
     List<String> nodePortAddresses) {
 
   static ProxyConfig read(Path file) throws IOException {
-    JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+    JsonNode root = new YAMLMapper().readTree(Files.readString(file));
     if (root == null || !root.isObject()) {
       throw new IOException(
           "config: " + file + " (expected: a KubeProxyConfiguration YAML document)");
     }
-    String kind = root.path("kind").asText("");
+    String kind = root.path("kind").asString("");
     if (!kind.isEmpty() && !kind.equals("KubeProxyConfiguration")) {
       throw new IOException("config: kind " + kind + " (expected: KubeProxyConfiguration)");
     }
     List<String> cidrs = new ArrayList<>();
-    String cidr = root.path("clusterCIDR").asText("");
+    String cidr = root.path("clusterCIDR").asString("");
     for (String c : cidr.split(",", -1)) {
       if (!c.isBlank()) {
         cidrs.add(c.trim());
@@ -46,7 +45,7 @@ record ProxyConfig(
     }
     List<String> nodePortAddresses = new ArrayList<>();
     for (JsonNode n : root.path("nodePortAddresses")) {
-      nodePortAddresses.add(n.asText());
+      nodePortAddresses.add(n.asString(""));
     }
     Boolean masqueradeAll = null;
     for (JsonNode n :
@@ -85,7 +84,7 @@ record ProxyConfig(
   }
 
   private static @Nullable String text(JsonNode n) {
-    return n.isMissingNode() || n.isNull() || n.asText().isEmpty() ? null : n.asText();
+    return n.asString("").isEmpty() ? null : n.asString("");
   }
 
   /** Go's duration syntax as kube-proxy writes it: "1s", "500ms", "1m30s", "1h". */

@@ -2,8 +2,6 @@ package io.multinet.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -14,6 +12,8 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * explain end to end: manifests → embedded API server → controller → report. Address ranges are the
@@ -33,15 +33,15 @@ class ExplainCommandTest {
     JsonNode web = service(blue, "demo", "web");
     assertThat(web.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
     JsonNode http = web.path("ports").get(0);
-    assertThat(http.path("name").asText()).isEqualTo("http");
-    assertThat(http.path("protocol").asText()).isEqualTo("TCP");
+    assertThat(http.path("name").asString()).isEqualTo("http");
+    assertThat(http.path("protocol").asString()).isEqualTo("TCP");
     assertThat(http.path("port").asInt()).isEqualTo(80);
     assertThat(http.path("endpoints")).hasSize(2);
     JsonNode first = http.path("endpoints").get(0);
-    assertThat(first.path("address").asText()).isEqualTo("10.1.0.11");
+    assertThat(first.path("address").asString()).isEqualTo("10.1.0.11");
     assertThat(first.path("port").asInt()).isEqualTo(8080); // named target port resolved
-    assertThat(first.path("node").asText()).isEqualTo("node-1");
-    assertThat(first.path("interface").asText()).isEqualTo("net1");
+    assertThat(first.path("node").asString()).isEqualTo("node-1");
+    assertThat(first.path("interface").asString()).isEqualTo("net1");
     assertThat(first.path("ready").asBoolean()).isTrue();
     assertThat(first.path("serving").asBoolean()).isTrue();
     assertThat(first.path("terminating").asBoolean()).isFalse();
@@ -50,7 +50,7 @@ class ExplainCommandTest {
     assertThat(red.path("clusterIPs").toString()).isEqualTo("[\"10.96.0.10\"]");
     assertThat(red.path("ports").get(0).path("endpoints"))
         .singleElement()
-        .satisfies(e -> assertThat(e.path("address").asText()).isEqualTo("10.1.0.11"));
+        .satisfies(e -> assertThat(e.path("address").asString()).isEqualTo("10.1.0.11"));
     assertThat(report.path("events")).isEmpty();
   }
 
@@ -121,7 +121,7 @@ class ExplainCommandTest {
 
     JsonNode cart = service(network(report, "blue"), "shop", "cart");
     assertThat(cart.path("clusterIPs").toString()).isEqualTo("[\"10.96.3.4\"]");
-    assertThat(cart.path("ports").get(0).path("endpoints").get(0).path("address").asText())
+    assertThat(cart.path("ports").get(0).path("endpoints").get(0).path("address").asString())
         .isEqualTo("10.1.7.7");
   }
 
@@ -387,23 +387,23 @@ class ExplainCommandTest {
 
     assertThat(out.size()).isEqualTo(traces.size());
     for (int i = 0; i < traces.size(); i++) {
-      assertThat(out.get(i).path("trace").asText()).isEqualTo(traces.get(i));
+      assertThat(out.get(i).path("trace").asString()).isEqualTo(traces.get(i));
     }
     Set<String> blue = Set.of("10.1.0.11:8080", "10.1.0.12:8080");
-    assertThat(out.get(0).path("choice").asText()).isEqualTo("random");
+    assertThat(out.get(0).path("choice").asString()).isEqualTo("random");
     assertThat(out.get(0).path("chosen").isNull()).isTrue();
     assertThat(hostPorts(out.get(0).path("eligible"))).isEqualTo(blue);
-    assertThat(out.get(1).path("choice").asText()).isEqualTo("recorded");
+    assertThat(out.get(1).path("choice").asString()).isEqualTo("recorded");
     assertThat(out.get(1).path("chosen").isNull()).isTrue();
     assertThat(hostPorts(out.get(1).path("eligible"))).isEqualTo(blue);
-    assertThat(out.get(2).path("choice").asText()).isEqualTo("none");
+    assertThat(out.get(2).path("choice").asString()).isEqualTo("none");
     assertThat(out.get(2).path("eligible").size()).isZero();
-    assertThat(out.get(3).path("choice").asText()).isEqualTo("maglev");
+    assertThat(out.get(3).path("choice").asString()).isEqualTo("maglev");
     assertThat(out.get(3).path("chosen").isNull()).isTrue(); // no source port, no backend
     Set<String> chosen = new HashSet<>();
     for (int i = 4; i < traces.size(); i++) {
       JsonNode t = out.get(i);
-      assertThat(t.path("choice").asText()).isEqualTo("maglev");
+      assertThat(t.path("choice").asString()).isEqualTo("maglev");
       assertThat(hostPorts(t.path("eligible"))).isEqualTo(blue);
       chosen.add(hostPort(t.path("chosen")));
     }
@@ -436,7 +436,7 @@ class ExplainCommandTest {
   }
 
   private static String hostPort(JsonNode e) {
-    return e.path("address").asText() + ":" + e.path("port").asInt();
+    return e.path("address").asString() + ":" + e.path("port").asInt();
   }
 
   private static JsonNode explain(String... args) throws Exception {
@@ -455,7 +455,7 @@ class ExplainCommandTest {
 
   private static JsonNode network(JsonNode report, String name) {
     for (JsonNode n : report.path("networks")) {
-      if (n.path("name").asText().equals(name)) {
+      if (n.path("name").asString().equals(name)) {
         return n;
       }
     }
@@ -464,7 +464,8 @@ class ExplainCommandTest {
 
   private static JsonNode service(JsonNode network, String namespace, String name) {
     for (JsonNode s : network.path("services")) {
-      if (s.path("namespace").asText().equals(namespace) && s.path("name").asText().equals(name)) {
+      if (s.path("namespace").asString().equals(namespace)
+          && s.path("name").asString().equals(name)) {
         return s;
       }
     }

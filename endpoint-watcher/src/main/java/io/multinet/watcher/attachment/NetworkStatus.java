@@ -2,13 +2,13 @@ package io.multinet.watcher.attachment;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multinet.network.IpAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Reads the Network Plumbing Working Group's network-status annotation (multi-net spec v1.3,
@@ -49,7 +49,7 @@ public final class NetworkStatus {
     JsonNode root;
     try {
       root = JSON.readTree(value);
-    } catch (JsonProcessingException e) {
+    } catch (JacksonException e) {
       throw new InvalidNetworkStatusException(
           key
               + ": malformed JSON at line "
@@ -68,7 +68,7 @@ public final class NetworkStatus {
         throw new InvalidNetworkStatusException(where + ": not a map (expected: a JSON map)");
       }
       JsonNode name = entry.get("name");
-      if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+      if (name == null || !name.isString() || name.asString().isEmpty()) {
         throw new InvalidNetworkStatusException(
             where + ".name: missing (expected: a non-empty string)");
       }
@@ -87,9 +87,9 @@ public final class NetworkStatus {
       JsonNode isDefault = entry.get("default");
       out.add(
           new PodInterface(
-              name.asText(),
-              iface != null && iface.isTextual() && !iface.asText().isEmpty()
-                  ? iface.asText()
+              name.asString(),
+              iface != null && iface.isString() && !iface.asString().isEmpty()
+                  ? iface.asString()
                   : null,
               addresses,
               isDefault != null && isDefault.asBoolean(false)));
@@ -98,10 +98,10 @@ public final class NetworkStatus {
   }
 
   private static IpAddress parseIp(String where, JsonNode ip) {
-    if (!ip.isTextual()) {
+    if (!ip.isString()) {
       throw new InvalidNetworkStatusException(where + ": " + ip + " (expected: an IP string)");
     }
-    String text = ip.asText().trim();
+    String text = ip.asString().trim();
     int slash = text.indexOf('/');
     // The spec's own examples carry prefix lengths ("192.0.2.2/24"); multus writes bare addresses.
     String bare = slash < 0 ? text : text.substring(0, slash);

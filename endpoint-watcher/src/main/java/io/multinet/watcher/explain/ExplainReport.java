@@ -2,10 +2,6 @@ package io.multinet.watcher.explain;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Service;
@@ -28,6 +24,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * What the controller made of a cluster, in the stable shape {@code multinet-proxy explain -o json}
@@ -37,9 +38,10 @@ import org.jspecify.annotations.Nullable;
 public final class ExplainReport {
 
   private static final ObjectMapper JSON =
-      new ObjectMapper()
+      JsonMapper.builder()
           .enable(SerializationFeature.INDENT_OUTPUT)
-          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .build();
 
   private ExplainReport() {}
 
@@ -111,11 +113,7 @@ public final class ExplainReport {
   }
 
   public static String toJson(ObjectNode report) {
-    try {
-      return JSON.writeValueAsString(report);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("a tree of plain values always serializes", e);
-    }
+    return JSON.writeValueAsString(report);
   }
 
   private static ObjectNode service(Service s, NetworkDefinition d, List<EndpointSlice> slices) {
@@ -180,7 +178,7 @@ public final class ExplainReport {
         }
       }
       eps.sort(
-          Comparator.comparing((ObjectNode o) -> o.get("address").asText())
+          Comparator.comparing((ObjectNode o) -> o.get("address").asString())
               .thenComparingInt(o -> o.get("port").asInt()));
       ArrayNode arr = p.putArray("endpoints");
       eps.forEach(arr::add);

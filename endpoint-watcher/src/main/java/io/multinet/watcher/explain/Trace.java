@@ -2,10 +2,6 @@ package io.multinet.watcher.explain;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.network.IpAddress;
@@ -30,6 +26,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code explain --trace network=blue,dst=10.96.0.10:80/TCP[,src=ADDR[:PORT]]}: which backends a
@@ -42,7 +43,7 @@ import org.jspecify.annotations.Nullable;
 public final class Trace {
 
   private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
   private static final String EXPECTED =
       "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR[:PORT]], IPv6 as [ADDR]:PORT";
@@ -291,11 +292,7 @@ public final class Trace {
       ArrayNode lines = o.putArray("lines");
       r.lines().forEach(lines::add);
     }
-    try {
-      return JSON.writeValueAsString(list);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("a tree of plain values always serializes", e);
-    }
+    return JSON.writeValueAsString(list);
   }
 
   private static void backend(ObjectNode o, Endpoint e) {

@@ -2,8 +2,6 @@ package io.multinet.watcher.network;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multinet.network.Cidr;
 import io.multinet.network.Network;
 import io.multinet.watcher.Problem;
@@ -19,6 +17,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Every valid network at one moment, built from the Network objects. Invalid ones are left out with
@@ -222,7 +222,7 @@ public final class NetworkCatalog {
     JsonNode config;
     try {
       config = JSON.readTree(spec.config);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (tools.jackson.core.JacksonException e) {
       return null; // multus reports broken CNI configs itself; they attach nothing here
     }
     List<JsonNode> plugins = new ArrayList<>();
@@ -235,11 +235,11 @@ public final class NetworkCatalog {
     for (JsonNode p : plugins) {
       JsonNode options = p.get("dataplane_options");
       if (options != null && options.hasNonNull("network_name")) {
-        return options.get("network_name").asText();
+        return options.get("network_name").asString("");
       }
       JsonNode ipam = p.get("ipam");
       if (ipam != null && ipam.hasNonNull("network")) {
-        return ipam.get("network").asText();
+        return ipam.get("network").asString("");
       }
     }
     return null;

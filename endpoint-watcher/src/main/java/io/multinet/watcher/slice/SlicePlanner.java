@@ -2,9 +2,6 @@ package io.multinet.watcher.slice;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
@@ -26,6 +23,9 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Plans the EndpointSlice writes that take a Service's slices on one network from what exists to
@@ -362,17 +362,13 @@ public final class SlicePlanner {
     }
     try {
       return JSON.readValue(json, new TypeReference<Map<String, String>>() {});
-    } catch (JsonProcessingException e) {
+    } catch (JacksonException e) {
       return Map.of(); // rewritten with the next change; a broken annotation only costs a write
     }
   }
 
   private static String toJson(Map<String, String> m) {
-    try {
-      return JSON.writeValueAsString(m);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a map of strings always serializes", e);
-    }
+    return JSON.writeValueAsString(m);
   }
 
   private static @Nullable String label(EndpointSlice s, String key) {

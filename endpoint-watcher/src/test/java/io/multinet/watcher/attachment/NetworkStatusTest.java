@@ -3,8 +3,6 @@ package io.multinet.watcher.attachment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multinet.network.IpAddress;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * network-status parsing on real annotations: the fixtures under {@code fixtures/} are copied
@@ -47,10 +47,10 @@ class NetworkStatusTest {
         samples("fixtures/multus-service/pkg/service-controller/utils_test.go.literals.json")
             .get(0);
     // The literal is a Go format template: %s is the namespace, %d the pod index.
-    String value = sample.get("value").asText().replace("%s", "ns1").replace("%d", "7");
+    String value = sample.get("value").asString().replace("%s", "ns1").replace("%d", "7");
 
     List<PodInterface> got =
-        NetworkStatus.fromAnnotations(Map.of(sample.get("annotation_key").asText(), value));
+        NetworkStatus.fromAnnotations(Map.of(sample.get("annotation_key").asString(), value));
 
     assertThat(got)
         .singleElement()
