@@ -2,10 +2,6 @@ package io.multinet.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EventBuilder;
@@ -51,6 +47,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The demo node's kubelet and multus-style CNI: watches the API's pods and, for each pod of its
@@ -74,7 +74,7 @@ final class Kubelet implements AutoCloseable {
   /** The cluster network's pod range on this node. */
   static final Cidr CLUSTER_POD_RANGE = Cidr.parse("10.244.0.0/16");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   /** The demo's lab networks, created the first time a pod asks for one. */
@@ -555,7 +555,7 @@ final class Kubelet implements AutoCloseable {
     }
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(list);
-    } catch (JsonProcessingException e) {
+    } catch (JacksonException e) {
       throw new IllegalStateException(e);
     }
   }

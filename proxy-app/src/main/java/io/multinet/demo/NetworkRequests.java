@@ -2,14 +2,14 @@ package io.multinet.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.multinet.network.IpAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Reads a pod's {@code k8s.v1.cni.cncf.io/networks} request (multi-net spec v1.3, section 4) in
@@ -21,7 +21,7 @@ final class NetworkRequests {
 
   static final String ANNOTATION = "k8s.v1.cni.cncf.io/networks";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
   private static final Pattern MAC = Pattern.compile("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}");
@@ -94,7 +94,7 @@ final class NetworkRequests {
     JsonNode root;
     try {
       root = JSON.readTree(text);
-    } catch (JsonProcessingException e) {
+    } catch (JacksonException e) {
       throw new IllegalArgumentException(
           ANNOTATION
               + ": malformed JSON at line "
@@ -152,17 +152,17 @@ final class NetworkRequests {
     if (node == null || node.isNull()) {
       return null;
     }
-    if (!node.isTextual()) {
+    if (!node.isString()) {
       throw new IllegalArgumentException(where + "." + key + ": " + node + " (expected: a string)");
     }
-    return node.asText();
+    return node.asString();
   }
 
   private static IpAddress ip(String where, JsonNode node) {
-    String text = node.isTextual() ? node.asText().strip() : node.toString();
+    String text = node.isString() ? node.asString().strip() : node.toString();
     int slash = text.indexOf('/');
     try {
-      if (!node.isTextual()) {
+      if (!node.isString()) {
         throw new IllegalArgumentException("not a string");
       }
       return IpAddress.parse(slash < 0 ? text : text.substring(0, slash));

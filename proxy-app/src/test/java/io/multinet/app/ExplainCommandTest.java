@@ -144,12 +144,12 @@ class ExplainCommandTest {
         service(network(report, "blue"), "shop", "cart").path("ports").get(0).path("endpoints");
     assertThat(endpoints).hasSize(2);
     JsonNode leaving = endpoints.get(0);
-    assertThat(leaving.path("address").asText()).isEqualTo("10.1.7.7");
+    assertThat(leaving.path("address").asString()).isEqualTo("10.1.7.7");
     assertThat(leaving.path("ready").asBoolean()).isFalse();
     assertThat(leaving.path("serving").asBoolean()).isTrue();
     assertThat(leaving.path("terminating").asBoolean()).isTrue();
     JsonNode staying = endpoints.get(1);
-    assertThat(staying.path("address").asText()).isEqualTo("10.1.7.8");
+    assertThat(staying.path("address").asString()).isEqualTo("10.1.7.8");
     assertThat(staying.path("ready").asBoolean()).isTrue();
     assertThat(staying.path("terminating").asBoolean()).isFalse();
   }
@@ -176,7 +176,7 @@ class ExplainCommandTest {
         .contains("\"name\":\"far\"")
         .contains("\"reason\":\"ClusterIPOutOfRange\"");
     List<String> programmed = new ArrayList<>();
-    state.path("servicePorts").forEach(sp -> programmed.add(sp.path("address").asText()));
+    state.path("servicePorts").forEach(sp -> programmed.add(sp.path("address").asString()));
     assertThat(programmed).contains("10.96.3.4").doesNotContain("10.200.0.9");
   }
 
@@ -194,13 +194,13 @@ class ExplainCommandTest {
 
     JsonNode db = null;
     for (JsonNode sp : state.path("servicePorts")) {
-      if (sp.path("address").asText().equals("10.43.0.5")) {
+      if (sp.path("address").asString().equals("10.43.0.5")) {
         db = sp;
       }
     }
     assertThat(db).as("service port 10.43.0.5 in %s", state).isNotNull();
     List<String> backends = new ArrayList<>();
-    db.path("backends").forEach(b -> backends.add(b.path("address").asText()));
+    db.path("backends").forEach(b -> backends.add(b.path("address").asString()));
     assertThat(backends).containsExactly("10.42.0.7");
   }
 

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.lab.Probe;
@@ -27,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Issue 14's acceptance test: the real kubectl 1.35 against the live demo, as a user follows the
@@ -135,15 +134,15 @@ class KubectlLiveDemoTest {
 
   /** The endpoint addresses of {@code service}'s slices in a {@code kubectl get -o json} list. */
   private static List<String> sliceAddresses(String json, String service) throws Exception {
-    JsonNode list = new ObjectMapper().readTree(json);
+    JsonNode list = tools.jackson.databind.json.JsonMapper.builder().build().readTree(json);
     List<String> addresses = new ArrayList<>();
     for (JsonNode slice : list.path("items")) {
       if (!service.equals(
-          slice.path("metadata").path("labels").path("kubernetes.io/service-name").asText())) {
+          slice.path("metadata").path("labels").path("kubernetes.io/service-name").asString())) {
         continue;
       }
       for (JsonNode e : slice.path("endpoints")) {
-        e.path("addresses").forEach(a -> addresses.add(a.asText()));
+        e.path("addresses").forEach(a -> addresses.add(a.asString()));
       }
     }
     return addresses;
