@@ -193,4 +193,122 @@ class KubectlEndToEndTest {
           .delete();
     }
   }
+
+  private static Path manifest(String name, String yaml) throws Exception {
+    return Files.writeString(home.resolve(name), yaml);
+  }
+
+  private static String configMap(String name, String value) {
+    return """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: %s
+          namespace: demo
+        data:
+          key: "%s"
+        """
+        .formatted(name, value);
+  }
+
+  @Test
+  void createAndDelete_storeAndRemoveTheObject() throws Exception {
+    Path file = manifest("created.yaml", configMap("kubectl-created", "one"));
+    var create = kubectl.run("create", "-f", file.toString());
+    assertThat(create.exit()).as(create.toString()).isZero();
+    assertThat(create.out()).contains("configmap/kubectl-created created");
+    assertThat(client.configMaps().inNamespace("demo").withName("kubectl-created").get().getData())
+        .containsEntry("key", "one");
+    var delete = kubectl.run("delete", "-f", file.toString());
+    assertThat(delete.exit()).as(delete.toString()).isZero();
+    assertThat(delete.out()).contains("configmap \"kubectl-created\" deleted");
+    assertThat(client.configMaps().inNamespace("demo").withName("kubectl-created").get()).isNull();
+  }
+
+  @Test
+  void apply_twice_createsThenPatches() throws Exception {
+    try {
+      var first =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("applied.yaml", configMap("kubectl-applied", "one")).toString());
+      assertThat(first.exit()).as(first.toString()).isZero();
+      assertThat(first.out()).contains("configmap/kubectl-applied created");
+      var second =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("applied.yaml", configMap("kubectl-applied", "two")).toString());
+      assertThat(second.exit()).as(second.toString()).isZero();
+      assertThat(second.out()).contains("configmap/kubectl-applied configured");
+      assertThat(
+              client.configMaps().inNamespace("demo").withName("kubectl-applied").get().getData())
+          .containsExactlyEntriesOf(java.util.Map.of("key", "two"));
+    } finally {
+      client.configMaps().inNamespace("demo").withName("kubectl-applied").delete();
+    }
+  }
+
+  @Test
+  void patch_strategicMergeJson_changeTheStoredObject() throws Exception {
+    createPod("patched-1", "patched");
+    try {
+      var strategic =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "-p",
+              "{\"spec\":{\"containers\":[{\"name\":\"echo\",\"image\":\"echo:2\"}]}}");
+      assertThat(strategic.exit()).as(strategic.toString()).isZero();
+      var containers =
+          client.pods().inNamespace("demo").withName("patched-1").get().getSpec().getContainers();
+      // Merged by name: one container, its image changed.
+      assertThat(containers).hasSize(1);
+      assertThat(containers.getFirst().getImage()).isEqualTo("echo:2");
+
+      var merge =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "--type",
+              "merge",
+              "-p",
+              "{\"metadata\":{\"labels\":{\"app\":null,\"merged\":\"yes\"}}}");
+      assertThat(merge.exit()).as(merge.toString()).isZero();
+      var json =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "--type",
+              "json",
+              "-p",
+              "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"echo:3\"}]");
+      assertThat(json.exit()).as(json.toString()).isZero();
+      var pod = client.pods().inNamespace("demo").withName("patched-1").get();
+      assertThat(pod.getMetadata().getLabels())
+          .containsExactlyEntriesOf(java.util.Map.of("merged", "yes"));
+      assertThat(pod.getSpec().getContainers())
+          .singleElement()
+          .satisfies(c -> assertThat(c.getImage()).isEqualTo("echo:3"));
+
+      // Custom resources have no merge keys: Kubernetes refuses strategic patches of them.
+      var crd =
+          kubectl.run(
+              "patch", "network", "blue", "-p", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+      assertThat(crd.exit()).isNotZero();
+      assertThat(crd.err()).contains("application/strategic-merge-patch+json is not supported");
+    } finally {
+      client.pods().inNamespace("demo").withName("patched-1").delete();
+    }
+  }
 }
