@@ -27,13 +27,13 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Only the legacy (unaggregated) form is served: a client asking for {@code
  * application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList} gets {@code
- * application/json} and, like kubectl, falls back to one request per group version. OpenAPI is not
- * served: {@code /openapi/v2} and {@code /openapi/v3} answer 404, on which kubectl skips
- * client-side schema validation.
+ * application/json} and, like kubectl, falls back to one request per group version. OpenAPI v3 is
+ * served as far as it is true ({@link OpenApi}: operations and their parameters, no schemas);
+ * {@code /openapi/v2} answers 404.
  */
 final class Discovery {
 
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final List<String> VERBS =
       List.of("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch");
 
@@ -119,10 +119,16 @@ final class Discovery {
     if (p.equals("/version")) {
       return ok(version());
     }
-    if (p.equals("/openapi/v2")
-        || p.equals("/openapi/v3")
-        || p.startsWith("/openapi/v3/")
-        || p.equals("/swagger.json")) {
+    if (p.equals("/openapi/v3")) {
+      return okJson(OpenApi.index(resources(crds)));
+    }
+    if (p.startsWith("/openapi/v3/")) {
+      String doc = OpenApi.document(p, resources(crds));
+      if (doc != null) {
+        return okJson(doc);
+      }
+    }
+    if (p.equals("/openapi/v2") || p.startsWith("/openapi/") || p.equals("/swagger.json")) {
       return status(
           HttpURLConnection.HTTP_NOT_FOUND,
           "NotFound",
@@ -159,6 +165,18 @@ final class Discovery {
           "the server could not find the requested resource");
     }
     return ok(resourceList(gv, listed));
+  }
+
+  /** Whether {@code path} (without a query) is under a built-in resource's collection. */
+  static boolean isBuiltIn(String path) {
+    for (Resource r : BUILT_IN) {
+      String prefix = r.group().isEmpty() ? "/api/" + r.version() : "/apis/" + r.groupVersion();
+      if (path.startsWith(prefix + "/")
+          && (path.contains("/" + r.plural() + "/") || path.endsWith("/" + r.plural()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The built-in resources and those of every served version of {@code crds}. */
@@ -328,6 +346,13 @@ final class Discovery {
     return list;
   }
 
+  private static MockResponse okJson(String body) {
+    return new MockResponse()
+        .setResponseCode(HttpURLConnection.HTTP_OK)
+        .setHeader("Content-Type", "application/json")
+        .setBody(body);
+  }
+
   private static MockResponse ok(JsonNode body) {
     return new MockResponse()
         .setResponseCode(HttpURLConnection.HTTP_OK)
@@ -335,7 +360,7 @@ final class Discovery {
         .setBody(body.toString());
   }
 
-  private static MockResponse status(int code, String reason, String message) {
+  static MockResponse status(int code, String reason, String message) {
     ObjectNode s = JSON.createObjectNode();
     s.put("kind", "Status");
     s.put("apiVersion", "v1");

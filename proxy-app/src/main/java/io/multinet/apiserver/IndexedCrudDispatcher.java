@@ -78,7 +78,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   // Guarded by itself: the change log and the resumed watches it feeds, so that a watch replays
   // and then goes live without missing or reordering an event.
   private final ArrayDeque<Change> changes = new ArrayDeque<>();
-  private final Set<ResumedWatch> resumed = new HashSet<>();
+  private final Set<Subscription> resumed = new HashSet<>();
   private long forgottenUpTo; // the position of the newest event dropped from the window
   private long lastPosition;
 
@@ -165,7 +165,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       if (changes.size() > window) {
         forgottenUpTo = changes.removeFirst().position();
       }
-      for (ResumedWatch w : resumed) {
+      for (Subscription w : List.copyOf(resumed)) {
         w.send(change);
       }
     }
@@ -195,15 +195,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     if (from == null || from.isEmpty() || from.equals("0")) {
       return super.handleWatch(path); // every stored object as ADDED, then live: as the API does
     }
-    AttributeSet query = attributeExtractor.fromPath(path);
-    String fieldSelector = queryParameter(path, "fieldSelector");
-    if (fieldSelector != null && fieldSelector.startsWith("metadata.name=")) {
-      query =
-          query.add(
-              new Attribute(
-                  KubernetesAttributesExtractor.NAME,
-                  fieldSelector.substring("metadata.name=".length())));
-    }
+    AttributeSet query = watchQuery(path);
     long position;
     try {
       position = Long.parseLong(from);
@@ -213,6 +205,109 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
           .setBody("resourceVersion: " + from + " (expected: a number)");
     }
     return new MockResponse().withWebSocketUpgrade(new ResumedWatch(query, position));
+  }
+
+  /** The attributes a watch of {@code path} matches objects against. */
+  private AttributeSet watchQuery(String path) {
+    AttributeSet query = attributeExtractor.fromPath(path);
+    String fieldSelector = queryParameter(path, "fieldSelector");
+    if (fieldSelector != null && fieldSelector.startsWith("metadata.name=")) {
+      query =
+          query.add(
+              new Attribute(
+                  KubernetesAttributesExtractor.NAME,
+                  fieldSelector.substring("metadata.name=".length())));
+    }
+    return query;
+  }
+
+  /**
+   * Serves a watch of {@code path} as a plain HTTP stream, as kubectl watches: one JSON watch event
+   * a line, from the request's resourceVersion (or, without one, every matching object as ADDED
+   * first, as the API does), until the client goes away or {@code timeoutSeconds} pass.
+   *
+   * @return false if {@code path} asks for something this cannot serve; nothing was written then
+   */
+  boolean watchOverHttp(String path, HttpWatchStream out) throws InterruptedException {
+    String from = queryParameter(path, "resourceVersion");
+    AttributeSet query = watchQuery(path);
+    long position;
+    List<String> initial = new ArrayList<>();
+    if (from == null || from.isEmpty() || from.equals("0")) {
+      // A consistent snapshot and the resourceVersion it is at, as a list answers them.
+      MockResponse list = super.handleGet(withoutWatch(path));
+      var items =
+          Serialization.unmarshal(
+              list.getBody().readUtf8(),
+              io.fabric8.kubernetes.api.model.GenericKubernetesResourceList.class);
+      for (GenericKubernetesResource item : items.getItems()) {
+        if (extractedMatches(item, query)) {
+          initial.add("{\"type\":\"ADDED\",\"object\":" + Serialization.asJson(item) + "}");
+        }
+      }
+      position = Long.parseLong(items.getMetadata().getResourceVersion());
+    } else {
+      try {
+        position = Long.parseLong(from);
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
+    out.start();
+    for (String event : initial) {
+      if (!out.send(event)) {
+        return true;
+      }
+    }
+    var subscription = new Subscription(query, position, out);
+    if (subscription.start()) {
+      try {
+        out.awaitEnd(timeoutSeconds(path));
+      } finally {
+        subscription.forget();
+      }
+    }
+    return true;
+  }
+
+  private boolean extractedMatches(GenericKubernetesResource item, AttributeSet query) {
+    var extractor = (KubernetesAttributesExtractor) attributeExtractor;
+    AttributeSet attributes = extractor.extract(item);
+    // The list path already chose the kind and namespace; the rest (name, labels) is checked here.
+    List<Attribute> rest = new ArrayList<>();
+    for (String key : List.of(KubernetesAttributesExtractor.NAME)) {
+      Attribute a = query.getAttribute(key);
+      if (a != null) {
+        rest.add(a);
+      }
+    }
+    return attributes.matches(new AttributeSet(rest));
+  }
+
+  private static long timeoutSeconds(String path) {
+    String t = queryParameter(path, "timeoutSeconds");
+    try {
+      return t == null ? 0 : Long.parseLong(t);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static String withoutWatch(String path) {
+    int q = path.indexOf('?');
+    if (q < 0) {
+      return path;
+    }
+    List<String> kept = new ArrayList<>();
+    for (String pair : path.substring(q + 1).split("&", -1)) {
+      if (!pair.startsWith("watch=")
+          && !pair.startsWith("resourceVersion=")
+          && !pair.startsWith("fieldSelector=metadata.name")
+          && !pair.startsWith("fieldSelector=metadata.name".replace("=", "%3D"))) {
+        kept.add(pair);
+      }
+    }
+    return path.substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
   }
 
   /** The decoded value of one query parameter of {@code path}, or null. */
@@ -231,12 +326,79 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     return null;
   }
 
-  /** A watch that started from a resourceVersion: the window's later events, then live ones. */
+  /** Where a watch's events go: a websocket, or a chunked HTTP response. */
+  interface Sink {
+    /** Sends one watch event (JSON); false if the receiver is gone. */
+    boolean send(String event);
+
+    /** Ends the watch from the server's side. */
+    void close(String reason);
+  }
+
+  /**
+   * A watch that started from a resourceVersion: the window's later events, then live ones, for as
+   * long as its sink takes them.
+   */
+  private final class Subscription {
+
+    private final AttributeSet query;
+    private final long from;
+    private final Sink sink;
+
+    Subscription(AttributeSet query, long from, Sink sink) {
+      this.query = query;
+      this.from = from;
+      this.sink = sink;
+    }
+
+    /** Replays the window after {@code from} and goes live; false if the window has moved on. */
+    boolean start() {
+      synchronized (changes) {
+        if (from < forgottenUpTo) {
+          sink.send(
+              "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                  + "\"metadata\":{},\"status\":\"Failure\",\"reason\":\"Expired\",\"code\":410,"
+                  + "\"message\":\"too old resource version: "
+                  + from
+                  + " ("
+                  + forgottenUpTo
+                  + ")\"}}");
+          sink.close("expired");
+          return false;
+        }
+        resumed.add(this);
+        for (Change c : changes) {
+          if (c.position() > from) {
+            send(c);
+          }
+        }
+        return true;
+      }
+    }
+
+    /** The event {@code c} is for this watch, if any; called holding {@code changes}. */
+    void send(Change c) {
+      boolean was = c.before() != null && c.before().matches(query);
+      boolean is = c.after() != null && c.after().matches(query);
+      String type = was && is ? "MODIFIED" : was ? "DELETED" : is ? "ADDED" : null;
+      if (type != null && !sink.send("{\"type\":\"" + type + "\",\"object\":" + c.json() + "}")) {
+        resumed.remove(this);
+      }
+    }
+
+    void forget() {
+      synchronized (changes) {
+        resumed.remove(this);
+      }
+    }
+  }
+
+  /** A resumed watch over a websocket, as the fabric8 client watches. */
   private final class ResumedWatch extends WebSocketListener {
 
     private final AttributeSet query;
     private final long from;
-    private @Nullable WebSocket socket;
+    private @Nullable Subscription subscription;
 
     ResumedWatch(AttributeSet query, long from) {
       this.query = query;
@@ -245,41 +407,23 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public void onOpen(WebSocket webSocket, Response response) {
-      synchronized (changes) {
-        if (from < forgottenUpTo) {
-          webSocket.send(
-              "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                  + "\"status\":\"Failure\",\"reason\":\"Expired\",\"code\":410,"
-                  + "\"message\":\"too old resource version: "
-                  + from
-                  + " ("
-                  + forgottenUpTo
-                  + ")\"}}");
-          webSocket.close(1000, "expired");
-          return;
-        }
-        socket = webSocket;
-        for (Change c : changes) {
-          if (c.position() > from) {
-            send(c);
-          }
-        }
-        resumed.add(this);
-      }
-    }
+      var s =
+          new Subscription(
+              query,
+              from,
+              new Sink() {
+                @Override
+                public boolean send(String event) {
+                  return webSocket.send(event);
+                }
 
-    /** The event {@code c} is for this watch, if any; called holding {@code changes}. */
-    void send(Change c) {
-      WebSocket s = socket;
-      if (s == null) {
-        return;
-      }
-      boolean was = c.before() != null && c.before().matches(query);
-      boolean is = c.after() != null && c.after().matches(query);
-      String type = was && is ? "MODIFIED" : was ? "DELETED" : is ? "ADDED" : null;
-      if (type != null) {
-        s.send("{\"type\":\"" + type + "\",\"object\":" + c.json() + "}");
-      }
+                @Override
+                public void close(String reason) {
+                  webSocket.close(1000, reason);
+                }
+              });
+      subscription = s;
+      s.start();
     }
 
     @Override
@@ -299,8 +443,9 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     }
 
     private void forget() {
-      synchronized (changes) {
-        resumed.remove(this);
+      Subscription s = subscription;
+      if (s != null) {
+        s.forget();
       }
     }
   }
@@ -331,7 +476,96 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         return discovery;
       }
     }
-    return super.dispatch(request);
+    if (request.method() == HttpMethod.PATCH) {
+      String type = request.getHeader("Content-Type");
+      if (type != null && type.startsWith("application/strategic-merge-patch+json")) {
+        return asJson(strategicPatch(request));
+      }
+    }
+    return asJson(super.dispatch(request));
+  }
+
+  /**
+   * A JSON merge patch as RFC 7386 defines it: the original reads the patch over the object with
+   * Jackson, which appends to lists instead of replacing them and stores nulls instead of removing
+   * the field.
+   */
+  @Override
+  public tools.jackson.databind.JsonNode merge(
+      tools.jackson.databind.JsonNode baseResource, String updatedResource)
+      throws io.fabric8.kubernetes.client.server.mock.crud.KubernetesCrudDispatcherException {
+    try {
+      return StrategicMerge.jsonMerge(baseResource, Discovery.JSON.readTree(updatedResource));
+    } catch (tools.jackson.core.JacksonException e) {
+      throw new io.fabric8.kubernetes.client.server.mock.crud.KubernetesCrudDispatcherException(
+          "patch: not JSON (" + e.getMessage() + ")", 422);
+    }
+  }
+
+  /**
+   * A strategic merge patch, for the built-in kinds: applied here to the stored object and handed
+   * on as the JSON merge patch that has the same effect, so that it is stored, versioned and
+   * watched as any patch is. Custom resources answer 415, as in Kubernetes, which has no patch
+   * merge keys for them.
+   */
+  private MockResponse strategicPatch(RecordedRequest request) {
+    String path = request.getPath();
+    int q = path.indexOf('?');
+    String bare = q < 0 ? path : path.substring(0, q);
+    if (!Discovery.isBuiltIn(bare)) {
+      return Discovery.status(
+          HttpURLConnection.HTTP_UNSUPPORTED_TYPE,
+          "UnsupportedMediaType",
+          "the body of the request was in an unknown format - accepted media types include: "
+              + "application/json-patch+json, application/merge-patch+json, "
+              + "application/apply-patch+yaml");
+    }
+    MockResponse current = handleGet(bare);
+    if (current.code() != HttpURLConnection.HTTP_OK) {
+      return current;
+    }
+    tools.jackson.databind.JsonNode before;
+    tools.jackson.databind.JsonNode patch;
+    try {
+      before = Discovery.JSON.readTree(current.getBody().readUtf8());
+      patch = Discovery.JSON.readTree(request.getUtf8Body());
+    } catch (RuntimeException e) {
+      return Discovery.status(
+          HttpURLConnection.HTTP_BAD_REQUEST,
+          "BadRequest",
+          "patch: not JSON (" + e.getMessage() + ")");
+    }
+    var after = StrategicMerge.apply(before, patch);
+    var headers =
+        io.fabric8.mockwebserver.http.Headers.builder()
+            .setHeaders(request.getHeaders())
+            .set("Content-Type", "application/merge-patch+json")
+            .build();
+    return super.dispatch(
+        new RecordedRequest(
+            request.getHttpVersion(),
+            HttpMethod.PATCH,
+            path,
+            headers,
+            new io.fabric8.mockwebserver.http.Buffer(
+                StrategicMerge.mergePatch(before, after)
+                    .toString()
+                    .getBytes(StandardCharsets.UTF_8))));
+  }
+
+  /**
+   * Labels the answer JSON, which it is: clients that ask for protobuf first (kubectl's typed
+   * clients send {@code Accept: application/vnd.kubernetes.protobuf,application/json}) decode an
+   * unlabelled body as protobuf otherwise. A server without protobuf answers JSON, so does this.
+   */
+  private static MockResponse asJson(MockResponse response) {
+    if (response.getWebSocketListener() == null
+        && response.getBody() != null
+        && response.getBody().size() > 0
+        && response.header("Content-Type") == null) {
+      response.setHeader("Content-Type", "application/json");
+    }
+    return response;
   }
 
   /** The stored CustomResourceDefinitions, as JSON: discovery serves their resources. */

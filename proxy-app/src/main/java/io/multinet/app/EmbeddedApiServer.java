@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.multinet.apiserver.HttpFront;
 import io.multinet.apiserver.IndexedCrudDispatcher;
 import java.net.InetAddress;
 import java.util.HashMap;
@@ -17,16 +18,16 @@ import java.util.HashMap;
 final class EmbeddedApiServer implements AutoCloseable {
 
   private final KubernetesMockServer server;
+  // kubectl's address: it watches over plain HTTP, which the mock server does not serve.
+  private final HttpFront front;
 
   EmbeddedApiServer() {
+    var dispatcher = new IndexedCrudDispatcher();
     server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new IndexedCrudDispatcher(),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
+    front = new HttpFront(dispatcher);
   }
 
   KubernetesClient newClient() {
@@ -38,7 +39,7 @@ final class EmbeddedApiServer implements AutoCloseable {
   }
 
   /**
-   * A kubeconfig for this server: one cluster at its plain-HTTP address (kubectl accepts an http
+   * A kubeconfig for this server: one cluster at its plain-HTTP front (kubectl accepts an http
    * server URL; the server asks for no credentials), one user without any, one context on the
    * {@code default} namespace.
    */
@@ -61,11 +62,12 @@ final class EmbeddedApiServer implements AutoCloseable {
             namespace: default
         current-context: multinet-demo
         """
-        .formatted(port());
+        .formatted(front.port());
   }
 
   @Override
   public void close() {
+    front.close();
     server.destroy();
   }
 }

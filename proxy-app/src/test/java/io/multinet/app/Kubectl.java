@@ -25,6 +25,43 @@ final class Kubectl {
     }
   }
 
+  /** A kubectl that runs until stopped (a watch): what it printed so far. */
+  static final class Background implements AutoCloseable {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    private Background(Process process, Path out, Path err) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    String out() throws IOException {
+      return Files.readString(out);
+    }
+
+    String err() throws IOException {
+      return Files.readString(err);
+    }
+
+    boolean alive() {
+      return process.isAlive();
+    }
+
+    @Override
+    public void close() throws IOException {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+
   private final Path binary;
   private final Path kubeconfig;
   private final Map<String, String> env;
@@ -47,6 +84,34 @@ final class Kubectl {
       throw new IllegalStateException("charts/helm.sh kubectl failed: exit " + p.exitValue());
     }
     return new Kubectl(Path.of(path), kubeconfig, Map.of());
+  }
+
+  /** The same kubectl with {@code name=value} added to its environment. */
+  Kubectl withEnv(String name, String value) {
+    var more = new java.util.HashMap<>(env);
+    more.put(name, value);
+    return new Kubectl(binary, kubeconfig, Map.copyOf(more));
+  }
+
+  /** Starts kubectl without waiting for it: for watches, which run until stopped. */
+  Background start(String... args) throws IOException {
+    Path out = Files.createTempFile(kubeconfig.getParent(), "kubectl", ".out");
+    Path err = Files.createTempFile(kubeconfig.getParent(), "kubectl", ".err");
+    var pb = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    return new Background(p, out, err);
+  }
+
+  private ProcessBuilder builder(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    command.addAll(List.of(args));
+    var pb = new ProcessBuilder(command);
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("HOME", requireNonNull(kubeconfig.getParent(), "parent").toString());
+    pb.environment().putAll(env);
+    return pb;
   }
 
   /** Runs kubectl, at most a minute. */

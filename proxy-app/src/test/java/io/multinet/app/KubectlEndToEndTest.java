@@ -1,10 +1,15 @@
 package io.multinet.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,5 +79,236 @@ class KubectlEndToEndTest {
                 .getMetadata()
                 .getAnnotations())
         .containsEntry("kubectl-test", "yes");
+  }
+
+  private static void createPod(String name, String app) {
+    client
+        .pods()
+        .inNamespace("demo")
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToLabels("app", app)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("echo")
+                .withImage("echo")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+  }
+
+  @Test
+  void getWatch_printsListThenLaterChangesOfSelectedObjects() throws Exception {
+    try (var watch = kubectl.start("get", "pods", "-n", "demo", "-l", "app=web", "-w")) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(watch.out()).as(watch.err()).contains("web-red-1"));
+      createPod("watch-other-1", "other");
+      createPod("watch-web-1", "web");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(watch.out()).as(watch.err()).contains("watch-web-1"));
+      // Events arrive in order: the unselected pod, created first, would have shown by now.
+      assertThat(watch.out()).doesNotContain("watch-other-1");
+      assertThat(watch.alive()).as(watch.err()).isTrue();
+    } finally {
+      client.pods().inNamespace("demo").withName("watch-other-1").delete();
+      client.pods().inNamespace("demo").withName("watch-web-1").delete();
+    }
+  }
+
+  @Test
+  void getWatchOnly_printsOnlyLaterChanges() throws Exception {
+    // -v=6 logs each request once answered: the watch's once its response has begun.
+    try (var watch = kubectl.start("get", "svc", "-n", "demo", "--watch-only", "-v=6")) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(watch.err()).contains("watch=true"));
+      client
+          .services()
+          .inNamespace("demo")
+          .resource(
+              new ServiceBuilder()
+                  .withNewMetadata()
+                  .withName("watch-only")
+                  .endMetadata()
+                  .withNewSpec()
+                  .addNewPort()
+                  .withPort(80)
+                  .endPort()
+                  .endSpec()
+                  .build())
+          .create();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(watch.out()).as(watch.err()).contains("watch-only"));
+      assertThat(watch.out()).doesNotContain("web-red", "plain");
+    } finally {
+      client.services().inNamespace("demo").withName("watch-only").delete();
+    }
+  }
+
+  @Test
+  void describe_podServiceEndpointSliceNetwork_printsThem() throws Exception {
+    client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace("demo")
+        .resource(
+            new EndpointSliceBuilder()
+                .withNewMetadata()
+                .withName("web-described")
+                .addToLabels("kubernetes.io/service-name", "web")
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint()
+                .withAddresses("10.1.0.11")
+                .endEndpoint()
+                .build())
+        .create();
+    try {
+      for (String[] what :
+          new String[][] {
+            {"pod", "web-red-1", "Containers:"},
+            {"service", "web", "Selector:"},
+            {"endpointslice", "web-described", "10.1.0.11"},
+            {"network", "blue", "Spec:"}
+          }) {
+        var run = kubectl.run("describe", what[0], "-n", "demo", what[1]);
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).as(run.toString()).contains("Name:", what[1], what[2]);
+      }
+    } finally {
+      client
+          .discovery()
+          .v1()
+          .endpointSlices()
+          .inNamespace("demo")
+          .withName("web-described")
+          .delete();
+    }
+  }
+
+  private static Path manifest(String name, String yaml) throws Exception {
+    return Files.writeString(home.resolve(name), yaml);
+  }
+
+  private static String configMap(String name, String value) {
+    return """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: %s
+          namespace: demo
+        data:
+          key: "%s"
+        """
+        .formatted(name, value);
+  }
+
+  @Test
+  void createAndDelete_storeAndRemoveTheObject() throws Exception {
+    Path file = manifest("created.yaml", configMap("kubectl-created", "one"));
+    var create = kubectl.run("create", "-f", file.toString());
+    assertThat(create.exit()).as(create.toString()).isZero();
+    assertThat(create.out()).contains("configmap/kubectl-created created");
+    assertThat(client.configMaps().inNamespace("demo").withName("kubectl-created").get().getData())
+        .containsEntry("key", "one");
+    var delete = kubectl.run("delete", "-f", file.toString());
+    assertThat(delete.exit()).as(delete.toString()).isZero();
+    assertThat(delete.out()).contains("configmap \"kubectl-created\" deleted");
+    assertThat(client.configMaps().inNamespace("demo").withName("kubectl-created").get()).isNull();
+  }
+
+  @Test
+  void apply_twice_createsThenPatches() throws Exception {
+    try {
+      var first =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("applied.yaml", configMap("kubectl-applied", "one")).toString());
+      assertThat(first.exit()).as(first.toString()).isZero();
+      assertThat(first.out()).contains("configmap/kubectl-applied created");
+      var second =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("applied.yaml", configMap("kubectl-applied", "two")).toString());
+      assertThat(second.exit()).as(second.toString()).isZero();
+      assertThat(second.out()).contains("configmap/kubectl-applied configured");
+      assertThat(
+              client.configMaps().inNamespace("demo").withName("kubectl-applied").get().getData())
+          .containsExactlyEntriesOf(java.util.Map.of("key", "two"));
+    } finally {
+      client.configMaps().inNamespace("demo").withName("kubectl-applied").delete();
+    }
+  }
+
+  @Test
+  void patch_strategicMergeJson_changeTheStoredObject() throws Exception {
+    createPod("patched-1", "patched");
+    try {
+      var strategic =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "-p",
+              "{\"spec\":{\"containers\":[{\"name\":\"echo\",\"image\":\"echo:2\"}]}}");
+      assertThat(strategic.exit()).as(strategic.toString()).isZero();
+      var containers =
+          client.pods().inNamespace("demo").withName("patched-1").get().getSpec().getContainers();
+      // Merged by name: one container, its image changed.
+      assertThat(containers).hasSize(1);
+      assertThat(containers.getFirst().getImage()).isEqualTo("echo:2");
+
+      var merge =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "--type",
+              "merge",
+              "-p",
+              "{\"metadata\":{\"labels\":{\"app\":null,\"merged\":\"yes\"}}}");
+      assertThat(merge.exit()).as(merge.toString()).isZero();
+      var json =
+          kubectl.run(
+              "patch",
+              "pod",
+              "-n",
+              "demo",
+              "patched-1",
+              "--type",
+              "json",
+              "-p",
+              "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"echo:3\"}]");
+      assertThat(json.exit()).as(json.toString()).isZero();
+      var pod = client.pods().inNamespace("demo").withName("patched-1").get();
+      assertThat(pod.getMetadata().getLabels())
+          .containsExactlyEntriesOf(java.util.Map.of("merged", "yes"));
+      assertThat(pod.getSpec().getContainers())
+          .singleElement()
+          .satisfies(c -> assertThat(c.getImage()).isEqualTo("echo:3"));
+
+      // Custom resources have no merge keys: Kubernetes refuses strategic patches of them.
+      var crd =
+          kubectl.run(
+              "patch", "network", "blue", "-p", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+      assertThat(crd.exit()).isNotZero();
+      assertThat(crd.err()).contains("application/strategic-merge-patch+json is not supported");
+    } finally {
+      client.pods().inNamespace("demo").withName("patched-1").delete();
+    }
   }
 }
