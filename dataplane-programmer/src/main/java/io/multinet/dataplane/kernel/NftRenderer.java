@@ -148,7 +148,11 @@ final class NftRenderer {
           .append("\n  }\n");
     }
     List<TableSet> sets = plan.sets();
-    declare(sb, sets.getFirst()); // if_net, with the chain using it
+    for (TableSet s : sets) {
+      if (s instanceof InterfaceMap) {
+        declare(sb, s); // with the chain that uses it
+      }
+    }
     sb.append(
         "  chain raw_pre {\n    type filter hook prerouting priority raw; policy accept;\n    iifname vmap @if_net\n  }\n");
     sb.append("}\n");
@@ -156,8 +160,10 @@ final class NftRenderer {
     plan.interfaces().forEach((name, net) -> ifaces.add(new Interface(name, net)));
     elements(sb, Verb.ADD, new InterfaceMap(), ifaces);
     sb.append("table ").append(TABLE).append(" {\n");
-    for (TableSet s : sets.subList(1, sets.size())) {
-      declare(sb, s);
+    for (TableSet s : sets) {
+      if (!(s instanceof InterfaceMap)) {
+        declare(sb, s);
+      }
     }
     sb.append(
         "  chain no_endpoints {\n    meta l4proto tcp reject with tcp reset\n    reject\n  }\n");
