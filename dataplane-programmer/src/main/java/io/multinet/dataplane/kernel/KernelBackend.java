@@ -3,14 +3,18 @@ package io.multinet.dataplane.kernel;
 import io.multinet.dataplane.DataplaneBackend;
 import io.multinet.dataplane.DataplaneException;
 import io.multinet.dataplane.StateModel;
+import io.multinet.dataplane.kernel.KernelPlan.Hairpin;
+import io.multinet.dataplane.kernel.KernelPlan.Instance;
+import io.multinet.dataplane.kernel.KernelPlan.Port;
+import io.multinet.dataplane.kernel.KernelPlan.SharedChain;
+import io.multinet.dataplane.kernel.KernelPlan.TableSet;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.Protocol;
 import io.multinet.dataplane.v1.ServicePort;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,9 +28,10 @@ import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Linux kernel dataplane: {@link KernelRuleset}'s table programmed through in-process
- * libnftables, plus {@link PolicyRouting}. It remembers what it applied, so a delta is computed in
- * memory and sent as one batch of element updates, never by listing the ruleset.
+ * The Linux kernel dataplane: the table {@link KernelPlanner} plans, programmed through in-process
+ * libnftables ({@link NftRenderer}) and netlink element batches ({@link ElementOps}), plus {@link
+ * PolicyRouting}. It remembers what it applied, so a delta is computed in memory and sent as one
+ * batch of element updates, never by listing the ruleset.
  */
 public final class KernelBackend implements DataplaneBackend {
 
@@ -35,8 +40,12 @@ public final class KernelBackend implements DataplaneBackend {
   private final NftExecutor nft;
   private final PolicyRouting routing;
   private @Nullable StateModel applied;
-  private Map<String, List<KernelRuleset.Instance>> instances = new HashMap<>();
-  private Set<String> chains = new TreeSet<>();
+
+  /** What the kernel serves per service port key, as last applied. */
+  private Map<String, Port> ports = new HashMap<>();
+
+  /** The shared chains in the table. */
+  private Set<SharedChain> chains = new HashSet<>();
 
   /** The element limits the last full sync gave the service and endpoint maps. */
   private int serviceMapSize;
@@ -51,9 +60,8 @@ public final class KernelBackend implements DataplaneBackend {
   private int slotTotal;
 
   /** Hairpin elements by how many instances need them: services share backends. */
-  private Map<String, Integer> hairpinRefs = new HashMap<>();
+  private Map<Hairpin, Integer> hairpinRefs = new HashMap<>();
 
-  private Map<String, KernelRuleset.NodePort> nodePorts = new HashMap<>();
   private Supplier<String> lastBatch = () -> "";
   private final @Nullable String netns;
   private @Nullable NfNetlink netlink;
@@ -85,33 +93,24 @@ public final class KernelBackend implements DataplaneBackend {
   @Override
   public void applyFull(DesiredState state) throws DataplaneException {
     StateModel model;
-    Map<String, List<KernelRuleset.Instance>> next;
+    KernelPlan plan;
     try {
       model = StateModel.of(state);
-      next = instances(model.ports().values());
+      plan = KernelPlanner.plan(model.toState());
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("state: " + e.getMessage(), true, e);
     }
-    List<KernelRuleset.Instance> all = new ArrayList<>();
-    next.values().forEach(all::addAll);
+    List<Instance> all = plan.instances();
     try {
-      List<ServicePort> usable = new ArrayList<>();
-      for (ServicePort sp : model.ports().values()) {
-        if (next.containsKey(KernelRuleset.key(sp))) {
-          usable.add(sp);
-        }
-      }
-      DesiredState desired = model.toState();
-      List<KernelRuleset.NodePort> nps = KernelRuleset.nodePorts(usable);
       TableShape kernel = kernelShape();
       if (kernel == null) {
-        coldStart(desired, next, nps, all);
+        coldStart(plan, all);
       }
-      if (kernel == null || resync(kernel, desired, next, nps, all)) {
+      if (kernel == null || resync(kernel, plan, all)) {
         // The same state as one text, rendered only if asked for (benchmarks compare `nft -f`).
-        lastBatch = () -> KernelRuleset.full(desired, next, nps);
+        lastBatch = () -> NftRenderer.full(plan);
       } else {
-        String text = KernelRuleset.full(desired, next, nps);
+        String text = NftRenderer.full(plan);
         nft.run(text);
         lastBatch = () -> text;
       }
@@ -121,24 +120,15 @@ public final class KernelBackend implements DataplaneBackend {
       throw new DataplaneException("full sync: " + e.getMessage(), true, e);
     }
     applied = model;
-    instances = next;
+    ports = new HashMap<>(plan.ports());
     instanceTotal = all.size();
-    slotTotal = KernelRuleset.slotCount(all);
-    serviceMapSize = KernelRuleset.serviceMapSize(instanceTotal);
-    endpointMapSize = KernelRuleset.endpointMapSize(slotTotal);
-
-    chains = new TreeSet<>(KernelRuleset.chainsFor(all));
+    slotTotal = KernelPlan.slotCount(all);
+    serviceMapSize = KernelPlan.serviceMapSize(instanceTotal);
+    endpointMapSize = KernelPlan.endpointMapSize(slotTotal);
+    chains = new HashSet<>(plan.sharedChains());
     hairpinRefs = new HashMap<>();
-    all.forEach(i -> count(hairpinRefs, i, 1));
-    hairpinSetSize = KernelRuleset.serviceMapSize(hairpinRefs.size());
-    nodePorts = new HashMap<>();
-    for (ServicePort sp : model.ports().values()) {
-      KernelRuleset.NodePort np =
-          next.containsKey(KernelRuleset.key(sp)) ? KernelRuleset.nodePort(sp) : null;
-      if (np != null) {
-        nodePorts.put(KernelRuleset.key(sp), np);
-      }
-    }
+    all.forEach(i -> count(hairpinRefs, i, 1, new HashSet<>()));
+    hairpinSetSize = KernelPlan.serviceMapSize(hairpinRefs.size());
   }
 
   /**
@@ -147,15 +137,11 @@ public final class KernelBackend implements DataplaneBackend {
    * netlink transaction, which skips libnftables' parser (≈ 13 µs an element) and makes every
    * service appear at once.
    */
-  private void coldStart(
-      DesiredState desired,
-      Map<String, List<KernelRuleset.Instance>> next,
-      List<KernelRuleset.NodePort> nps,
-      List<KernelRuleset.Instance> all)
+  private void coldStart(KernelPlan plan, List<Instance> all)
       throws NftException, NfNetlinkException {
-    nft.run(KernelRuleset.full(desired, next, nps, false));
-    try (var batch = new SetElementBatch(KernelRuleset.TABLE_NAME)) {
-      KernelRuleset.bulkElements(all, batch);
+    nft.run(NftRenderer.skeleton(plan));
+    try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
+      ElementOps.write(ElementOps.bulk(all), batch);
       netlink().commit(batch);
     }
   }
@@ -174,14 +160,8 @@ public final class KernelBackend implements DataplaneBackend {
    * this way: a map of another size (the full replacement sizes anew) or any step refused (a table
    * written by another version, say); the caller then replaces the table in one transaction.
    */
-  private boolean resync(
-      TableShape kernel,
-      DesiredState desired,
-      Map<String, List<KernelRuleset.Instance>> next,
-      List<KernelRuleset.NodePort> nps,
-      List<KernelRuleset.Instance> all) {
-    String overlay = KernelRuleset.overlay(desired, next, nps);
-    TableShape wanted = TableShape.declaredBy(overlay);
+  private boolean resync(TableShape kernel, KernelPlan plan, List<Instance> all) {
+    TableShape wanted = TableShape.of(plan);
     for (var e : wanted.sets().entrySet()) {
       TableShape.SetShape now = kernel.sets().get(e.getKey());
       if (now != null && now.size() != e.getValue().size()) {
@@ -189,48 +169,53 @@ public final class KernelBackend implements DataplaneBackend {
         return false;
       }
     }
-    var first = new StringBuilder();
+    List<String> flushChains = new ArrayList<>();
     for (String chain : wanted.chains()) {
       if (kernel.chains().contains(chain)) {
-        first.append("flush chain ").append(KernelRuleset.TABLE).append(' ').append(chain);
-        first.append('\n');
+        flushChains.add(chain);
       }
     }
+    List<TableSet> bulkMaps = bulkMaps();
+    Set<String> bulkNames = new HashSet<>();
+    bulkMaps.forEach(m -> bulkNames.add(m.name()));
+    var flushSets = new LinkedHashMap<String, TableShape.SetShape>();
     for (var e : kernel.sets().entrySet()) {
       if (wanted.sets().containsKey(e.getKey())
           && !e.getValue().timeout()
-          && !KernelRuleset.BULK_MAPS.contains(e.getKey())) {
-        first.append(e.getValue().map() ? "flush map " : "flush set ");
-        first.append(KernelRuleset.TABLE).append(' ').append(e.getKey()).append('\n');
+          && !bulkNames.contains(e.getKey())) {
+        flushSets.put(e.getKey(), e.getValue());
       }
     }
-    first.append(overlay);
-    var last = new StringBuilder();
-    // Stale chains may jump to each other: flushed first, no rule references any of them.
-    for (String verb : List.of("flush chain ", "delete chain ")) {
-      for (String chain : kernel.staleChains(wanted)) {
-        last.append(verb).append(KernelRuleset.TABLE).append(' ').append(chain).append('\n');
-      }
-    }
-    for (var e : kernel.staleSets(wanted).entrySet()) {
-      last.append(e.getValue().map() ? "delete map " : "delete set ");
-      last.append(KernelRuleset.TABLE).append(' ').append(e.getKey()).append('\n');
-    }
+    String first = NftRenderer.flush(flushChains, flushSets) + NftRenderer.overlay(plan);
+    String last = NftRenderer.delete(kernel.staleChains(wanted), kernel.staleSets(wanted));
     try {
-      nft.run(first.toString());
-      try (var batch = new SetElementBatch(KernelRuleset.TABLE_NAME)) {
-        KernelRuleset.BULK_MAPS.forEach(batch::flush);
-        KernelRuleset.bulkElements(all, batch);
+      nft.run(first);
+      try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
+        bulkMaps.forEach(m -> batch.flush(m.name()));
+        ElementOps.write(ElementOps.bulk(all), batch);
         netlink().commit(batch);
       }
       if (!last.isEmpty()) {
-        nft.run(last.toString());
+        nft.run(last);
       }
     } catch (NftException | NfNetlinkException e) {
       LOG.log(Level.INFO, "resync over the existing table failed, replacing it: " + e.getMessage());
       return false;
     }
     return true;
+  }
+
+  /** The maps {@link ElementOps#bulk} fills: a netlink batch, not nft text, writes them. */
+  private static List<TableSet> bulkMaps() {
+    List<TableSet> out = new ArrayList<>();
+    out.add(new KernelPlan.ServiceMap(true, false, 0));
+    out.add(new KernelPlan.ServiceMap(false, false, 0));
+    for (boolean v4 : List.of(true, false)) {
+      for (Protocol p : KernelPlan.PROTOCOLS) {
+        out.add(new KernelPlan.EndpointMap(v4, p, 0));
+      }
+    }
+    return out;
   }
 
   /**
@@ -241,7 +226,7 @@ public final class KernelBackend implements DataplaneBackend {
   private @Nullable TableShape kernelShape() throws NftException {
     TableShape shape =
         TableShape.fromTerseJson(
-            KernelRuleset.TABLE_NAME,
+            KernelPlan.TABLE_NAME,
             nft.listTerseJson("list chains inet"),
             nft.listTerseJson("list sets inet"),
             nft.listTerseJson("list maps inet"));
@@ -257,13 +242,8 @@ public final class KernelBackend implements DataplaneBackend {
     return n;
   }
 
-  private static void count(Map<String, Integer> refs, KernelRuleset.Instance i, int by) {
-    count(refs, i, by, new HashSet<>());
-  }
-
-  private static void count(
-      Map<String, Integer> refs, KernelRuleset.Instance i, int by, Set<String> touched) {
-    for (String e : KernelRuleset.hairpinElements(i)) {
+  private static void count(Map<Hairpin, Integer> refs, Instance i, int by, Set<Hairpin> touched) {
+    for (Hairpin e : i.hairpins()) {
       refs.merge(e, by, (a, b) -> a + b == 0 ? null : a + b);
       touched.add(e);
     }
@@ -288,71 +268,42 @@ public final class KernelBackend implements DataplaneBackend {
       applyFull(after.toState());
       return;
     }
-    var batch = new StringBuilder();
-    var nextInstances = new HashMap<>(instances);
-    var nextChains = new TreeSet<>(chains);
+    List<ElementOps.Op> ops = new ArrayList<>();
+    var nextPorts = new HashMap<>(ports);
+    var nextChains = new HashSet<>(chains);
     var nextRefs = new HashMap<>(hairpinRefs);
-    var nextNodePorts = new HashMap<>(nodePorts);
-    List<String> removed = new ArrayList<>();
     // Only what this delta touches is counted or compared: the rest of the state is not walked.
-    var touched = new HashSet<String>();
+    var touched = new HashSet<Hairpin>();
     int instancesAfter = instanceTotal;
     int slotsAfter = slotTotal;
-    for (var k : delta.getRemoveServicePortsList()) {
-      String key =
-          k.getNetworkId()
-              + "/"
-              + k.getAddress()
-              + "/"
-              + KernelRuleset.proto(k.getProtocol())
-              + "/"
-              + k.getPort();
-      removed.add(key);
-    }
     try {
-      for (String key : removed) {
-        nodePort(batch, nextNodePorts.remove(key), null);
-        List<KernelRuleset.Instance> old = nextInstances.remove(key);
+      for (var k : delta.getRemoveServicePortsList()) {
+        Port old = nextPorts.remove(KernelPlanner.key(k));
         if (old != null) {
-          old.forEach(i -> batch.append(KernelRuleset.delete(i)));
-          old.forEach(i -> count(nextRefs, i, -1, touched));
-          instancesAfter -= old.size();
-          slotsAfter -= KernelRuleset.slotCount(old);
+          ops.addAll(ElementOps.nodePort(old.nodePort(), null));
+          old.instances().forEach(i -> ops.addAll(ElementOps.delete(i)));
+          old.instances().forEach(i -> count(nextRefs, i, -1, touched));
+          instancesAfter -= old.instances().size();
+          slotsAfter -= KernelPlan.slotCount(old.instances());
         }
       }
       for (ServicePort sp : delta.getUpsertServicePortsList()) {
-        String key = KernelRuleset.key(sp);
-        List<KernelRuleset.Instance> fresh = KernelRuleset.instances(sp);
-        List<KernelRuleset.Instance> old = nextInstances.put(key, fresh);
-        if (old != null) {
-          old.forEach(i -> count(nextRefs, i, -1, touched));
-          instancesAfter -= old.size();
-          slotsAfter -= KernelRuleset.slotCount(old);
-        }
-        fresh.forEach(i -> count(nextRefs, i, 1, touched));
-        instancesAfter += fresh.size();
-        slotsAfter += KernelRuleset.slotCount(fresh);
-        KernelRuleset.NodePort np = KernelRuleset.nodePort(sp);
-        KernelRuleset.NodePort oldNp =
-            np == null ? nextNodePorts.remove(key) : nextNodePorts.put(key, np);
-        nodePort(batch, oldNp, np);
-        for (String chain : KernelRuleset.chainsFor(fresh)) {
+        Port fresh = KernelPlanner.port(sp);
+        Port old = nextPorts.put(KernelPlanner.key(sp), fresh);
+        List<Instance> oldInstances = old == null ? List.of() : old.instances();
+        oldInstances.forEach(i -> count(nextRefs, i, -1, touched));
+        instancesAfter -= oldInstances.size();
+        slotsAfter -= KernelPlan.slotCount(oldInstances);
+        fresh.instances().forEach(i -> count(nextRefs, i, 1, touched));
+        instancesAfter += fresh.instances().size();
+        slotsAfter += KernelPlan.slotCount(fresh.instances());
+        ops.addAll(ElementOps.nodePort(old == null ? null : old.nodePort(), fresh.nodePort()));
+        for (SharedChain chain : KernelPlan.sharedChains(fresh.instances())) {
           if (nextChains.add(chain)) {
-            batch
-                .append("add chain ")
-                .append(KernelRuleset.TABLE)
-                .append(' ')
-                .append(chain)
-                .append('\n');
-            batch
-                .append("table ")
-                .append(KernelRuleset.TABLE)
-                .append(" {\n")
-                .append(KernelRuleset.chain(chain))
-                .append("}\n");
+            ops.add(new ElementOps.DefineShared(chain));
           }
         }
-        appendChange(batch, old, fresh);
+        ops.addAll(ElementOps.change(oldInstances, fresh.instances()));
       }
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
@@ -362,9 +313,9 @@ public final class KernelBackend implements DataplaneBackend {
       applyFull(after.toState());
       return;
     }
-    var gone = new TreeSet<String>();
-    var fresh = new TreeSet<String>();
-    for (String e : touched) {
+    var gone = new TreeSet<Hairpin>();
+    var fresh = new TreeSet<Hairpin>();
+    for (Hairpin e : touched) {
       boolean was = hairpinRefs.containsKey(e);
       boolean is = nextRefs.containsKey(e);
       if (was && !is) {
@@ -373,50 +324,31 @@ public final class KernelBackend implements DataplaneBackend {
         fresh.add(e);
       }
     }
-    batch.append(KernelRuleset.hairpin(gone, fresh));
-    if (batch.isEmpty()) {
+    ops.addAll(ElementOps.hairpin(gone, fresh));
+    String text = NftRenderer.render(ops);
+    if (text.isEmpty()) {
       applied = after;
       return;
     }
     try {
-      nft.run(batch.toString());
-      String text = batch.toString();
+      nft.run(text);
       lastBatch = () -> text;
     } catch (NftException e) {
       throw new DataplaneException("delta: " + e.getMessage(), true, e);
     }
     applied = after;
-    instances = nextInstances;
+    ports = nextPorts;
     instanceTotal = instancesAfter;
     slotTotal = slotsAfter;
     chains = nextChains;
     hairpinRefs = nextRefs;
-    nodePorts = nextNodePorts;
   }
 
   /** Whether a state still fits the map sizes of the last full sync. */
   private boolean fits(int instanceCount, int slots, int hairpins) {
-    return KernelRuleset.serviceMapSize(instanceCount) <= serviceMapSize
-        && KernelRuleset.serviceMapSize(hairpins) <= hairpinSetSize
-        && KernelRuleset.endpointMapSize(slots) <= endpointMapSize;
-  }
-
-  /**
-   * Elements taking a service port's instances from {@code old} (null: new port) to {@code fresh}.
-   */
-  private static void appendChange(
-      StringBuilder batch,
-      @Nullable List<KernelRuleset.Instance> old,
-      List<KernelRuleset.Instance> fresh) {
-    var before = new java.util.HashMap<String, KernelRuleset.Instance>();
-    if (old != null) {
-      old.forEach(i -> before.put(i.svcKey(), i));
-    }
-    for (KernelRuleset.Instance i : fresh) {
-      KernelRuleset.Instance b = before.remove(i.svcKey());
-      batch.append(b == null ? KernelRuleset.add(i) : KernelRuleset.change(b, i));
-    }
-    before.values().forEach(i -> batch.append(KernelRuleset.delete(i)));
+    return KernelPlan.serviceMapSize(instanceCount) <= serviceMapSize
+        && KernelPlan.serviceMapSize(hairpins) <= hairpinSetSize
+        && KernelPlan.endpointMapSize(slots) <= endpointMapSize;
   }
 
   /** The text of the last batch sent to the kernel: for benchmarks and debugging. */
@@ -424,51 +356,10 @@ public final class KernelBackend implements DataplaneBackend {
     return lastBatch.get();
   }
 
-  /** Commands taking one NodePort from {@code before} to {@code after} (either may be null). */
-  private static void nodePort(
-      StringBuilder batch,
-      KernelRuleset.@Nullable NodePort before,
-      KernelRuleset.@Nullable NodePort after) {
-    if (before != null && before.equals(after)) {
-      return;
-    }
-    String t = KernelRuleset.TABLE;
-    if (before != null && (after == null || !before.chain().equals(after.chain()))) {
-      batch
-          .append("delete element ")
-          .append(t)
-          .append(' ')
-          .append(before.map())
-          .append(" { ")
-          .append(KernelRuleset.proto(before.protocol()))
-          .append(" . ")
-          .append(before.port())
-          .append(" }\n");
-      batch.append("delete chain ").append(t).append(' ').append(before.chain()).append('\n');
-      before = null;
-    }
-    if (after != null) {
-      if (before != null) {
-        batch.append("flush chain ").append(t).append(' ').append(after.chain()).append('\n');
-        batch.append(KernelRuleset.define(after));
-      } else {
-        batch.append(KernelRuleset.define(after));
-        batch
-            .append("add element ")
-            .append(t)
-            .append(' ')
-            .append(after.map())
-            .append(" { ")
-            .append(after.element())
-            .append(" }\n");
-      }
-    }
-  }
-
   @Override
   public DesiredState observe() throws DataplaneException {
     try {
-      String json = nft.listJson("list table " + KernelRuleset.TABLE);
+      String json = nft.listJson("list table " + KernelPlan.TABLE);
       return KernelObserver.read(json);
     } catch (NftException e) {
       if (e.getMessage() != null && e.getMessage().contains("No such file or directory")) {
@@ -483,16 +374,15 @@ public final class KernelBackend implements DataplaneBackend {
   @Override
   public void cleanup() throws DataplaneException {
     try {
-      nft.run("table " + KernelRuleset.TABLE + " {}\ndelete table " + KernelRuleset.TABLE + "\n");
+      nft.run(NftRenderer.deleteTable());
       routing.clear();
     } catch (NftException | IOException e) {
       throw new DataplaneException("cleanup: " + e.getMessage(), false, e);
     }
     applied = null;
-    instances = new HashMap<>();
-    chains = new TreeSet<>();
+    ports = new HashMap<>();
+    chains = new HashSet<>();
     hairpinRefs = new HashMap<>();
-    nodePorts = new HashMap<>();
   }
 
   /** The last applied state, or null before the first full state. */
@@ -507,23 +397,6 @@ public final class KernelBackend implements DataplaneBackend {
     if (n != null) {
       n.close();
     }
-  }
-
-  /** The instances of every port the kernel can serve, in key order; each built once. */
-  private static Map<String, List<KernelRuleset.Instance>> instances(
-      Collection<ServicePort> ports) {
-    List<ServicePort> sorted = new ArrayList<>(ports);
-    sorted.sort(Comparator.comparing(KernelRuleset::key));
-    var out = new LinkedHashMap<String, List<KernelRuleset.Instance>>();
-    for (ServicePort sp : sorted) {
-      try {
-        out.put(KernelRuleset.key(sp), KernelRuleset.instances(sp));
-      } catch (IllegalArgumentException e) {
-        // One port the kernel cannot serve (mixed families) must not block the others.
-        LOG.log(Level.WARNING, "skipping " + sp.getName() + ": " + e.getMessage());
-      }
-    }
-    return out;
   }
 
   private static Map<Integer, Integer> tables(StateModel model) {

@@ -93,7 +93,8 @@ final class KernelObserver {
     // ep elements: zone . vip . port . slot -> address . port
     Map<String, Map<Integer, String>> slots = new TreeMap<>();
     for (String family : List.of("4", "6")) {
-      for (String proto : KernelRuleset.PROTOCOLS) {
+      for (Protocol p : KernelPlan.PROTOCOLS) {
+        String proto = KernelPlan.proto(p);
         String map = "ep" + family + "_" + proto;
         for (JsonArray el : elements(maps.get(map))) {
           JsonArray k = el.get(0).getAsJsonObject().getAsJsonArray("concat");
@@ -160,7 +161,7 @@ final class KernelObserver {
         ports.add(sp.build());
       }
     }
-    ports.sort(Comparator.comparing(KernelRuleset::key));
+    ports.sort(Comparator.comparing(KernelPlanner::key));
     return state.addAllServicePorts(ports).build();
   }
 
@@ -181,7 +182,7 @@ final class KernelObserver {
                                     new TreeSet<>(n.getKernel().getInterfacesList())))));
     List<ServicePort> ports = new ArrayList<>();
     for (ServicePort sp : desired.getServicePortsList()) {
-      if (!KernelRuleset.PROTOCOLS.contains(KernelRuleset.proto(sp.getProtocol()))) {
+      if (!KernelPlan.PROTOCOLS.contains(sp.getProtocol())) {
         continue;
       }
       ports.add(normalize(sp, sp.getAddress(), sp.getBackendsList()));
@@ -189,7 +190,7 @@ final class KernelObserver {
         ports.add(normalize(sp, ext, sp.getExternalBackendsList()));
       }
     }
-    ports.sort(Comparator.comparing(KernelRuleset::key));
+    ports.sort(Comparator.comparing(KernelPlanner::key));
     return state.addAllServicePorts(ports).build();
   }
 
@@ -219,7 +220,7 @@ final class KernelObserver {
         out.addBackends(Backend.newBuilder().setAddress(ap[0]).setPort(Integer.parseInt(ap[1])));
       }
       if (sp.getAffinityTimeoutSeconds() > 0
-          && KernelRuleset.sharesAffinity(io.multinet.network.IpAddress.parse(address), backends)) {
+          && KernelPlanner.sharesAffinity(io.multinet.network.IpAddress.parse(address), backends)) {
         out.setAffinityTimeoutSeconds(sp.getAffinityTimeoutSeconds());
       }
     }

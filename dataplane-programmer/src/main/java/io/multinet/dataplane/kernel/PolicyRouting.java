@@ -57,9 +57,9 @@ final class PolicyRouting {
         if (e.getValue() != 0) {
           wanted.add(
               "fwmark 0x"
-                  + Long.toHexString(KernelRuleset.mark(e.getKey()))
+                  + Long.toHexString(KernelPlan.mark(e.getKey()))
                   + "/0x"
-                  + Long.toHexString(KernelRuleset.MARK_MASK)
+                  + Long.toHexString(KernelPlan.MARK_MASK)
                   + " lookup "
                   + e.getValue());
         }

@@ -12,13 +12,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A table's chains and sets without their elements: read from the kernel's terse listings ({@code
- * nft -j -t list chains|sets|maps}) or from the nft text that declares them. A resync over an
- * existing table compares the two to know what to flush, what to keep and what to delete.
+ * nft -j -t list chains|sets|maps}) or from a {@link KernelPlan}. A resync over an existing table
+ * compares the two to know what to flush, what to keep and what to delete.
  *
  * @param chains chain names
  * @param sets set or map name → its shape
@@ -81,32 +79,13 @@ record TableShape(Set<String> chains, Map<String, SetShape> sets) {
     return a;
   }
 
-  private static final Pattern CHAIN =
-      Pattern.compile(
-          "^(?:[ \\t]*chain |add chain " + KernelRuleset.TABLE + " )(\\S+)", Pattern.MULTILINE);
-  private static final Pattern SET =
-      Pattern.compile(
-          "^(?:[ \\t]*|add )(map|set) (?:" + KernelRuleset.TABLE + " )?(\\S+) \\{([^}\\n]*)",
-          Pattern.MULTILINE);
-  private static final Pattern SIZE = Pattern.compile("size (\\d+)");
-
-  /** The chains and sets {@code text} (nft syntax, as {@link KernelRuleset} writes) declares. */
-  static TableShape declaredBy(String text) {
+  /** The chains and sets {@code plan} declares, as {@link NftRenderer#overlay} writes them. */
+  static TableShape of(KernelPlan plan) {
     Set<String> chains = new LinkedHashSet<>();
-    Matcher c = CHAIN.matcher(text);
-    while (c.find()) {
-      chains.add(c.group(1));
-    }
+    plan.chains().forEach(c -> chains.add(c.name()));
     Map<String, SetShape> sets = new LinkedHashMap<>();
-    Matcher s = SET.matcher(text);
-    while (s.find()) {
-      Matcher size = SIZE.matcher(s.group(3));
-      sets.put(
-          s.group(2),
-          new SetShape(
-              s.group(1).equals("map"),
-              size.find() ? Integer.parseInt(size.group(1)) : 0,
-              s.group(3).contains("timeout")));
+    for (KernelPlan.TableSet s : plan.allSets()) {
+      sets.put(s.name(), new SetShape(s.map(), s.size(), s.timeout()));
     }
     return new TableShape(chains, sets);
   }

@@ -15,10 +15,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,11 +68,7 @@ class KernelRulesetGoldenTest {
             .build();
     StateModel m = StateModel.of(s);
 
-    String text =
-        KernelRuleset.full(
-            m.toState(),
-            KernelRuleset.index(new ArrayList<>(m.ports().values())),
-            KernelRuleset.nodePorts(m.ports().values()));
+    String text = NftRenderer.full(KernelPlanner.plan(m.toState()));
 
     assertGolden("small-state.nft", text);
   }
@@ -82,7 +76,7 @@ class KernelRulesetGoldenTest {
   @Test
   void delta_endpointChange_isElementsOnly() throws IOException {
     var before =
-        KernelRuleset.instances(
+        KernelPlanner.instances(
             port(
                     56,
                     "10.96.0.10",
@@ -92,11 +86,11 @@ class KernelRulesetGoldenTest {
                     backend("10.1.0.12", 8080, false))
                 .build());
     var after =
-        KernelRuleset.instances(
+        KernelPlanner.instances(
             port(56, "10.96.0.10", Protocol.TCP, 80, backend("10.1.0.11", 8080, true)).build());
     StringBuilder batch = new StringBuilder();
-    before.forEach(i -> batch.append(KernelRuleset.delete(i)));
-    after.forEach(i -> batch.append(KernelRuleset.add(i)));
+    before.forEach(i -> batch.append(NftRenderer.render(ElementOps.delete(i))));
+    after.forEach(i -> batch.append(NftRenderer.render(ElementOps.add(i))));
 
     assertThat(batch.toString()).doesNotContain("chain").doesNotContain("rule");
     assertGolden("endpoint-change.nft", batch.toString());
@@ -105,7 +99,7 @@ class KernelRulesetGoldenTest {
   @Test
   void change_sameBackendCount_touchesOnlyTheSlotsThatDiffer() {
     var before =
-        KernelRuleset.instances(
+        KernelPlanner.instances(
                 port(
                         56,
                         "10.96.0.10",
@@ -116,7 +110,7 @@ class KernelRulesetGoldenTest {
                     .build())
             .getFirst();
     var after =
-        KernelRuleset.instances(
+        KernelPlanner.instances(
                 port(
                         56,
                         "10.96.0.10",
@@ -127,7 +121,7 @@ class KernelRulesetGoldenTest {
                     .build())
             .getFirst();
 
-    assertThat(KernelRuleset.change(before, after))
+    assertThat(NftRenderer.render(ElementOps.change(before, after)))
         .isEqualTo(
             """
             delete element inet multinet ep4_tcp { 56 . 10.96.0.10 . 80 . 1 }
@@ -148,12 +142,12 @@ class KernelRulesetGoldenTest {
             .setAffinityTimeoutSeconds(60)
             .build();
 
-    var v6 = KernelRuleset.instances(sp).getFirst();
-    assertThat(v6.verdict()).isEqualTo("goto lb_rand_2");
+    var v6 = KernelPlanner.instances(sp).getFirst();
+    assertThat(NftRenderer.verdict(v6.verdict())).isEqualTo("goto lb_rand_2");
     assertThat(v6.affinityTimeout()).isZero();
     // IPv4 keeps the port in its shared affinity map, so two target ports are fine there.
     var v4 =
-        KernelRuleset.instances(
+        KernelPlanner.instances(
                 sp.toBuilder()
                     .setAddress("10.96.0.11")
                     .clearBackends()
@@ -161,7 +155,7 @@ class KernelRulesetGoldenTest {
                     .addBackends(backend("10.1.0.12", 8081, false))
                     .build())
             .getFirst();
-    assertThat(v4.verdict()).isEqualTo("goto aff_rand_2");
+    assertThat(NftRenderer.verdict(v4.verdict())).isEqualTo("goto aff_rand_2");
     assertThat(v4.affinityTimeout()).isEqualTo(60);
   }
 
@@ -182,11 +176,7 @@ class KernelRulesetGoldenTest {
             .build();
     StateModel m = StateModel.of(s);
 
-    String text =
-        KernelRuleset.full(
-            m.toState(),
-            KernelRuleset.index(new ArrayList<>(m.ports().values())),
-            KernelRuleset.nodePorts(m.ports().values()));
+    String text = NftRenderer.full(KernelPlanner.plan(m.toState()));
 
     assertThat(text)
         .contains(
@@ -197,12 +187,10 @@ class KernelRulesetGoldenTest {
         .doesNotContain("fib daddr type local meta nfproto");
     assertThatThrownBy(
             () ->
-                KernelRuleset.full(
+                KernelPlanner.plan(
                     s.toBuilder()
                         .setNode(NodeFacts.newBuilder().addNodePortAddresses("primary"))
-                        .build(),
-                    Map.of(),
-                    List.of()))
+                        .build()))
         .hasMessage("nodePortAddresses: primary (expected: a CIDR such as 192.0.2.0/24)");
   }
 
@@ -211,12 +199,12 @@ class KernelRulesetGoldenTest {
     var one =
         port(56, "fd00:96::11", Protocol.TCP, 80, backend("fd00:1::11", 8080, false))
             .setAffinityTimeoutSeconds(60);
-    var before = KernelRuleset.instances(one.build()).getFirst();
+    var before = KernelPlanner.instances(one.build()).getFirst();
     var after =
-        KernelRuleset.instances(one.addBackends(backend("fd00:1::12", 8080, false)).build())
+        KernelPlanner.instances(one.addBackends(backend("fd00:1::12", 8080, false)).build())
             .getFirst();
 
-    assertThat(KernelRuleset.change(before, after))
+    assertThat(NftRenderer.render(ElementOps.change(before, after)))
         .isEqualTo(
             """
             flush chain inet multinet aff6_56_fd00-96--11_tcp_80

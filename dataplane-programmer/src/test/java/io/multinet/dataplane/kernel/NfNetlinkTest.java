@@ -30,7 +30,7 @@ class NfNetlinkTest {
   private static final int TCP = 6;
   private static final int UDP = 17;
 
-  /** The maps as KernelRuleset declares them, each with its nft-text twin, and verdict targets. */
+  /** The maps as NftRenderer declares them, each with its nft-text twin, and verdict targets. */
   private static final String TABLE;
 
   static {

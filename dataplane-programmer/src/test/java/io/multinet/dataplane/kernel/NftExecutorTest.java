@@ -39,7 +39,7 @@ class NftExecutorTest {
   @Test
   void run_afterABatchThatFloodsErrors_stillWorks() throws Exception {
     nft.run("table inet t {\n  map m { typeof ip daddr : ip daddr; size 4; }\n}\n");
-    // 70,000 elements over the map's limit, in commands of 512 as KernelRuleset writes them: the
+    // 70,000 elements over the map's limit, in commands of 512 as NftRenderer writes them: the
     // kernel answers each message with an error that echoes it, more than the socket holds.
     var flood = new StringBuilder();
     for (int c = 0; c < 70_000 / 512; c++) {

@@ -49,7 +49,7 @@ class TableShapeTest {
   @Test
   void declaredBy_readsBlockAndAddDeclarations() {
     TableShape t =
-        TableShape.declaredBy(
+        DeclaredShape.of(
             """
             table inet multinet {
               map svc4 { typeof ct zone . ip daddr . meta l4proto . th dport : verdict; size 131072; }
@@ -75,7 +75,7 @@ class TableShapeTest {
   void stale_isWhatTheKernelHasAndTheStateDoesNotDeclare() {
     TableShape kernel = TableShape.fromTerseJson("multinet", CHAINS, SETS, MAPS);
     TableShape wanted =
-        TableShape.declaredBy(
+        DeclaredShape.of(
             "table inet multinet {\n  chain nat_pre {\n  }\n  map svc4 { typeof x : verdict; }\n}\n");
 
     assertThat(kernel.staleChains(wanted)).containsExactly("lb1");
