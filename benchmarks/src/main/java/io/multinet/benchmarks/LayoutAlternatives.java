@@ -18,9 +18,9 @@ import java.util.Locale;
  * they are the same whatever the layout.
  *
  * <ul>
- *   <li>{@link Layout#OURS}: {@code KernelRuleset}'s shape. {@code svc4} elements {@code goto} a
- *       chain shared by every service with ten backends, {@code lb_rand_10}, which DNATs through
- *       {@code ep4_tcp}/{@code ep4_udp} keyed by (zone, VIP, port, slot).
+ *   <li>{@link Layout#OURS}: the kernel plan's shape ({@code KernelPlanner}). {@code svc4} elements
+ *       {@code goto} a chain shared by every service with ten backends, {@code lb_rand_10}, which
+ *       DNATs through {@code ep4_tcp}/{@code ep4_udp} keyed by (zone, VIP, port, slot).
  *   <li>{@link Layout#KUBE_PROXY}: kube-proxy's nftables mode. A chain per service with {@code
  *       numgen random mod 10 vmap { 0 : goto ep..., ... }} (an anonymous verdict map per service)
  *       and a chain per endpoint doing the DNAT.

@@ -21,6 +21,12 @@ final class Logging {
   // collected, and a logger created later (the mock server's, at class init) falls back to INFO.
   private static final Map<String, Logger> HELD = new ConcurrentHashMap<>();
 
+  /**
+   * fabric8 warns on every first use of a pre-release API version; ours (multinet.io/v1alpha1) is
+   * one by design, so the warning tells an operator nothing.
+   */
+  static final String VERSION_USAGE = "io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils";
+
   private Logging() {}
 
   /** Libraries at WARNING, or everything at its default level with {@code verbose}. */
@@ -28,6 +34,7 @@ final class Logging {
     for (String name : LIBRARIES) {
       set(name, verbose ? null : Level.WARNING);
     }
+    set(VERSION_USAGE, verbose ? null : Level.SEVERE);
   }
 
   /** Sets {@code name} to {@code level} unless {@code verbose}; then it logs at its default. */
