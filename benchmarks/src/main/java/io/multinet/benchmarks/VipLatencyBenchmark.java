@@ -1,7 +1,7 @@
 package io.multinet.benchmarks;
 
+import io.multinet.dataplane.Netns;
 import io.multinet.dataplane.kernel.KernelBackend;
-import io.multinet.dataplane.kernel.Netns;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.dataplane.v1.Backend;
 import io.multinet.dataplane.v1.LoadBalancing;

@@ -16,16 +16,19 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.multinet.kube.Informers;
+import io.multinet.kube.Problem;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.crd.CalicoNetworkResource;
+import io.multinet.kube.crd.ClusterIPClaim;
+import io.multinet.kube.crd.NetworkAttachmentDefinition;
+import io.multinet.kube.crd.NetworkResource;
+import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.kube.service.ServiceNetwork;
+import io.multinet.kube.service.ServiceNetworkResolver;
 import io.multinet.network.IpAddress;
-import io.multinet.watcher.crd.CalicoNetworkResource;
-import io.multinet.watcher.crd.ClusterIPClaim;
-import io.multinet.watcher.crd.NetworkAttachmentDefinition;
-import io.multinet.watcher.crd.NetworkResource;
 import io.multinet.watcher.ipam.ClusterIpAllocator;
-import io.multinet.watcher.network.NetworkCatalog;
-import io.multinet.watcher.network.NetworkDefinition;
-import io.multinet.watcher.service.ServiceNetwork;
-import io.multinet.watcher.service.ServiceNetworkResolver;
 import io.multinet.watcher.slice.EndpointBuilder;
 import io.multinet.watcher.slice.SlicePlanner;
 import java.time.Clock;
@@ -55,16 +58,14 @@ import org.jspecify.annotations.Nullable;
  * Networks and cluster IP claims feed a work queue of Service keys; one worker reconciles each key
  * from the informer caches alone (level-triggered), so dropped watches, relists and restarts lose
  * nothing. Only while {@linkplain #setLeading leading} does it write: cluster IP claims, the
- * Service's {@value ClusterIpAllocator#ANNOTATION} annotation, EndpointSlices, Network status and
- * Events. A failing key is retried with backoff and never blocks the others.
+ * Service's {@value WellKnown#CLUSTER_IPS_ANNOTATION} annotation, EndpointSlices, Network status
+ * and Events. A failing key is retried with backoff and never blocks the others.
  */
 public final class EndpointWatcher implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(EndpointWatcher.class.getName());
   static final String NETWORKS_KEY = "#networks";
   static final String GC_KEY = "#gc";
-  private static final String CALICO_CRD = "networks.projectcalico.org";
-  private static final String NAD_CRD = "network-attachment-definitions.k8s.cni.cncf.io";
 
   private final KubernetesClient client;
   private final Clock clock;
@@ -134,13 +135,13 @@ public final class EndpointWatcher implements AutoCloseable {
         inform(
             client.resources(NetworkResource.class).runnableInformer(0),
             n -> List.of(NETWORKS_KEY));
-    if (crdExists(CALICO_CRD)) {
+    if (Informers.crdExists(client, Informers.CALICO_CRD)) {
       calicoNetworks =
           inform(
               client.resources(CalicoNetworkResource.class).inAnyNamespace().runnableInformer(0),
               n -> List.of(NETWORKS_KEY));
     }
-    if (crdExists(NAD_CRD)) {
+    if (Informers.crdExists(client, Informers.NAD_CRD)) {
       nads =
           inform(
               client
@@ -365,8 +366,7 @@ public final class EndpointWatcher implements AutoCloseable {
     List<EndpointSlice> named =
         slices == null ? List.of() : slices.getIndexer().byIndex(BY_SERVICE, key);
     for (EndpointSlice s : named) {
-      (SlicePlanner.MANAGED_BY.equals(label(s, SlicePlanner.MANAGED_BY_LABEL)) ? ours : foreign)
-          .add(s);
+      (WellKnown.MANAGED_BY.equals(label(s, WellKnown.MANAGED_BY_LABEL)) ? ours : foreign).add(s);
     }
     Service svc = get(services, key);
     if (svc == null) {
@@ -421,7 +421,7 @@ public final class EndpointWatcher implements AutoCloseable {
     }
     String value = String.join(",", r.addresses().stream().map(IpAddress::toString).toList());
     Map<String, String> annotations = svc.getMetadata().getAnnotations();
-    if (annotations != null && value.equals(annotations.get(ClusterIpAllocator.ANNOTATION))) {
+    if (annotations != null && value.equals(annotations.get(WellKnown.CLUSTER_IPS_ANNOTATION))) {
       return;
     }
     client
@@ -433,7 +433,7 @@ public final class EndpointWatcher implements AutoCloseable {
               var a =
                   new LinkedHashMap<String, String>(
                       Objects.requireNonNullElse(s.getMetadata().getAnnotations(), Map.of()));
-              a.put(ClusterIpAllocator.ANNOTATION, value);
+              a.put(WellKnown.CLUSTER_IPS_ANNOTATION, value);
               s.getMetadata().setAnnotations(a);
               return s;
             });
@@ -495,8 +495,7 @@ public final class EndpointWatcher implements AutoCloseable {
 
   private <T extends HasMetadata> SharedIndexInformer<T> inform(
       SharedIndexInformer<T> informer, Function<T, Collection<String>> keys) {
-    // Keep watching through any error: the default handler stops on unusual watch failures.
-    informer.exceptionHandler((started, t) -> true);
+    Informers.keepWatching(informer);
     informer.addEventHandler(
         new ResourceEventHandler<>() {
           @Override
@@ -523,15 +522,6 @@ public final class EndpointWatcher implements AutoCloseable {
     Instant now = clock.instant();
     for (String k : keys) {
       queue.add(k, now);
-    }
-  }
-
-  private boolean crdExists(String name) {
-    try {
-      return client.apiextensions().v1().customResourceDefinitions().withName(name).get() != null;
-    } catch (KubernetesClientException e) {
-      LOG.log(Level.FINE, "looking up CRD " + name, e);
-      return false;
     }
   }
 
@@ -579,7 +569,7 @@ public final class EndpointWatcher implements AutoCloseable {
 
   /** The namespace/name of the Service a slice names, as a list (the index's and queue's form). */
   private static List<String> sliceService(EndpointSlice s) {
-    String svc = label(s, SlicePlanner.SERVICE_NAME_LABEL);
+    String svc = label(s, WellKnown.SERVICE_NAME_LABEL);
     return svc == null ? List.of() : List.of(s.getMetadata().getNamespace() + "/" + svc);
   }
 

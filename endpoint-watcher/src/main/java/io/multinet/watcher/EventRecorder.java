@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.multinet.kube.Problem;
 import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;

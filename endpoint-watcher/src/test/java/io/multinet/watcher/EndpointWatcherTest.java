@@ -8,9 +8,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.multinet.watcher.crd.ClusterIPClaim;
-import io.multinet.watcher.crd.NetworkResource;
-import io.multinet.watcher.ipam.ClusterIpAllocator;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.crd.ClusterIPClaim;
+import io.multinet.kube.crd.NetworkResource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -61,8 +61,8 @@ class EndpointWatcherTest {
         .containsExactly("10.1.0.11:8080 ready red", "10.1.0.13:8080 ready red");
     Service blue = client.services().inNamespace("default").withName("web-blue").get();
     Service red = client.services().inNamespace("default").withName("web-red").get();
-    assertThat(cluster.annotation(blue, ClusterIpAllocator.ANNOTATION)).startsWith("10.96.");
-    assertThat(cluster.annotation(red, ClusterIpAllocator.ANNOTATION)).startsWith("10.96.");
+    assertThat(cluster.annotation(blue, WellKnown.CLUSTER_IPS_ANNOTATION)).startsWith("10.96.");
+    assertThat(cluster.annotation(red, WellKnown.CLUSTER_IPS_ANNOTATION)).startsWith("10.96.");
     assertThat(client.resources(ClusterIPClaim.class).list().getItems()).hasSize(2);
     // The interface each address was found on travels with the slice.
     assertThat(cluster.slices("web-blue").getFirst().getMetadata().getAnnotations())
@@ -291,7 +291,7 @@ class EndpointWatcherTest {
         .withName("a")
         .edit(
             s -> {
-              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
               return s;
             });
     cluster.service("b", "blue", "web", 80, 8080);
@@ -301,7 +301,7 @@ class EndpointWatcherTest {
         .withName("b")
         .edit(
             s -> {
-              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
               return s;
             });
     cluster.service("c", "red", "web", 80, 8080);
@@ -311,7 +311,7 @@ class EndpointWatcherTest {
         .withName("c")
         .edit(
             s -> {
-              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.96.7.7");
+              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
               return s;
             });
     cluster.service("d", "blue", "web", 80, 8080);
@@ -321,7 +321,7 @@ class EndpointWatcherTest {
         .withName("d")
         .edit(
             s -> {
-              s.getMetadata().getAnnotations().put(ClusterIpAllocator.ANNOTATION, "10.97.0.1");
+              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.97.0.1");
               return s;
             });
 

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.multinet.watcher.crd.ClusterIPClaim;
+import io.multinet.kube.crd.ClusterIPClaim;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;

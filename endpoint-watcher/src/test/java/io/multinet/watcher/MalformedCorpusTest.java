@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.multinet.watcher.attachment.NetworkStatus;
+import io.multinet.kube.attachment.NetworkStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +56,7 @@ class MalformedCorpusTest {
     assertThat(watcher.awaitIdle(Duration.ofSeconds(20), Duration.ofMillis(300))).isTrue();
     String redSliceVersion = cluster.slices("db-red").getFirst().getMetadata().getResourceVersion();
     long claims =
-        client.resources(io.multinet.watcher.crd.ClusterIPClaim.class).list().getItems().size();
+        client.resources(io.multinet.kube.crd.ClusterIPClaim.class).list().getItems().size();
 
     // Each malformed object is a distinct strict prefix of a valid network-status annotation (a
     // strict prefix of a JSON array never parses), on a pod web-blue selects.
@@ -94,7 +94,7 @@ class MalformedCorpusTest {
     // Nothing else changed: red's slice, the claims, and no other problem was counted.
     assertThat(cluster.slices("db-red").getFirst().getMetadata().getResourceVersion())
         .isEqualTo(redSliceVersion);
-    assertThat(client.resources(io.multinet.watcher.crd.ClusterIPClaim.class).list().getItems())
+    assertThat(client.resources(io.multinet.kube.crd.ClusterIPClaim.class).list().getItems())
         .hasSize((int) claims);
     // ReconcileError may count 409 conflicts of the churn (a slice written while the controller's
     // cache still held the previous version), which are retried: not a problem of the corpus.

@@ -1,15 +1,13 @@
 package io.multinet.watcher;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.multinet.watcher.crd.NetworkResource;
-import io.multinet.watcher.slice.SlicePlanner;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.crd.NetworkResource;
+import io.multinet.kube.testing.KubeObjects;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -61,66 +59,25 @@ final class TestCluster {
   }
 
   Service service(String name, String network, String app, int port, int targetPort) {
-    Service s =
-        new ServiceBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace(NS)
-            .withAnnotations(Map.of("multinet.io/network", network))
-            .endMetadata()
-            .withNewSpec()
-            .withSelector(Map.of("app", app))
-            .addNewPort()
-            .withName("http")
-            .withProtocol("TCP")
-            .withPort(port)
-            .withTargetPort(new IntOrString(targetPort))
-            .endPort()
-            .endSpec()
-            .build();
-    return client.resource(s).create();
+    return client
+        .resource(
+            KubeObjects.service(
+                NS,
+                name,
+                Map.of("multinet.io/network", network),
+                Map.of("app", app),
+                port,
+                targetPort))
+        .create();
   }
 
   /** A running, ready pod with one interface per (attachment, address) pair given. */
   Pod pod(String name, String app, String node, String... attachmentAndAddress) {
-    var status =
-        new StringBuilder(
-            "[{\"name\":\"cbr0\",\"interface\":\"eth0\",\"ips\":[\"10.244.0.9\"],\"default\":true}");
-    for (int i = 0; i < attachmentAndAddress.length; i += 2) {
-      status
-          .append(",{\"name\":\"")
-          .append(attachmentAndAddress[i])
-          .append("\",\"interface\":\"net")
-          .append(i / 2 + 1)
-          .append("\",\"ips\":[\"")
-          .append(attachmentAndAddress[i + 1])
-          .append("\"]}");
-    }
-    status.append(']');
-    Pod p =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace(NS)
-            .withLabels(Map.of("app", app))
-            .withAnnotations(Map.of("k8s.v1.cni.cncf.io/network-status", status.toString()))
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(node)
-            .addNewContainer()
-            .withName("c")
-            .withImage("echo")
-            .endContainer()
-            .endSpec()
-            .withNewStatus()
-            .withPhase("Running")
-            .addNewCondition()
-            .withType("Ready")
-            .withStatus("True")
-            .endCondition()
-            .endStatus()
-            .build();
-    return client.resource(p).create();
+    return client
+        .resource(
+            KubeObjects.readyPod(
+                NS, name, app, node, KubeObjects.networkStatus(attachmentAndAddress)))
+        .create();
   }
 
   List<EndpointSlice> slices(String service) {
@@ -129,8 +86,8 @@ final class TestCluster {
         .v1()
         .endpointSlices()
         .inNamespace(NS)
-        .withLabel(SlicePlanner.SERVICE_NAME_LABEL, service)
-        .withLabel(SlicePlanner.MANAGED_BY_LABEL, SlicePlanner.MANAGED_BY)
+        .withLabel(WellKnown.SERVICE_NAME_LABEL, service)
+        .withLabel(WellKnown.MANAGED_BY_LABEL, WellKnown.MANAGED_BY)
         .list()
         .getItems();
   }
@@ -147,7 +104,7 @@ final class TestCluster {
                 + port
                 + (Boolean.TRUE.equals(e.getConditions().getReady()) ? " ready" : " not-ready")
                 + " "
-                + s.getMetadata().getLabels().get(SlicePlanner.NETWORK_LABEL));
+                + s.getMetadata().getLabels().get(WellKnown.NETWORK_LABEL));
       }
     }
     out.sort(null);

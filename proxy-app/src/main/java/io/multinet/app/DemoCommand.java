@@ -2,9 +2,10 @@ package io.multinet.app;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
+import io.multinet.apiserver.ManifestLoader;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.demo.Demo;
-import io.multinet.watcher.manifest.ManifestLoader;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -81,8 +82,7 @@ final class DemoCommand implements Callable<Integer> {
     var loader = new ManifestLoader(client, "default");
     List<HasMetadata> crds = new ArrayList<>();
     for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
-      try (InputStream in =
-          DemoCommand.class.getResourceAsStream("/io/multinet/watcher/crds/" + f)) {
+      try (InputStream in = DemoCommand.class.getResourceAsStream("/io/multinet/kube/crds/" + f)) {
         if (in == null) {
           throw new IllegalStateException("CRD " + f + " missing from the jar");
         }

@@ -1,21 +1,14 @@
 package io.multinet.app;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
+import io.multinet.apiserver.ManifestLoader;
 import io.multinet.dataplane.DesiredStates;
-import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.dataplane.v1.NodeFacts;
-import io.multinet.nodeproxy.NodeProxy;
-import io.multinet.service.NodeInfo;
+import io.multinet.explain.Explain;
+import io.multinet.explain.Trace;
+import io.multinet.kube.Problem;
 import io.multinet.watcher.EndpointWatcher;
-import io.multinet.watcher.Problem;
 import io.multinet.watcher.explain.ExplainReport;
-import io.multinet.watcher.explain.Trace;
-import io.multinet.watcher.manifest.ManifestLoader;
-import io.multinet.watcher.network.NetworkCatalog;
-import io.multinet.watcher.slice.EndpointBuilder;
-import io.multinet.watcher.view.NodeView;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +97,7 @@ final class ExplainCommand implements Callable<Integer> {
     Logging.quiet("io.multinet", Level.SEVERE, MultinetProxy.verbose(spec));
     try (var api = new EmbeddedApiServer();
         KubernetesClient client = api.newClient()) {
-      List<Problem> problems = new ArrayList<>(loadCrds(client));
+      List<Problem> problems = new ArrayList<>(Explain.loadCrds(client));
       var loader = new ManifestLoader(client, "default");
       problems.addAll(loader.loadDirectory(manifests).problems());
       try (var watcher = new EndpointWatcher(client, Clock.systemUTC())) {
@@ -142,7 +135,8 @@ final class ExplainCommand implements Callable<Integer> {
         if (output == Format.json) {
           out.println(ExplainReport.toJson(report));
         } else if (output == Format.dataplane) {
-          out.println(DesiredStates.toJson(dataplaneState(client, watcher.catalog())));
+          out.println(
+              DesiredStates.toJson(Explain.dataplaneState(client, watcher.catalog(), node)));
         } else {
           ExplainTable.print(report, out);
         }
@@ -150,43 +144,5 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
-  }
-
-  /** The desired dataplane state of {@code --node}, as the node proxy would program it. */
-  private DesiredState dataplaneState(KubernetesClient client, NetworkCatalog catalog) {
-    var nodeObj = client.nodes().withName(node).get();
-    String zone =
-        nodeObj == null || nodeObj.getMetadata().getLabels() == null
-            ? null
-            : nodeObj.getMetadata().getLabels().get(EndpointBuilder.ZONE_LABEL);
-    var view =
-        NodeView.build(
-            new NodeInfo(node, zone),
-            catalog,
-            client.services().inAnyNamespace().list().getItems(),
-            client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
-            ns -> client.namespaces().withName(ns).get(),
-            null,
-            null);
-    return DesiredStates.from(
-        view.table(),
-        NodeProxy.networkSpecs(catalog),
-        NodeFacts.newBuilder().setName(node).build());
-  }
-
-  /** Our CRDs, so that Network status and claims behave as on a real cluster. */
-  private static List<Problem> loadCrds(KubernetesClient client) throws java.io.IOException {
-    var loader = new ManifestLoader(client, "default");
-    List<HasMetadata> items = new ArrayList<>();
-    for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
-      try (InputStream in =
-          ExplainCommand.class.getResourceAsStream("/io/multinet/watcher/crds/" + f)) {
-        if (in == null) {
-          throw new IllegalStateException("CRD " + f + " missing from the jar");
-        }
-        items.addAll(loader.parse(in));
-      }
-    }
-    return loader.create(items).problems();
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
 import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;

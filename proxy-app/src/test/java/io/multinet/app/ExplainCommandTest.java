@@ -280,7 +280,7 @@ class ExplainCommandTest {
     JsonNode report =
         explain(
             "--manifests",
-            "../endpoint-watcher/src/test/resources/fixtures/vpp-dataplane/test/yaml/multinet");
+            "../kube-testing/src/test/resources/fixtures/vpp-dataplane/test/yaml/multinet");
 
     JsonNode blue = network(report, "blue");
     assertThat(blue.path("id").asInt()).isEqualTo(56);

@@ -5,13 +5,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
 import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.demo.Demo;
+import io.multinet.kube.attachment.NetworkStatus;
+import io.multinet.kube.attachment.PodInterface;
 import io.multinet.network.Protocol;
-import io.multinet.watcher.attachment.NetworkStatus;
-import io.multinet.watcher.attachment.PodInterface;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

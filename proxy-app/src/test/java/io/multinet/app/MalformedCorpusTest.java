@@ -7,16 +7,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.ProbeResult;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.demo.Demo;
-import io.multinet.watcher.crd.NetworkResource;
+import io.multinet.kube.crd.NetworkResource;
+import io.multinet.kube.testing.KubeObjects;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -244,47 +244,12 @@ class MalformedCorpusTest {
 
   private static Service service(
       @org.jspecify.annotations.Nullable String name, Map<String, String> annotations) {
-    return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(name == null ? "unnamed" : name)
-        .withNamespace(NS)
-        .withAnnotations(new HashMap<>(annotations))
-        .endMetadata()
-        .withNewSpec()
-        .withSelector(Map.of("app", "corpus"))
-        .addNewPort()
-        .withName("http")
-        .withProtocol("TCP")
-        .withPort(80)
-        .withNewTargetPort(8080)
-        .endPort()
-        .endSpec()
-        .build();
+    return KubeObjects.service(
+        NS, name == null ? "unnamed" : name, annotations, Map.of("app", "corpus"), 80, 8080);
   }
 
   private static Pod pod(String networkStatus) {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName("unnamed")
-        .withNamespace(NS)
-        .withLabels(Map.of("app", "corpus"))
-        .withAnnotations(Map.of("k8s.v1.cni.cncf.io/network-status", networkStatus))
-        .endMetadata()
-        .withNewSpec()
-        .withNodeName("node-1")
-        .addNewContainer()
-        .withName("c")
-        .withImage("echo")
-        .endContainer()
-        .endSpec()
-        .withNewStatus()
-        .withPhase("Running")
-        .addNewCondition()
-        .withType("Ready")
-        .withStatus("True")
-        .endCondition()
-        .endStatus()
-        .build();
+    return KubeObjects.readyPod(NS, "unnamed", "corpus", "node-1", networkStatus);
   }
 
   private NetworkResource network(String specJson) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.apiserver.EmbeddedApiServer;
 import io.multinet.dataplane.agent.AgentServer;
 import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.kernel.KernelBackend;

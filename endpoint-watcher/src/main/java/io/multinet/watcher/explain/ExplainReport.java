@@ -10,14 +10,13 @@ import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.kube.Problem;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.kube.service.ServiceNetwork;
+import io.multinet.kube.service.ServiceNetworkResolver;
 import io.multinet.network.IpAddress;
-import io.multinet.watcher.Problem;
-import io.multinet.watcher.ipam.ClusterIpAllocator;
-import io.multinet.watcher.network.NetworkCatalog;
-import io.multinet.watcher.network.NetworkDefinition;
-import io.multinet.watcher.service.ServiceNetwork;
-import io.multinet.watcher.service.ServiceNetworkResolver;
-import io.multinet.watcher.slice.SlicePlanner;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -62,7 +61,7 @@ public final class ExplainReport {
             .v1()
             .endpointSlices()
             .inAnyNamespace()
-            .withLabel(SlicePlanner.MANAGED_BY_LABEL, SlicePlanner.MANAGED_BY)
+            .withLabel(WellKnown.MANAGED_BY_LABEL, WellKnown.MANAGED_BY)
             .list()
             .getItems();
     for (NetworkDefinition d : catalog.networks()) {
@@ -140,8 +139,8 @@ public final class ExplainReport {
     for (EndpointSlice sl : slices) {
       Map<String, String> labels = sl.getMetadata().getLabels();
       if (sl.getMetadata().getNamespace().equals(s.getMetadata().getNamespace())
-          && s.getMetadata().getName().equals(labels.get(SlicePlanner.SERVICE_NAME_LABEL))
-          && d.name().equals(labels.get(SlicePlanner.NETWORK_LABEL))) {
+          && s.getMetadata().getName().equals(labels.get(WellKnown.SERVICE_NAME_LABEL))
+          && d.name().equals(labels.get(WellKnown.NETWORK_LABEL))) {
         own.add(sl);
       }
     }
@@ -160,7 +159,7 @@ public final class ExplainReport {
         if (target == null) {
           continue;
         }
-        Map<String, String> ifaces = SlicePlanner.interfaces(sl);
+        Map<String, String> ifaces = WellKnown.interfaces(sl);
         for (Endpoint e : sl.getEndpoints()) {
           for (String a : e.getAddresses()) {
             ObjectNode ep = JSON.createObjectNode();
@@ -193,7 +192,7 @@ public final class ExplainReport {
           : s.getSpec().getClusterIPs();
     }
     Map<String, String> a = s.getMetadata().getAnnotations();
-    String v = a == null ? null : a.get(ClusterIpAllocator.ANNOTATION);
+    String v = a == null ? null : a.get(WellKnown.CLUSTER_IPS_ANNOTATION);
     if (v == null || v.isBlank()) {
       return List.of();
     }

@@ -1,16 +1,18 @@
 package io.multinet.watcher.ipam;
 
+import static io.multinet.kube.WellKnown.CLUSTER_IPS_ANNOTATION;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.multinet.kube.Problem;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.crd.ClusterIPClaim;
+import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.Cidr;
 import io.multinet.network.IpAddress;
 import io.multinet.network.IpFamily;
-import io.multinet.watcher.Problem;
-import io.multinet.watcher.crd.ClusterIPClaim;
-import io.multinet.watcher.network.NetworkDefinition;
 import java.math.BigInteger;
 import java.net.HttpURLConnection;
 import java.util.ArrayList;
@@ -28,13 +30,10 @@ import org.jspecify.annotations.Nullable;
  * allocated address is one {@link ClusterIPClaim} whose name is derived from (network, address), so
  * the API server refuses a second claim on the same address. That makes allocation race-safe across
  * controllers without a lock, and crash-safe: the claim is written before the Service's {@value
- * #ANNOTATION} annotation, and a claim that names the Service's uid is adopted on the next pass
- * instead of leaking.
+ * WellKnown#CLUSTER_IPS_ANNOTATION} annotation, and a claim that names the Service's uid is adopted
+ * on the next pass instead of leaking.
  */
 public final class ClusterIpAllocator {
-
-  /** The Service annotation that records its cluster IPs in its network, primary family first. */
-  public static final String ANNOTATION = "multinet.io/cluster-ips";
 
   /** Candidates tried per family before giving up on a crowded range. */
   static final int MAX_ATTEMPTS = 4096;
@@ -139,7 +138,7 @@ public final class ClusterIpAllocator {
           problem(
               service,
               "ClusterIPOutOfRange",
-              ANNOTATION
+              CLUSTER_IPS_ANNOTATION
                   + ": "
                   + want
                   + " (expected: a usable address within network "
@@ -165,7 +164,7 @@ public final class ClusterIpAllocator {
         problem(
             service,
             "ClusterIPAllocated",
-            ANNOTATION
+            CLUSTER_IPS_ANNOTATION
                 + ": "
                 + want
                 + " (expected: a free address in network "
@@ -359,7 +358,7 @@ public final class ClusterIpAllocator {
 
   private static List<IpAddress> parseAnnotation(Service service, List<Problem> problems) {
     Map<String, String> a = service.getMetadata().getAnnotations();
-    String value = a == null ? null : a.get(ANNOTATION);
+    String value = a == null ? null : a.get(CLUSTER_IPS_ANNOTATION);
     if (value == null || value.isBlank()) {
       return List.of();
     }
@@ -370,7 +369,9 @@ public final class ClusterIpAllocator {
       } catch (IllegalArgumentException e) {
         problems.add(
             problem(
-                service, "InvalidClusterIP", ANNOTATION + ": " + String.valueOf(e.getMessage())));
+                service,
+                "InvalidClusterIP",
+                CLUSTER_IPS_ANNOTATION + ": " + String.valueOf(e.getMessage())));
       }
     }
     return out;

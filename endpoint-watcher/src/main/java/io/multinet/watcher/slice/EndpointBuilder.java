@@ -1,5 +1,6 @@
 package io.multinet.watcher.slice;
 
+import static io.multinet.kube.WellKnown.ZONE_LABEL;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.Container;
@@ -10,11 +11,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.multinet.kube.Problem;
+import io.multinet.kube.attachment.NetworkStatus;
+import io.multinet.kube.attachment.PodInterface;
+import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.IpAddress;
-import io.multinet.watcher.Problem;
-import io.multinet.watcher.attachment.NetworkStatus;
-import io.multinet.watcher.attachment.PodInterface;
-import io.multinet.watcher.network.NetworkDefinition;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -32,7 +33,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EndpointBuilder {
 
-  public static final String ZONE_LABEL = "topology.kubernetes.io/zone";
   static final String TOPOLOGY_MODE = "service.kubernetes.io/topology-mode";
   static final String TOPOLOGY_HINTS_LEGACY = "service.kubernetes.io/topology-aware-hints";
 

@@ -1,5 +1,11 @@
 package io.multinet.watcher.slice;
 
+import static io.multinet.kube.WellKnown.INTERFACES;
+import static io.multinet.kube.WellKnown.MANAGED_BY;
+import static io.multinet.kube.WellKnown.MANAGED_BY_LABEL;
+import static io.multinet.kube.WellKnown.NETWORK_LABEL;
+import static io.multinet.kube.WellKnown.SERVICE_NAME_LABEL;
+import static io.multinet.kube.WellKnown.interfaces;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -23,8 +29,6 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -36,14 +40,7 @@ import tools.jackson.databind.ObjectMapper;
  */
 public final class SlicePlanner {
 
-  public static final String MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
-  public static final String MANAGED_BY = "endpoint-watcher.multinet.io";
-  public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
-  public static final String NETWORK_LABEL = "multinet.io/network";
   public static final String TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time";
-
-  /** JSON map from endpoint address to the pod's interface name on the network. */
-  public static final String INTERFACES = "multinet.io/interfaces";
 
   public static final int MAX_ENDPOINTS_PER_SLICE = 100;
 
@@ -352,19 +349,6 @@ public final class SlicePlanner {
         List.copyOf(hints),
         ref == null ? null : ref.getNamespace() + "/" + ref.getName() + "/" + ref.getUid(),
         interfaces.get(parsed.toString()));
-  }
-
-  /** The slice's address → pod interface map; empty when absent or unreadable. */
-  public static Map<String, String> interfaces(EndpointSlice s) {
-    String json = orEmpty(s.getMetadata().getAnnotations()).get(INTERFACES);
-    if (json == null) {
-      return Map.of();
-    }
-    try {
-      return JSON.readValue(json, new TypeReference<Map<String, String>>() {});
-    } catch (JacksonException e) {
-      return Map.of(); // rewritten with the next change; a broken annotation only costs a write
-    }
   }
 
   private static String toJson(Map<String, String> m) {

@@ -1,4 +1,4 @@
-package io.multinet.watcher.manifest;
+package io.multinet.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

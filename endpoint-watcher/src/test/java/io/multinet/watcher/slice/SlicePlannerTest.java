@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.multinet.kube.WellKnown;
 import io.multinet.network.IpAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,9 +26,9 @@ class SlicePlannerTest {
     assertThat(p.creates()).extracting(s -> s.getEndpoints().size()).containsExactly(100, 100, 50);
     EndpointSlice s = p.creates().getFirst();
     assertThat(s.getMetadata().getLabels())
-        .containsEntry(SlicePlanner.SERVICE_NAME_LABEL, "web")
-        .containsEntry(SlicePlanner.MANAGED_BY_LABEL, "endpoint-watcher.multinet.io")
-        .containsEntry(SlicePlanner.NETWORK_LABEL, "blue");
+        .containsEntry(WellKnown.SERVICE_NAME_LABEL, "web")
+        .containsEntry(WellKnown.MANAGED_BY_LABEL, "endpoint-watcher.multinet.io")
+        .containsEntry(WellKnown.NETWORK_LABEL, "blue");
     assertThat(s.getMetadata().getAnnotations()).containsEntry(SlicePlanner.TRIGGER_TIME, T0);
     assertThat(s.getMetadata().getOwnerReferences())
         .singleElement()
@@ -168,7 +169,7 @@ class SlicePlannerTest {
         apply(SlicePlanner.plan(OWNER, "blue", List.of(hinted), List.of(), T0));
     EndpointSlice s = applied.getFirst();
     assertThat(s.getMetadata().getAnnotations())
-        .containsEntry(SlicePlanner.INTERFACES, "{\"10.1.0.1\":\"net1\"}");
+        .containsEntry(WellKnown.INTERFACES, "{\"10.1.0.1\":\"net1\"}");
     assertThat(s.getEndpoints().getFirst().getHints().getForZones())
         .extracting("name")
         .containsExactly("zone-a");

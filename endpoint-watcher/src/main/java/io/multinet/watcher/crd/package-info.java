@@ -1,5 +1,0 @@
-/** The custom resources the controller reads and writes, as fabric8 types. */
-@NullMarked
-package io.multinet.watcher.crd;
-
-import org.jspecify.annotations.NullMarked;

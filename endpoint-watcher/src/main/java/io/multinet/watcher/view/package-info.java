@@ -1,5 +1,0 @@
-/** Kubernetes objects as proxy-core sees them: Services and EndpointSlices to service ports. */
-@NullMarked
-package io.multinet.watcher.view;
-
-import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,34 @@
+package io.multinet.kube.crd;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.Version;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code multinet.io/v1alpha1 ClusterIPClaim}: one allocated cluster IP of one network, after
+ * KEP-1880's IPAddress objects. The name is derived from (network, address), so the API server
+ * itself refuses a second claim on the same address: allocation needs no lock and survives a crash
+ * between steps.
+ */
+@Group("multinet.io")
+@Version("v1alpha1")
+@Kind("ClusterIPClaim")
+@Plural("clusteripclaims")
+public final class ClusterIPClaim extends CustomResource<ClusterIPClaim.Spec, Void> {
+
+  private static final long serialVersionUID = 1L;
+
+  /** Which network and address, and the Service that holds it. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public static final class Spec {
+    public @Nullable String network;
+    public @Nullable String address;
+    public @Nullable String serviceNamespace;
+    public @Nullable String serviceName;
+    public @Nullable String serviceUid;
+  }
+}

@@ -1,0 +1,262 @@
+package io.multinet.kube.network;
+
+import static java.util.Objects.requireNonNull;
+
+import io.multinet.kube.Problem;
+import io.multinet.kube.crd.CalicoNetworkResource;
+import io.multinet.kube.crd.NetworkAttachmentDefinition;
+import io.multinet.kube.crd.NetworkResource;
+import io.multinet.network.Cidr;
+import io.multinet.network.Network;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Every valid network at one moment, built from the Network objects. Invalid ones are left out with
+ * a {@link Problem} each; they never make the others invalid. Conflicts are settled by age (oldest
+ * wins, then name), so the answer does not depend on the order the API listed them in.
+ */
+public final class NetworkCatalog {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Map<String, NetworkDefinition> byName;
+  private final List<Problem> problems;
+
+  private NetworkCatalog(Map<String, NetworkDefinition> byName, List<Problem> problems) {
+    this.byName = byName;
+    this.problems = List.copyOf(problems);
+  }
+
+  /** A catalog with only the implicit default network. */
+  public static NetworkCatalog empty() {
+    return build(List.of(), List.of(), List.of());
+  }
+
+  public static NetworkCatalog build(
+      Collection<NetworkResource> networks,
+      Collection<CalicoNetworkResource> calicoNetworks,
+      Collection<NetworkAttachmentDefinition> nads) {
+    requireNonNull(networks, "networks");
+    requireNonNull(calicoNetworks, "calicoNetworks");
+    requireNonNull(nads, "nads");
+    var problems = new ArrayList<Problem>();
+    var byName = new TreeMap<String, NetworkDefinition>();
+    var byId = new HashMap<Integer, String>();
+    var attachmentOwner = new HashMap<String, String>();
+
+    List<NetworkResource> sorted = new ArrayList<>(networks);
+    sorted.sort(
+        Comparator.comparing(
+                (NetworkResource n) -> Objects.toString(n.getMetadata().getCreationTimestamp(), ""))
+            .thenComparing(n -> n.getMetadata().getName()));
+    for (NetworkResource r : sorted) {
+      String name = r.getMetadata().getName();
+      try {
+        NetworkDefinition d = fromMultinet(r);
+        claim(d, byId, attachmentOwner);
+        byName.put(name, d);
+      } catch (IllegalArgumentException e) {
+        problems.add(
+            new Problem("Network", "", name, "InvalidNetwork", String.valueOf(e.getMessage())));
+      }
+    }
+
+    List<CalicoNetworkResource> calico = new ArrayList<>(calicoNetworks);
+    calico.sort(Comparator.comparing(n -> n.getMetadata().getName()));
+    for (CalicoNetworkResource r : calico) {
+      String name = r.getMetadata().getName();
+      try {
+        if (byName.containsKey(name)) {
+          throw new IllegalArgumentException(
+              "name: " + name + " (expected: unique; the multinet.io Network of that name wins)");
+        }
+        NetworkDefinition d = fromCalico(r, nads);
+        claim(d, byId, attachmentOwner);
+        byName.put(name, d);
+      } catch (IllegalArgumentException e) {
+        problems.add(
+            new Problem("Network", "", name, "InvalidNetwork", String.valueOf(e.getMessage())));
+      }
+    }
+    return new NetworkCatalog(byName, problems);
+  }
+
+  /** The network named {@code name}, or null; {@code "default"} is never in the catalog. */
+  public @Nullable NetworkDefinition byName(String name) {
+    return byName.get(name);
+  }
+
+  /** The network whose attachments include NetworkAttachmentDefinition {@code ns/name}, or null. */
+  public @Nullable NetworkDefinition byAttachment(String namespace, String name) {
+    for (NetworkDefinition d : byName.values()) {
+      if (d.hasAttachment(namespace, name)) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  public Collection<NetworkDefinition> networks() {
+    return byName.values();
+  }
+
+  /** What was rejected, one per invalid Network object. */
+  public List<Problem> problems() {
+    return problems;
+  }
+
+  private static void claim(
+      NetworkDefinition d, Map<Integer, String> byId, Map<String, String> attachmentOwner) {
+    String other = byId.get(d.network().id());
+    if (other != null) {
+      throw new IllegalArgumentException(
+          "id: " + d.network().id() + " (expected: unique across Networks; " + other + " has it)");
+    }
+    for (String a : d.attachments()) {
+      String owner = attachmentOwner.get(a);
+      if (owner != null) {
+        throw new IllegalArgumentException(
+            "attachments: " + a + " (expected: unique across Networks; " + owner + " has it)");
+      }
+    }
+    byId.put(d.network().id(), d.name());
+    for (String a : d.attachments()) {
+      attachmentOwner.put(a, d.name());
+    }
+  }
+
+  private static NetworkDefinition fromMultinet(NetworkResource r) {
+    String name = r.getMetadata().getName();
+    NetworkResource.Spec spec = r.getSpec();
+    if (spec == null) {
+      throw new IllegalArgumentException("spec: missing (expected: id, serviceCIDRs, attachments)");
+    }
+    if (spec.id == null) {
+      throw new IllegalArgumentException("id: missing (expected: 1-" + Network.MAX_ID + ")");
+    }
+    if (Network.DEFAULT_NAME.equals(name)) {
+      throw new IllegalArgumentException(
+          "name: default (expected: another name; the default network is implicit)");
+    }
+    List<Cidr> service = cidrs("serviceCIDRs", spec.serviceCIDRs);
+    List<Cidr> pods = cidrs("podCIDRs", spec.podCIDRs);
+    Network network;
+    try {
+      network = Network.of(name, spec.id, service, pods);
+    } catch (IllegalArgumentException e) {
+      // Speak the CRD's field names, not the Java model's.
+      throw new IllegalArgumentException(
+          String.valueOf(e.getMessage())
+              .replaceFirst("^serviceCidrs:", "serviceCIDRs:")
+              .replaceFirst("^podCidrs:", "podCIDRs:"),
+          e);
+    }
+    List<String> attachments = spec.attachments == null ? List.of() : spec.attachments;
+    for (String a : attachments) {
+      if (a == null || a.isBlank() || a.chars().filter(c -> c == '/').count() > 1) {
+        throw new IllegalArgumentException(
+            "attachments: "
+                + a
+                + " (expected: name or namespace/name of a NetworkAttachmentDefinition)");
+      }
+    }
+    NetworkResource.Kernel kernel = spec.kernel;
+    NetworkResource.Vpp vpp = spec.vpp;
+    Integer table = kernel == null ? null : kernel.routingTable;
+    if (table != null && (table < 1 || table == 253 || table == 254 || table == 255)) {
+      throw new IllegalArgumentException(
+          "kernel.routingTable: "
+              + table
+              + " (expected: 1-2147483647, not 253-255 which the kernel reserves)");
+    }
+    return new NetworkDefinition(
+        network,
+        attachments,
+        kernel == null || kernel.interfaces == null ? List.of() : kernel.interfaces,
+        table,
+        vpp == null ? null : vpp.vrf,
+        NetworkDefinition.MULTINET);
+  }
+
+  private static NetworkDefinition fromCalico(
+      CalicoNetworkResource r, Collection<NetworkAttachmentDefinition> nads) {
+    String name = r.getMetadata().getName();
+    CalicoNetworkResource.Spec spec = r.getSpec();
+    if (spec == null || spec.vni == null) {
+      throw new IllegalArgumentException("vni: missing (expected: 1-" + Network.MAX_ID + ")");
+    }
+    List<Cidr> pods = spec.range == null ? List.of() : List.of(Cidr.parse(spec.range));
+    // Calico/VPP keeps service IPs in Kubernetes' own range, so such networks have no service
+    // range.
+    Network network = Network.of(name, spec.vni, List.of(), pods);
+    List<String> attachments = new ArrayList<>();
+    for (NetworkAttachmentDefinition nad : nads) {
+      if (name.equals(calicoNetworkName(nad))) {
+        attachments.add(nad.getMetadata().getNamespace() + "/" + nad.getMetadata().getName());
+      }
+    }
+    attachments.sort(null);
+    return new NetworkDefinition(
+        network, attachments, List.of(), null, spec.vni, NetworkDefinition.CALICO);
+  }
+
+  /**
+   * The Calico/VPP network a NetworkAttachmentDefinition attaches to: {@code
+   * dataplane_options.network_name} of one of its plugins, or {@code ipam.network}; null if none.
+   */
+  static @Nullable String calicoNetworkName(NetworkAttachmentDefinition nad) {
+    NetworkAttachmentDefinition.Spec spec = nad.getSpec();
+    if (spec == null || spec.config == null) {
+      return null;
+    }
+    JsonNode config;
+    try {
+      config = JSON.readTree(spec.config);
+    } catch (tools.jackson.core.JacksonException e) {
+      return null; // multus reports broken CNI configs itself; they attach nothing here
+    }
+    List<JsonNode> plugins = new ArrayList<>();
+    JsonNode list = config.get("plugins");
+    if (list != null && list.isArray()) {
+      list.forEach(plugins::add);
+    } else {
+      plugins.add(config);
+    }
+    for (JsonNode p : plugins) {
+      JsonNode options = p.get("dataplane_options");
+      if (options != null && options.hasNonNull("network_name")) {
+        return options.get("network_name").asString("");
+      }
+      JsonNode ipam = p.get("ipam");
+      if (ipam != null && ipam.hasNonNull("network")) {
+        return ipam.get("network").asString("");
+      }
+    }
+    return null;
+  }
+
+  private static List<Cidr> cidrs(String field, @Nullable List<String> values) {
+    if (values == null) {
+      return List.of();
+    }
+    List<Cidr> out = new ArrayList<>(values.size());
+    for (String v : values) {
+      try {
+        out.add(Cidr.parse(Objects.requireNonNullElse(v, "")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,304 @@
+package io.multinet.nodeproxy.view;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.ForNode;
+import io.fabric8.kubernetes.api.model.discovery.v1.ForZone;
+import io.multinet.kube.WellKnown;
+import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.network.IpAddress;
+import io.multinet.network.Network;
+import io.multinet.network.Protocol;
+import io.multinet.service.Endpoint;
+import io.multinet.service.LoadBalancing;
+import io.multinet.service.ServicePort;
+import io.multinet.service.ServicePortKey;
+import io.multinet.service.ServicePortName;
+import io.multinet.service.ServicePortPolicy;
+import io.multinet.service.SessionAffinity;
+import io.multinet.service.TopologyMode;
+import io.multinet.service.TrafficPolicy;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns a Service and its EndpointSlices into proxy-core {@link ServicePort}s: one per (cluster IP,
+ * port). A network Service uses its network's cluster IPs and this project's slices for that
+ * network; a default-network Service uses {@code spec.clusterIPs} and Kubernetes' own slices, plus
+ * NodePorts, external IPs and load-balancer IPs as kube-proxy does.
+ */
+public final class ServicePortMapper {
+
+  /** Our annotation choosing Maglev instead of random backend choice. */
+  public static final String LOAD_BALANCING = "multinet.io/load-balancing";
+
+  private ServicePortMapper() {}
+
+  /** What the mapper made, and which inputs it could not use. */
+  public record Result(List<ServicePort> ports, List<String> skipped) {}
+
+  /**
+   * Maps one Service.
+   *
+   * @param network the Service's network; null for the default network
+   * @param slices every slice in the Service's namespace naming it (any manager)
+   */
+  public static Result map(
+      Service service, @Nullable NetworkDefinition network, Collection<EndpointSlice> slices) {
+    requireNonNull(service, "service");
+    List<ServicePort> out = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    ServiceSpec spec = service.getSpec();
+    if (spec == null) {
+      return new Result(out, skipped);
+    }
+    int networkId = network == null ? Network.DEFAULT_ID : network.network().id();
+    String ns = service.getMetadata().getNamespace();
+    String name = service.getMetadata().getName();
+    List<IpAddress> clusterIps = clusterIps(service, network, skipped);
+    ServicePortPolicy policy = policy(service);
+    List<EndpointSlice> own = new ArrayList<>();
+    for (EndpointSlice s : slices) {
+      Map<String, String> labels =
+          Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
+      String sliceNetwork = labels.get(WellKnown.NETWORK_LABEL);
+      boolean ours = WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL));
+      if (network == null
+          ? sliceNetwork == null && !ours
+          : ours && network.name().equals(sliceNetwork)) {
+        own.add(s);
+      }
+    }
+    if (network != null && own.isEmpty() && selectorless(service)) {
+      // A selectorless network Service is served from hand-written slices; the table builder
+      // drops (and reports) any address outside the network's pod CIDRs.
+      for (EndpointSlice s : slices) {
+        Map<String, String> labels =
+            Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
+        if (!WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL))) {
+          own.add(s);
+        }
+      }
+    }
+    for (var sp : spec.getPorts()) {
+      Protocol protocol;
+      try {
+        protocol = Protocol.parse(Objects.requireNonNullElse(sp.getProtocol(), "TCP"));
+      } catch (IllegalArgumentException e) {
+        skipped.add(ns + "/" + name + ": " + e.getMessage());
+        continue;
+      }
+      if (sp.getPort() == null) {
+        continue;
+      }
+      String portName = Objects.requireNonNullElse(sp.getName(), "");
+      for (IpAddress vip : clusterIps) {
+        List<Endpoint> endpoints = endpoints(own, vip, portName, protocol.name(), skipped);
+        List<IpAddress> external = network == null ? externalAddresses(service, vip) : List.of();
+        int nodePort = network == null && sp.getNodePort() != null ? sp.getNodePort() : 0;
+        try {
+          out.add(
+              new ServicePort(
+                  new ServicePortName(ns, name, portName),
+                  new ServicePortKey(networkId, vip, protocol, sp.getPort()),
+                  policy,
+                  nodePort,
+                  external,
+                  endpoints));
+        } catch (IllegalArgumentException e) {
+          skipped.add(ns + "/" + name + ":" + portName + ": " + e.getMessage());
+        }
+      }
+    }
+    return new Result(out, skipped);
+  }
+
+  private static boolean selectorless(Service service) {
+    Map<String, String> a =
+        Objects.requireNonNullElse(service.getMetadata().getAnnotations(), Map.of());
+    ServiceSpec spec = service.getSpec();
+    return (spec == null || spec.getSelector() == null || spec.getSelector().isEmpty())
+        && !a.containsKey(io.multinet.kube.service.ServiceNetworkResolver.CALICO_SELECTOR);
+  }
+
+  static ServicePortPolicy policy(Service service) {
+    ServiceSpec spec = requireNonNull(service.getSpec(), "spec");
+    ServicePortPolicy p = ServicePortPolicy.DEFAULT;
+    if ("ClientIP".equals(spec.getSessionAffinity())) {
+      Integer timeout = null;
+      if (spec.getSessionAffinityConfig() != null
+          && spec.getSessionAffinityConfig().getClientIP() != null) {
+        timeout = spec.getSessionAffinityConfig().getClientIP().getTimeoutSeconds();
+      }
+      p =
+          p.withSessionAffinity(
+              SessionAffinity.clientIp(
+                  timeout == null ? SessionAffinity.DEFAULT_TIMEOUT_SECONDS : timeout));
+    }
+    if ("Local".equals(spec.getInternalTrafficPolicy())) {
+      p = p.withInternalTrafficPolicy(TrafficPolicy.LOCAL);
+    }
+    if ("Local".equals(spec.getExternalTrafficPolicy())) {
+      p = p.withExternalTrafficPolicy(TrafficPolicy.LOCAL);
+    }
+    Map<String, String> a =
+        Objects.requireNonNullElse(service.getMetadata().getAnnotations(), Map.of());
+    if ("maglev".equals(a.getOrDefault(LOAD_BALANCING, "").toLowerCase(Locale.ROOT))) {
+      p = p.withLoadBalancing(LoadBalancing.MAGLEV);
+    }
+    if ("disabled"
+        .equals(
+            a.getOrDefault("service.kubernetes.io/topology-mode", "").toLowerCase(Locale.ROOT))) {
+      p = p.withTopologyMode(TopologyMode.DISABLED);
+    }
+    return p;
+  }
+
+  private static List<IpAddress> clusterIps(
+      Service service, @Nullable NetworkDefinition network, List<String> skipped) {
+    List<String> raw = new ArrayList<>();
+    ServiceSpec spec = requireNonNull(service.getSpec(), "spec");
+    if (network != null && !network.network().serviceCidrs().isEmpty()) {
+      Map<String, String> a =
+          Objects.requireNonNullElse(service.getMetadata().getAnnotations(), Map.of());
+      String v = a.get(WellKnown.CLUSTER_IPS_ANNOTATION);
+      if (v != null) {
+        for (String part : v.split(",", -1)) {
+          raw.add(part.trim());
+        }
+      }
+    } else if (spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()) {
+      raw.addAll(spec.getClusterIPs());
+    } else if (spec.getClusterIP() != null) {
+      raw.add(spec.getClusterIP());
+    }
+    List<IpAddress> out = new ArrayList<>();
+    for (String r : raw) {
+      if (r.isEmpty() || r.equals("None")) {
+        continue;
+      }
+      try {
+        out.add(IpAddress.parse(r));
+      } catch (IllegalArgumentException e) {
+        skipped.add(
+            service.getMetadata().getNamespace()
+                + "/"
+                + service.getMetadata().getName()
+                + ": "
+                + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static List<IpAddress> externalAddresses(Service service, IpAddress vip) {
+    List<String> raw = new ArrayList<>();
+    ServiceSpec spec = requireNonNull(service.getSpec(), "spec");
+    if (spec.getExternalIPs() != null) {
+      raw.addAll(spec.getExternalIPs());
+    }
+    if ("LoadBalancer".equals(spec.getType())
+        && service.getStatus() != null
+        && service.getStatus().getLoadBalancer() != null) {
+      for (LoadBalancerIngress i : service.getStatus().getLoadBalancer().getIngress()) {
+        if (i.getIp() != null && !"Proxy".equals(i.getIpMode())) {
+          raw.add(i.getIp());
+        }
+      }
+    }
+    List<IpAddress> out = new ArrayList<>();
+    for (String r : raw) {
+      try {
+        IpAddress a = IpAddress.parse(r);
+        if (a.family() == vip.family() && !out.contains(a)) {
+          out.add(a);
+        }
+      } catch (IllegalArgumentException e) {
+        // kube-proxy ignores unparsable external addresses too
+      }
+    }
+    return out;
+  }
+
+  private static List<Endpoint> endpoints(
+      List<EndpointSlice> slices,
+      IpAddress vip,
+      String portName,
+      String protocol,
+      List<String> skipped) {
+    String family = vip.isV4() ? "IPv4" : "IPv6";
+    Map<String, Endpoint> byHostPort = new LinkedHashMap<>();
+    for (EndpointSlice s : slices) {
+      if (!family.equals(s.getAddressType())) {
+        continue;
+      }
+      Integer target = null;
+      for (EndpointPort p : s.getPorts()) {
+        if (portName.equals(Objects.requireNonNullElse(p.getName(), ""))
+            && protocol.equals(Objects.requireNonNullElse(p.getProtocol(), "TCP"))) {
+          target = p.getPort();
+        }
+      }
+      if (target == null) {
+        continue;
+      }
+      Map<String, String> interfaces = WellKnown.interfaces(s);
+      for (var e : s.getEndpoints()) {
+        if (e.getAddresses().isEmpty()) {
+          continue;
+        }
+        String address = e.getAddresses().getFirst();
+        try {
+          IpAddress a = IpAddress.parse(address);
+          var c = e.getConditions();
+          // Kubernetes: a nil ready means ready; nil serving means "same as ready".
+          boolean ready = c == null || c.getReady() == null || c.getReady();
+          boolean serving = (c == null || c.getServing() == null) ? ready : c.getServing();
+          boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+          var b =
+              Endpoint.builder(a, target)
+                  .node(e.getNodeName())
+                  .zone(e.getZone())
+                  .conditions(ready, serving, terminating)
+                  .interfaceName(internName(interfaces.get(a.toString())));
+          if (e.getHints() != null) {
+            b.zoneHints(
+                e.getHints().getForZones().stream().map(ForZone::getName).toArray(String[]::new));
+            b.nodeHints(
+                e.getHints().getForNodes().stream().map(ForNode::getName).toArray(String[]::new));
+          }
+          Endpoint ep = b.build();
+          // An endpoint in two slices (moving between them) counts once; prefer the ready copy.
+          byHostPort.merge(ep.hostPort(), ep, (x, y) -> x.ready() ? x : y);
+        } catch (IllegalArgumentException ex) {
+          skipped.add(
+              s.getMetadata().getNamespace()
+                  + "/"
+                  + s.getMetadata().getName()
+                  + ": "
+                  + ex.getMessage());
+        }
+      }
+    }
+    return new ArrayList<>(byHostPort.values());
+  }
+
+  /**
+   * Interface names (net1, net2, ...) are parsed from each slice's annotation at every remap and
+   * kept per endpoint: one shared instance each instead of one string per endpoint.
+   */
+  private static @Nullable String internName(@Nullable String name) {
+    return name == null ? null : name.intern();
+  }
+}
