@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -152,6 +153,25 @@ class TopologyTest {
     topology = null;
 
     assertThat(namespaces).noneMatch(ns -> Files.exists(Path.of("/run/netns", ns)));
+  }
+
+  @Test
+  void close_afterAnInterruptedPodNamespace_deletesIt() throws Exception {
+    Topology t = Objects.requireNonNull(topology, "topology");
+    String base = t.node().substring(0, t.node().length() - "-node".length());
+    // Interrupted as the demo's kubelet is when it stops mid-plumbing: "ip netns add" runs, and
+    // the wait for it or the next step is cut short (which one depends on timing).
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> t.addPodNamespace("demo.cut")).isInstanceOf(Exception.class);
+    } finally {
+      Thread.interrupted();
+    }
+
+    t.close();
+    topology = null;
+
+    assertThat(Path.of("/run/netns", base + "-demo.cut")).doesNotExist();
   }
 
   private static InetAddress sameFamily(Pod pod, String target) {

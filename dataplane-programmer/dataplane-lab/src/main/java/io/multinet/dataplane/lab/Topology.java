@@ -76,6 +76,8 @@ public final class Topology implements AutoCloseable {
       String ipv4,
       @Nullable String ipv6) {}
 
+  private static final Path NETNS_DIR = Path.of("/run/netns");
+
   private final String base;
   private final Options options;
   private final Deque<String> namespaces = new ArrayDeque<>();
@@ -428,9 +430,10 @@ public final class Topology implements AutoCloseable {
     }
     namespaceServers.remove(netns);
     IOException failure = null;
-    if (namespaces.remove(netns)) {
+    if (namespaces.contains(netns)) {
       try {
         Ip.run("netns", "delete", netns);
+        namespaces.remove(netns); // forgotten only once gone: close() retries a failed delete
       } catch (IOException e) {
         failure = e;
       }
@@ -554,6 +557,9 @@ public final class Topology implements AutoCloseable {
     attachments.clear();
     while (!namespaces.isEmpty()) {
       String ns = namespaces.pop();
+      if (!Files.exists(NETNS_DIR.resolve(ns))) {
+        continue; // never made: its "ip netns add" failed or was interrupted before it ran
+      }
       try {
         Ip.run("netns", "delete", ns);
       } catch (IOException e) {
@@ -566,8 +572,10 @@ public final class Topology implements AutoCloseable {
   }
 
   private synchronized String addNamespace(String ns) throws IOException {
-    Ip.run("netns", "add", ns);
+    // Recorded first: an interrupted "ip netns add" may still have made it, and close() must find
+    // it.
     namespaces.push(ns);
+    Ip.run("netns", "add", ns);
     return ns;
   }
 
