@@ -7,9 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The real kubectl 1.35 binary, fetched as CI fetches Helm ({@code charts/helm.sh kubectl}), run
@@ -114,7 +116,11 @@ final class Kubectl {
     return pb;
   }
 
-  /** Runs kubectl, at most a minute. */
+  /**
+   * Runs kubectl, at most two minutes: the mock server's event loop can stall up to a minute behind
+   * a closing watch (fabric8's WatchEventsListener, see IndexedCrudDispatcher), and a request
+   * waiting behind it then still answers.
+   */
   Run run(String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(binary.toString());
@@ -129,9 +135,14 @@ final class Kubectl {
     Process p = pb.start();
     p.getOutputStream().close();
     try {
-      if (!p.waitFor(1, TimeUnit.MINUTES)) {
+      if (!p.waitFor(2, TimeUnit.MINUTES)) {
         throw new IllegalStateException(
-            "kubectl " + String.join(" ", args) + ": no answer in 1 min");
+            "kubectl "
+                + String.join(" ", args)
+                + ": no answer in 2 min; its stderr: "
+                + Files.readString(err)
+                + "\nthe API server's threads:\n"
+                + serverThreads());
       }
       return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     } finally {
@@ -139,6 +150,24 @@ final class Kubectl {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
+  }
+
+  /** The stacks of the threads serving the embedded API server, to say where a request waits. */
+  private static String serverThreads() {
+    var dump = new StringBuilder();
+    Thread.getAllStackTraces()
+        .forEach(
+            (thread, stack) -> {
+              String text =
+                  Arrays.stream(stack)
+                      .map(StackTraceElement::toString)
+                      .collect(Collectors.joining("\n    "));
+              if (text.contains("io.fabric8.mockwebserver")
+                  || text.contains("io.multinet.apiserver")) {
+                dump.append(thread.getName()).append(":\n    ").append(text).append('\n');
+              }
+            });
+    return dump.toString();
   }
 
   static Path repoRoot() {
