@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.multinet.apiserver.ManifestLoader;
 import io.multinet.kube.crd.ClusterIPClaim;
 import io.multinet.kube.crd.NetworkResource;
+import io.multinet.kube.testing.KubeObjects;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -139,29 +140,12 @@ class FixtureScenarioTest {
       boolean deleting = s.get("pod_deletion_timestamp").asString().equals("&deletionTimestamp");
       client
           .resource(
-              new PodBuilder()
-                  .withNewMetadata()
-                  .withName(name)
-                  .withNamespace("default")
-                  .withLabels(Map.of("app", "test"))
+              new PodBuilder(KubeObjects.readyPod("default", name, "test", "node-1", ""))
+                  .editMetadata()
                   .withAnnotations(
                       Map.of(s.get("annotation_key").asString(), s.get("value").asString()))
                   .withFinalizers(deleting ? List.of("multinet.io/test") : List.of())
                   .endMetadata()
-                  .withNewSpec()
-                  .withNodeName("node-1")
-                  .addNewContainer()
-                  .withName("c")
-                  .withImage("x")
-                  .endContainer()
-                  .endSpec()
-                  .withNewStatus()
-                  .withPhase("Running")
-                  .addNewCondition()
-                  .withType("Ready")
-                  .withStatus("True")
-                  .endCondition()
-                  .endStatus()
                   .build())
           .create();
       if (deleting) {
@@ -210,31 +194,7 @@ class FixtureScenarioTest {
                     "fixtures/ovn-kubernetes/docs/features/user-defined-networks/user-defined-networks.md.d/L323-348_network-status-green.json")
                 .readAllBytes(),
             java.nio.charset.StandardCharsets.UTF_8);
-    client
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withName("green-pod")
-                .withNamespace("green")
-                .withLabels(Map.of("app", "green"))
-                .withAnnotations(Map.of("k8s.v1.cni.cncf.io/network-status", status))
-                .endMetadata()
-                .withNewSpec()
-                .withNodeName("node-1")
-                .addNewContainer()
-                .withName("c")
-                .withImage("x")
-                .endContainer()
-                .endSpec()
-                .withNewStatus()
-                .withPhase("Running")
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus("True")
-                .endCondition()
-                .endStatus()
-                .build())
-        .create();
+    client.resource(KubeObjects.readyPod("green", "green-pod", "green", "node-1", status)).create();
     client
         .resource(
             new ServiceBuilder()

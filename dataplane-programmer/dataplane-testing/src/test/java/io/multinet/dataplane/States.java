@@ -43,19 +43,23 @@ public final class States {
         .setLoadBalancing(LoadBalancing.RANDOM);
   }
 
+  /** Network 56's TCP 10.96.0.10:80 with a local and a remote backend (10.1.0.11, 10.1.0.12). */
+  public static ServicePort.Builder blueWeb() {
+    return port(
+        56,
+        "10.96.0.10",
+        Protocol.TCP,
+        80,
+        backend("10.1.0.11", 8080, true),
+        backend("10.1.0.12", 8080, false));
+  }
+
   /** Two networks with the same VIP, plus the kinds of ports the kernel must handle. */
   public static DesiredState twoNetworks() {
     return DesiredState.newBuilder()
         .addNetworks(network(56, "blue", "bl-*", 1056))
         .addNetworks(network(57, "red", "rd-*", 1057))
-        .addServicePorts(
-            port(
-                56,
-                "10.96.0.10",
-                Protocol.TCP,
-                80,
-                backend("10.1.0.11", 8080, true),
-                backend("10.1.0.12", 8080, false)))
+        .addServicePorts(blueWeb())
         .addServicePorts(
             port(
                 57,

@@ -68,6 +68,11 @@ record KernelPlan(
     return p.name().toLowerCase(Locale.ROOT);
   }
 
+  /** The suffix of a per-family set's name. */
+  static String family(boolean v4) {
+    return v4 ? "4" : "6";
+  }
+
   /** Every instance, in port key order. */
   List<Instance> instances() {
     List<Instance> out = new ArrayList<>();
@@ -380,7 +385,7 @@ record KernelPlan(
 
     @Override
     public String name() {
-      return "np" + (v4 ? "4" : "6") + "_" + proto(protocol) + "_" + port;
+      return "np" + family(v4) + "_" + proto(protocol) + "_" + port;
     }
 
     NodePortMap map() {
@@ -521,7 +526,9 @@ record KernelPlan(
     String name();
 
     /** The element limit, 0 for none. */
-    int size();
+    default int size() {
+      return 0;
+    }
 
     boolean map();
 
@@ -539,11 +546,6 @@ record KernelPlan(
     }
 
     @Override
-    public int size() {
-      return 0;
-    }
-
-    @Override
     public boolean map() {
       return true;
     }
@@ -556,7 +558,7 @@ record KernelPlan(
   record ServiceMap(boolean v4, boolean affinity, int size) implements TableSet {
     @Override
     public String name() {
-      return (affinity ? "aff" : "") + "svc" + (v4 ? "4" : "6");
+      return (affinity ? "aff" : "") + "svc" + family(v4);
     }
 
     @Override
@@ -569,7 +571,7 @@ record KernelPlan(
   record EndpointMap(boolean v4, Protocol protocol, int size) implements TableSet {
     @Override
     public String name() {
-      return "ep" + (v4 ? "4" : "6") + "_" + proto(protocol);
+      return "ep" + family(v4) + "_" + proto(protocol);
     }
 
     @Override
@@ -610,7 +612,7 @@ record KernelPlan(
   record HairpinSet(boolean v4, int size) implements TableSet {
     @Override
     public String name() {
-      return "hairpin" + (v4 ? "4" : "6");
+      return "hairpin" + family(v4);
     }
 
     @Override
@@ -623,12 +625,7 @@ record KernelPlan(
   record ClusterSet(boolean v4) implements TableSet {
     @Override
     public String name() {
-      return "cluster" + (v4 ? "4" : "6");
-    }
-
-    @Override
-    public int size() {
-      return 0;
+      return "cluster" + family(v4);
     }
 
     @Override
@@ -641,12 +638,7 @@ record KernelPlan(
   record NodePortMap(boolean v4) implements TableSet {
     @Override
     public String name() {
-      return "nodeports" + (v4 ? "4" : "6");
-    }
-
-    @Override
-    public int size() {
-      return 0;
+      return "nodeports" + family(v4);
     }
 
     @Override
@@ -659,12 +651,7 @@ record KernelPlan(
   record NodePortAddressSet(boolean v4) implements TableSet {
     @Override
     public String name() {
-      return "nodeport_addrs" + (v4 ? "4" : "6");
-    }
-
-    @Override
-    public int size() {
-      return 0;
+      return "nodeport_addrs" + family(v4);
     }
 
     @Override

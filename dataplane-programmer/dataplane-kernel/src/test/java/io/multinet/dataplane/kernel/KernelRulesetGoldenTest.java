@@ -1,6 +1,7 @@
 package io.multinet.dataplane.kernel;
 
 import static io.multinet.dataplane.States.backend;
+import static io.multinet.dataplane.States.blueWeb;
 import static io.multinet.dataplane.States.network;
 import static io.multinet.dataplane.States.port;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,14 +35,7 @@ class KernelRulesetGoldenTest {
     DesiredState s =
         DesiredState.newBuilder()
             .addNetworks(network(56, "blue", "bl-*", 1056))
-            .addServicePorts(
-                port(
-                    56,
-                    "10.96.0.10",
-                    Protocol.TCP,
-                    80,
-                    backend("10.1.0.11", 8080, true),
-                    backend("10.1.0.12", 8080, false)))
+            .addServicePorts(blueWeb())
             .addServicePorts(
                 port(56, "10.96.0.11", Protocol.UDP, 53, backend("10.1.0.11", 53, true))
                     .setAffinityTimeoutSeconds(30))
@@ -75,16 +69,7 @@ class KernelRulesetGoldenTest {
 
   @Test
   void delta_endpointChange_isElementsOnly() throws IOException {
-    var before =
-        KernelPlanner.instances(
-            port(
-                    56,
-                    "10.96.0.10",
-                    Protocol.TCP,
-                    80,
-                    backend("10.1.0.11", 8080, true),
-                    backend("10.1.0.12", 8080, false))
-                .build());
+    var before = KernelPlanner.instances(blueWeb().build());
     var after =
         KernelPlanner.instances(
             port(56, "10.96.0.10", Protocol.TCP, 80, backend("10.1.0.11", 8080, true)).build());
@@ -98,17 +83,7 @@ class KernelRulesetGoldenTest {
 
   @Test
   void change_sameBackendCount_touchesOnlyTheSlotsThatDiffer() {
-    var before =
-        KernelPlanner.instances(
-                port(
-                        56,
-                        "10.96.0.10",
-                        Protocol.TCP,
-                        80,
-                        backend("10.1.0.11", 8080, true),
-                        backend("10.1.0.12", 8080, false))
-                    .build())
-            .getFirst();
+    var before = KernelPlanner.instances(blueWeb().build()).getFirst();
     var after =
         KernelPlanner.instances(
                 port(
