@@ -285,45 +285,13 @@ class EndpointWatcherTest {
   @Test
   void reconcile_requestedAddress_isKeptWhenFreeAndRefusedWhenTaken() throws Exception {
     Service a = cluster.service("a", "blue", "web", 80, 8080);
-    client
-        .services()
-        .inNamespace("default")
-        .withName("a")
-        .edit(
-            s -> {
-              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
-              return s;
-            });
+    requestClusterIps("a", "10.96.7.7");
     cluster.service("b", "blue", "web", 80, 8080);
-    client
-        .services()
-        .inNamespace("default")
-        .withName("b")
-        .edit(
-            s -> {
-              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
-              return s;
-            });
+    requestClusterIps("b", "10.96.7.7");
     cluster.service("c", "red", "web", 80, 8080);
-    client
-        .services()
-        .inNamespace("default")
-        .withName("c")
-        .edit(
-            s -> {
-              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.96.7.7");
-              return s;
-            });
+    requestClusterIps("c", "10.96.7.7");
     cluster.service("d", "blue", "web", 80, 8080);
-    client
-        .services()
-        .inNamespace("default")
-        .withName("d")
-        .edit(
-            s -> {
-              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, "10.97.0.1");
-              return s;
-            });
+    requestClusterIps("d", "10.97.0.1");
 
     startLeading();
 
@@ -475,5 +443,18 @@ class EndpointWatcherTest {
     // Closing watches the mock server is still sending on stalls its event loop (fabric8 8.0.0's
     // WatchEventsListener), and then its shutdown times out: let the writes' events drain first.
     assertThat(watcher.awaitIdle(Duration.ofSeconds(20), Duration.ofMillis(300))).isTrue();
+  }
+
+  /** Writes the annotation that asks for {@code addresses} on Service default/{@code name}. */
+  private void requestClusterIps(String name, String addresses) {
+    client
+        .services()
+        .inNamespace("default")
+        .withName(name)
+        .edit(
+            s -> {
+              s.getMetadata().getAnnotations().put(WellKnown.CLUSTER_IPS_ANNOTATION, addresses);
+              return s;
+            });
   }
 }
