@@ -476,13 +476,38 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         return discovery;
       }
     }
-    if (request.method() == HttpMethod.PATCH) {
-      String type = request.getHeader("Content-Type");
+    if (request.method() != HttpMethod.POST
+        && request.method() != HttpMethod.PUT
+        && request.method() != HttpMethod.PATCH) {
+      return asJson(super.dispatch(request));
+    }
+    // Reading the body consumes it: read once, and hand on a request holding it again.
+    byte[] body = request.getBody() == null ? new byte[0] : request.getBody().readByteArray();
+    RecordedRequest write =
+        new RecordedRequest(
+            request.getHttpVersion(),
+            request.method(),
+            request.getPath(),
+            request.getHeaders(),
+            new io.fabric8.mockwebserver.http.Buffer(body));
+    var validation =
+        FieldValidation.check(
+            write.method(),
+            write.getPath(),
+            write.getHeader("Content-Type"),
+            new String(body, StandardCharsets.UTF_8),
+            this::storedCrds);
+    MockResponse refusal = validation.refusal();
+    if (refusal != null) {
+      return refusal;
+    }
+    if (write.method() == HttpMethod.PATCH) {
+      String type = write.getHeader("Content-Type");
       if (type != null && type.startsWith("application/strategic-merge-patch+json")) {
-        return asJson(strategicPatch(request));
+        return FieldValidation.withWarnings(asJson(strategicPatch(write)), validation.warnings());
       }
     }
-    return asJson(super.dispatch(request));
+    return FieldValidation.withWarnings(asJson(super.dispatch(write)), validation.warnings());
   }
 
   /**

@@ -312,4 +312,121 @@ class KubectlEndToEndTest {
       client.pods().inNamespace("demo").withName("patched-1").delete();
     }
   }
+
+  private static String serviceWithTypo(String name) {
+    return """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: %s
+          namespace: demo
+        spec:
+          selector: {app: web}
+          ports:
+          - port: 80
+            targetPortt: 8080
+          prots: []
+        """
+        .formatted(name);
+  }
+
+  @Test
+  void apply_unknownFieldsStrict_refusedNamingThem() throws Exception {
+    Path file = manifest("typo.yaml", serviceWithTypo("kubectl-typo"));
+    var strict = kubectl.run("apply", "-f", file.toString());
+    assertThat(strict.exit()).as(strict.toString()).isNotZero();
+    assertThat(strict.err())
+        .as(strict.toString())
+        .contains(
+            "Service in version \"v1\" cannot be handled as a Service: strict decoding error: "
+                + "unknown field \"spec.ports[0].targetPortt\", unknown field \"spec.prots\"");
+    assertThat(client.services().inNamespace("demo").withName("kubectl-typo").get()).isNull();
+  }
+
+  @Test
+  void apply_unknownFieldsWarnOrIgnore_accepted() throws Exception {
+    try {
+      Path file = manifest("typo.yaml", serviceWithTypo("kubectl-typo-warn"));
+      var warn = kubectl.run("apply", "--validate=warn", "-f", file.toString());
+      assertThat(warn.exit()).as(warn.toString()).isZero();
+      assertThat(warn.err()).contains("Warning: unknown field \"spec.prots\"");
+      assertThat(client.services().inNamespace("demo").withName("kubectl-typo-warn").get())
+          .isNotNull();
+
+      file = manifest("typo.yaml", serviceWithTypo("kubectl-typo-ignore"));
+      var ignore = kubectl.run("apply", "--validate=false", "-f", file.toString());
+      assertThat(ignore.exit()).as(ignore.toString()).isZero();
+      assertThat(ignore.err()).doesNotContain("unknown field");
+      assertThat(client.services().inNamespace("demo").withName("kubectl-typo-ignore").get())
+          .isNotNull();
+    } finally {
+      client.services().inNamespace("demo").withName("kubectl-typo-warn").delete();
+      client.services().inNamespace("demo").withName("kubectl-typo-ignore").delete();
+    }
+  }
+
+  @Test
+  void apply_unknownFieldOfExistingObject_patchRefused() throws Exception {
+    try {
+      var first =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("strict-cm.yaml", configMap("kubectl-strict", "one")).toString());
+      assertThat(first.exit()).as(first.toString()).isZero();
+      var second =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest("strict-cm.yaml", configMap("kubectl-strict", "two") + "dta: {}\n")
+                  .toString());
+      assertThat(second.exit()).as(second.toString()).isNotZero();
+      assertThat(second.err())
+          .as(second.toString())
+          .contains("strict decoding error: unknown field \"dta\"");
+      assertThat(client.configMaps().inNamespace("demo").withName("kubectl-strict").get().getData())
+          .containsEntry("key", "one");
+    } finally {
+      client.configMaps().inNamespace("demo").withName("kubectl-strict").delete();
+    }
+  }
+
+  @Test
+  void apply_customResourceUnknownField_refusedByItsCrdSchema() throws Exception {
+    String network =
+        """
+        apiVersion: multinet.io/v1alpha1
+        kind: Network
+        metadata:
+          name: kubectl-strict
+        spec:
+          id: 4000
+          serviceCIDR: [10.200.0.0/24]
+          kernel: {routingTable: 7, iface: x}
+        """;
+    try {
+      var strict = kubectl.run("apply", "-f", manifest("net.yaml", network).toString());
+      assertThat(strict.exit()).as(strict.toString()).isNotZero();
+      assertThat(strict.err())
+          .as(strict.toString())
+          .contains(
+              "Network in version \"v1alpha1\" cannot be handled as a Network: strict decoding"
+                  + " error: unknown field \"spec.kernel.iface\", unknown field"
+                  + " \"spec.serviceCIDR\"");
+      var fixed =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest(
+                      "net.yaml",
+                      network.replace("serviceCIDR:", "serviceCIDRs:").replace(", iface: x", ""))
+                  .toString());
+      assertThat(fixed.exit()).as(fixed.toString()).isZero();
+    } finally {
+      client
+          .genericKubernetesResources("multinet.io/v1alpha1", "Network")
+          .withName("kubectl-strict")
+          .delete();
+    }
+  }
 }
