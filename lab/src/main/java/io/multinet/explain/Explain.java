@@ -4,11 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.apiserver.ManifestLoader;
 import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.kube.Informers;
 import io.multinet.kube.Problem;
-import io.multinet.kube.crd.CalicoNetworkResource;
-import io.multinet.kube.crd.NetworkAttachmentDefinition;
-import io.multinet.kube.crd.NetworkResource;
 import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
@@ -45,23 +41,8 @@ public final class Explain {
    * proxy's pipeline, run once over the API server's objects.
    */
   public static DesiredState dataplaneState(KubernetesClient client, String node) {
-    var caches =
-        Caches.of(
-            client.services().inAnyNamespace().list().getItems(),
-            client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
-            client.namespaces().list().getItems(),
-            client.resources(NetworkResource.class).list().getItems(),
-            Informers.crdExists(client, Informers.CALICO_CRD)
-                ? client.resources(CalicoNetworkResource.class).inAnyNamespace().list().getItems()
-                : List.of(),
-            Informers.crdExists(client, Informers.NAD_CRD)
-                ? client
-                    .resources(NetworkAttachmentDefinition.class)
-                    .inAnyNamespace()
-                    .list()
-                    .getItems()
-                : List.of(),
-            client.nodes().withName(node).get());
-    return new NodePipeline(node, NodeProxy.Options.DEFAULTS).run(caches, null).state();
+    return new NodePipeline(node, NodeProxy.Options.DEFAULTS)
+        .run(Caches.list(client, node), null)
+        .state();
   }
 }

@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.multinet.kube.Informers;
 import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
@@ -40,6 +42,25 @@ public interface Caches {
 
   /** This node's Node, or null while it has none. */
   @Nullable Node node();
+
+  /**
+   * Everything a pipeline reads, listed from the API server once ({@code explain -o dataplane}):
+   * Calico Networks and NetworkAttachmentDefinitions only where their CRD is installed.
+   */
+  static Caches list(KubernetesClient client, String nodeName) {
+    return of(
+        client.services().inAnyNamespace().list().getItems(),
+        client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
+        client.namespaces().list().getItems(),
+        client.resources(NetworkResource.class).list().getItems(),
+        Informers.crdExists(client, Informers.CALICO_CRD)
+            ? client.resources(CalicoNetworkResource.class).inAnyNamespace().list().getItems()
+            : List.of(),
+        Informers.crdExists(client, Informers.NAD_CRD)
+            ? client.resources(NetworkAttachmentDefinition.class).inAnyNamespace().list().getItems()
+            : List.of(),
+        client.nodes().withName(nodeName).get());
+  }
 
   /** A view over lists read once. */
   static Caches of(

@@ -96,15 +96,7 @@ class NodePipelineTest {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> node.proxy().lastState() != null && node.proxy().table().size() == 2);
-      var lists =
-          Caches.of(
-              client.services().inAnyNamespace().list().getItems(),
-              client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
-              client.namespaces().list().getItems(),
-              client.resources(NetworkResource.class).list().getItems(),
-              List.of(),
-              List.of(),
-              client.nodes().withName("node-a").get());
+      var lists = Caches.list(client, "node-a");
 
       NodePipeline.Result fromLists = new NodePipeline("node-a", OPTIONS).run(lists, null);
 
