@@ -4,16 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.multinet.dataplane.agent.AgentServer;
-import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;
-import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.IpAddress;
 import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.InProcessNode;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.ServicePort;
 import io.multinet.watcher.EndpointWatcher;
@@ -25,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -50,9 +47,7 @@ public final class Demo implements AutoCloseable {
   private final Map<String, String> clients = new ConcurrentHashMap<>();
   private int nextIndex = 2;
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private List<AutoCloseable> proxyParts = List.of();
-  private List<AutoCloseable> agentParts = List.of();
-  private String agentName = "";
+  private @Nullable InProcessNode node;
 
   @SuppressWarnings("NullAway.Init") // set by build(), before anyone can call in
   private EndpointWatcher watcher;
@@ -209,19 +204,16 @@ public final class Demo implements AutoCloseable {
    * DaemonSet pod would, and waits for its first sync.
    */
   private void startNodeProxy() throws Exception {
-    agentName = "demo-" + UUID.randomUUID();
-    startAgent();
-    var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofSeconds(30));
     var next =
-        new NodeProxy(client, NODE, programmer, Clock.systemUTC(), NodeProxy.Options.DEFAULTS);
-    proxyParts = List.of(next, programmer);
-    proxy = next;
-    next.start();
+        InProcessNode.start(
+            client, NODE, new KernelBackend(topology.node()), NodeProxy.Options.DEFAULTS);
+    node = next;
+    proxy = next.proxy();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (next.lastState() == null && System.nanoTime() < deadline) {
+    while (proxy.lastState() == null && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    if (next.lastState() == null) {
+    if (proxy.lastState() == null) {
       throw new IllegalStateException("the node proxy programmed nothing within 30 s");
     }
   }
@@ -235,34 +227,23 @@ public final class Demo implements AutoCloseable {
     startNodeProxy();
   }
 
-  /** A kernel agent with no memory of its own, as a restarted agent process has. */
-  private void startAgent() throws Exception {
-    var backend = new KernelBackend(topology.node());
-    agentParts = List.of(AgentServer.inProcess(agentName, new DataplaneAgent(backend)), backend);
-  }
-
   /**
    * Kills the dataplane agent (the node proxy's connection breaks; the kernel keeps its rules) and
    * starts a new one under the same address: the node proxy's next sync is a full one.
    */
   public void restartAgent() throws Exception {
-    close(agentParts);
-    startAgent();
+    // A kernel agent with no memory of its own, as a restarted agent process has.
+    requireNonNull(node, "node").restartAgent(new KernelBackend(topology.node()));
   }
 
   private void stopNodeProxy() {
-    close(proxyParts);
-    proxyParts = List.of();
-    close(agentParts);
-    agentParts = List.of();
-  }
-
-  private void close(List<AutoCloseable> parts) {
-    for (AutoCloseable c : parts) {
+    InProcessNode running = node;
+    node = null;
+    if (running != null) {
       try {
-        c.close();
-      } catch (Exception e) {
-        out.println("demo: stopping " + c.getClass().getSimpleName() + ": " + e.getMessage());
+        running.close();
+      } catch (RuntimeException e) {
+        out.println("demo: stopping the node proxy: " + e.getMessage());
       }
     }
   }

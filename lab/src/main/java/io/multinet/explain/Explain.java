@@ -3,15 +3,11 @@ package io.multinet.explain;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.apiserver.ManifestLoader;
-import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.kube.Problem;
-import io.multinet.kube.WellKnown;
-import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.nodeproxy.Caches;
+import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
-import io.multinet.nodeproxy.view.NodeView;
-import io.multinet.service.NodeInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -40,26 +36,13 @@ public final class Explain {
     return loader.create(items).problems();
   }
 
-  /** The desired dataplane state of {@code node}, as the node proxy would program it. */
-  public static DesiredState dataplaneState(
-      KubernetesClient client, NetworkCatalog catalog, String node) {
-    var nodeObj = client.nodes().withName(node).get();
-    String zone =
-        nodeObj == null || nodeObj.getMetadata().getLabels() == null
-            ? null
-            : nodeObj.getMetadata().getLabels().get(WellKnown.ZONE_LABEL);
-    var view =
-        NodeView.build(
-            new NodeInfo(node, zone),
-            catalog,
-            client.services().inAnyNamespace().list().getItems(),
-            client.discovery().v1().endpointSlices().inAnyNamespace().list().getItems(),
-            ns -> client.namespaces().withName(ns).get(),
-            null,
-            null);
-    return DesiredStates.from(
-        view.table(),
-        NodeProxy.networkSpecs(catalog),
-        NodeFacts.newBuilder().setName(node).build());
+  /**
+   * The desired dataplane state of {@code node}, as the node proxy would program it: the node
+   * proxy's pipeline, run once over the API server's objects.
+   */
+  public static DesiredState dataplaneState(KubernetesClient client, String node) {
+    return new NodePipeline(node, NodeProxy.Options.DEFAULTS)
+        .run(Caches.list(client, node), null)
+        .state();
   }
 }

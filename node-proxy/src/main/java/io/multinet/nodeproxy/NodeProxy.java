@@ -13,20 +13,12 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.multinet.change.Change;
 import io.multinet.change.ChangeTracker;
-import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.dataplane.v1.KernelHints;
-import io.multinet.dataplane.v1.NetworkSpec;
-import io.multinet.dataplane.v1.NodeFacts;
-import io.multinet.dataplane.v1.VppHints;
 import io.multinet.kube.Informers;
-import io.multinet.kube.WellKnown;
 import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
-import io.multinet.kube.network.NetworkCatalog;
-import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
 import io.multinet.service.NodeInfo;
@@ -44,9 +36,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -97,7 +87,6 @@ public final class NodeProxy implements AutoCloseable {
   private final String nodeName;
   private final DataplaneProgrammer programmer;
   private final Clock clock;
-  private final Options options;
   private final SyncRunner runner;
   private final ServiceTableHolder holder;
   private final ProxyMetrics metrics;
@@ -112,11 +101,8 @@ public final class NodeProxy implements AutoCloseable {
   private volatile @Nullable DesiredState lastState;
   private volatile @Nullable ServiceHealthServers serviceHealth;
   private final ChangeTracker<String, Relevant> changes = new ChangeTracker<>();
-  private final DesiredStates.Converter converter = new DesiredStates.Converter();
-  // Sync-thread state: each served Service's ports by namespace/name, sorted so that a clash of
-  // addresses between two Services is decided the same way at every sync.
-  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
-  private boolean mappedAll;
+  private final NodePipeline pipeline;
+  private final Caches caches = new InformerCaches();
   private static final String BY_SERVICE = "multinet.io/by-service";
 
   public NodeProxy(
@@ -129,7 +115,8 @@ public final class NodeProxy implements AutoCloseable {
     this.nodeName = requireNonNull(nodeName, "nodeName");
     this.programmer = requireNonNull(programmer, "programmer");
     this.clock = requireNonNull(clock, "clock");
-    this.options = requireNonNull(options, "options");
+    requireNonNull(options, "options");
+    this.pipeline = new NodePipeline(nodeName, options);
     this.holder = new ServiceTableHolder(ServiceTable.empty(new NodeInfo(nodeName, null)));
     this.metrics = new ProxyMetrics(clock);
     this.runner =
@@ -197,57 +184,23 @@ public final class NodeProxy implements AutoCloseable {
     long start = System.nanoTime();
     Map<String, Change<Relevant>> pending = changes.drain();
     Instant queued = runner.queuedSince();
-    NetworkCatalog catalog = NetworkCatalog.build(list(networks), list(calico), list(nads));
-    Node self = node == null ? null : node.getStore().getByKey(nodeName);
-    String zone =
-        self == null || self.getMetadata().getLabels() == null
-            ? null
-            : self.getMetadata().getLabels().get(WellKnown.ZONE_LABEL);
-    Set<String> dirty = full || !mappedAll ? null : dirtyServices(pending);
-    mappedAll = false; // until this sync has remapped what it must
-    if (dirty == null) {
-      // Not cleared first: a Service whose result is unchanged keeps its objects (see remap).
-      Set<String> present = new HashSet<>();
-      for (Service s : list(services)) {
-        String k = key(s);
-        present.add(k);
-        remap(k, s, catalog);
-      }
-      mapped.keySet().retainAll(present);
-    } else {
-      for (String key : dirty) {
-        remap(key, services == null ? null : services.getStore().getByKey(key), catalog);
-      }
-    }
-    mappedAll = true;
-    var view =
-        NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), holder.current());
-    DesiredStates.Conversion conversion =
-        converter.convert(
-            view.table(),
-            networkSpecs(catalog),
-            NodeFacts.newBuilder()
-                .setName(nodeName)
-                .addAllClusterCidrs(options.clusterCidrs())
-                .setMasqueradeAll(options.masqueradeAll())
-                .addAllNodePortAddresses(options.nodePortAddresses())
-                .build());
+    NodePipeline.Result run = pipeline.run(caches, full ? null : dirtyServices(pending));
     if (full) {
       programmer.forceFull();
     }
     try {
-      programmer.apply(conversion.state(), conversion.base(), conversion.delta());
+      programmer.apply(run.state(), run.revision(), run.baseRevision(), run.delta());
     } catch (Exception e) {
       metrics.syncFailed();
       throw e;
     }
-    TableDiff diff = holder.publish(view.table());
-    syncServiceHealth(view.table());
-    lastState = conversion.state();
-    metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, view.table(), diff, full);
-    observeProgrammingLatency(view.table(), diff);
-    if (!view.skipped().isEmpty()) {
-      LOG.log(Level.FINE, "skipped: {0}", view.skipped());
+    TableDiff diff = holder.publish(run.table());
+    syncServiceHealth(run.table());
+    lastState = run.state();
+    metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, run.table(), diff, full);
+    observeProgrammingLatency(run.table(), diff);
+    if (!run.skipped().isEmpty()) {
+      LOG.log(Level.FINE, "skipped: {0}", run.skipped());
     }
   }
 
@@ -269,27 +222,6 @@ public final class NodeProxy implements AutoCloseable {
       }
     }
     return dirty;
-  }
-
-  private void remap(String key, @Nullable Service service, NetworkCatalog catalog) {
-    if (service == null) {
-      mapped.remove(key);
-      return;
-    }
-    String ns = service.getMetadata().getNamespace();
-    var result =
-        NodeView.service(
-            service,
-            namespaces == null ? null : namespaces.getStore().getByKey(ns),
-            catalog,
-            slices == null ? List.of() : slices.getIndexer().byIndex(BY_SERVICE, key),
-            options.serviceProxyName());
-    if (result == null) {
-      mapped.remove(key);
-    } else if (!result.equals(mapped.get(key))) {
-      // Equal results keep the old objects, which the table reuses: no second copy is retained.
-      mapped.put(key, result);
-    }
   }
 
   private static String key(HasMetadata o) {
@@ -389,26 +321,6 @@ public final class NodeProxy implements AutoCloseable {
         }
       }
     }
-  }
-
-  /** The dataplane's view of each network in the catalog (the proxy and explain both send it). */
-  public static Map<Integer, NetworkSpec> networkSpecs(NetworkCatalog catalog) {
-    Map<Integer, NetworkSpec> out = new HashMap<>();
-    for (NetworkDefinition d : catalog.networks()) {
-      var spec =
-          NetworkSpec.newBuilder()
-              .setId(d.network().id())
-              .setName(d.name())
-              .setKernel(
-                  KernelHints.newBuilder()
-                      .addAllInterfaces(d.kernelInterfaces())
-                      .setRoutingTable(Objects.requireNonNullElse(d.routingTable(), 0)));
-      if (d.vrf() != null) {
-        spec.setVpp(VppHints.newBuilder().setVrf(d.vrf()));
-      }
-      out.put(d.network().id(), spec.build());
-    }
-    return out;
   }
 
   /** The table the dataplane was last programmed with. */
@@ -537,6 +449,49 @@ public final class NodeProxy implements AutoCloseable {
 
   /** What the last sync mapped for a Service (sync-thread state, read by tests once settled). */
   ServicePortMapper.@Nullable Result mapped(String service) {
-    return mapped.get(service);
+    return pipeline.mapped(service);
+  }
+
+  /** The informers' caches as the pipeline reads them (empty until {@link #start}). */
+  private final class InformerCaches implements Caches {
+    @Override
+    public List<Service> services() {
+      return list(services);
+    }
+
+    @Override
+    public @Nullable Service service(String key) {
+      return services == null ? null : services.getStore().getByKey(key);
+    }
+
+    @Override
+    public List<EndpointSlice> slices(String key) {
+      return slices == null ? List.of() : slices.getIndexer().byIndex(BY_SERVICE, key);
+    }
+
+    @Override
+    public @Nullable Namespace namespace(String name) {
+      return namespaces == null ? null : namespaces.getStore().getByKey(name);
+    }
+
+    @Override
+    public List<NetworkResource> networks() {
+      return list(networks);
+    }
+
+    @Override
+    public List<CalicoNetworkResource> calicoNetworks() {
+      return list(calico);
+    }
+
+    @Override
+    public List<NetworkAttachmentDefinition> attachments() {
+      return list(nads);
+    }
+
+    @Override
+    public @Nullable Node node() {
+      return node == null ? null : node.getStore().getByKey(nodeName);
+    }
   }
 }

@@ -448,7 +448,7 @@ class NodeProxyTest {
             null);
     return DesiredStates.from(
         view.table(),
-        NodeProxy.networkSpecs(catalog),
+        NodePipeline.networkSpecs(catalog),
         NodeFacts.newBuilder().setName("node-a").build());
   }
 

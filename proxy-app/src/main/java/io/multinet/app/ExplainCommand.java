@@ -135,8 +135,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (output == Format.json) {
           out.println(ExplainReport.toJson(report));
         } else if (output == Format.dataplane) {
-          out.println(
-              DesiredStates.toJson(Explain.dataplaneState(client, watcher.catalog(), node)));
+          out.println(DesiredStates.toJson(Explain.dataplaneState(client, node)));
         } else {
           ExplainTable.print(report, out);
         }

@@ -2,18 +2,15 @@ package io.multinet.app;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.multinet.dataplane.DataplaneBackend;
-import io.multinet.dataplane.agent.AgentServer;
-import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.nodeproxy.HealthServer;
+import io.multinet.nodeproxy.InProcessNode;
 import io.multinet.nodeproxy.NodeProxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
@@ -119,23 +116,13 @@ final class RunCommand implements Callable<Integer> {
         nodeName != null
             ? nodeName
             : System.getenv().getOrDefault("NODE_NAME", InetAddress.getLocalHost().getHostName());
-    DataplaneBackend backend = null;
-    AgentServer agent = null;
-    String target = endpoint;
-    if (target == null) {
-      backend = BackendOptions.open(BackendOptions.BackendKind.kernel, netns);
-      String name = "node-proxy-" + UUID.randomUUID();
-      agent = AgentServer.inProcess(name, new DataplaneAgent(backend));
-      target = "inprocess:" + name;
-    }
     var options =
         new NodeProxy.Options(
             minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, nodePorts);
     var stop = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
-        var programmer = DataplaneProgrammer.connect(target, Duration.ofSeconds(30));
-        var proxy = new NodeProxy(client, node, programmer, Clock.systemUTC(), options)) {
-      proxy.start();
+        var running = start(client, node, options)) {
+      NodeProxy proxy = running.proxy();
       // kube-proxy's healthTimeout: twice the sync period.
       try (var serviceHealth =
               new io.multinet.nodeproxy.ServiceHealthServers(
@@ -158,15 +145,61 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         stop.await();
       }
-    } finally {
-      if (agent != null) {
-        agent.close();
-      }
-      if (backend != null) {
-        backend.close();
-      }
     }
     return 0;
+  }
+
+  /** The started node proxy and what it owns: an in-process kernel agent, or a remote agent's. */
+  private interface Running extends AutoCloseable {
+    NodeProxy proxy();
+
+    @Override
+    void close();
+  }
+
+  private Running start(KubernetesClient client, String node, NodeProxy.Options options)
+      throws Exception {
+    String target = endpoint;
+    if (target == null) {
+      var local =
+          InProcessNode.start(
+              client, node, BackendOptions.open(BackendOptions.BackendKind.kernel, netns), options);
+      return new Running() {
+        @Override
+        public NodeProxy proxy() {
+          return local.proxy();
+        }
+
+        @Override
+        public void close() {
+          local.close();
+        }
+      };
+    }
+    var programmer = DataplaneProgrammer.connect(target, InProcessNode.ACK_TIMEOUT);
+    var proxy = new NodeProxy(client, node, programmer, Clock.systemUTC(), options);
+    try {
+      proxy.start();
+    } catch (RuntimeException e) {
+      proxy.close();
+      programmer.close();
+      throw e;
+    }
+    return new Running() {
+      @Override
+      public NodeProxy proxy() {
+        return proxy;
+      }
+
+      @Override
+      public void close() {
+        try {
+          proxy.close();
+        } finally {
+          programmer.close();
+        }
+      }
+    };
   }
 
   /** Config-file values for every option not given on the command line. */

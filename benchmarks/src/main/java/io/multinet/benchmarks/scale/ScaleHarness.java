@@ -10,13 +10,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.multinet.dataplane.agent.AgentServer;
-import io.multinet.dataplane.agent.DataplaneAgent;
 import io.multinet.dataplane.kernel.KernelBackend;
-import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.network.IpAddress;
 import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.InProcessNode;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.Endpoint;
 import io.multinet.service.ServicePort;
@@ -181,16 +179,13 @@ public final class ScaleHarness {
 
       // Cold start: node proxy start (informer lists) to the whole state acknowledged by the agent.
       var backend = new KernelBackend(netns);
-      String agentName = "scale-" + UUID.randomUUID();
-      var agent = AgentServer.inProcess(agentName, new DataplaneAgent(backend));
-      var programmer = DataplaneProgrammer.connect("inprocess:" + agentName, Duration.ofMinutes(2));
       var options =
           new NodeProxy.Options(
               Duration.ofMillis(10), Duration.ofSeconds(30), null, List.of(), false);
-      var proxy = new NodeProxy(client, NODE, programmer, Clock.systemUTC(), options);
-      closeables.addAll(List.of(backend, agent, programmer, proxy));
       long start = System.nanoTime();
-      proxy.start();
+      var node = InProcessNode.start(client, NODE, backend, options, Duration.ofMinutes(2));
+      closeables.add(node);
+      var proxy = node.proxy();
       long listed = System.nanoTime() - start; // start() returns once every informer has listed
       awaitProgrammed(proxy, start);
       long cold = System.nanoTime() - start;
@@ -260,20 +255,13 @@ public final class ScaleHarness {
       // Node proxy restart at scale: the process goes (its rules stay in the kernel) and a new one
       // starts on the same namespace; measured until the new one has the whole state acknowledged
       // (a full resync over the existing table), then the kernel is read back and compared.
-      closeables.removeAll(List.of(backend, agent, programmer, proxy));
-      proxy.close();
-      programmer.close();
-      agent.close();
-      backend.close();
+      closeables.remove(node);
+      node.close();
       var backend2 = new KernelBackend(netns);
-      String agent2Name = "scale-" + UUID.randomUUID();
-      var agent2 = AgentServer.inProcess(agent2Name, new DataplaneAgent(backend2));
-      var programmer2 =
-          DataplaneProgrammer.connect("inprocess:" + agent2Name, Duration.ofMinutes(2));
-      var proxy2 = new NodeProxy(client, NODE, programmer2, Clock.systemUTC(), options);
-      closeables.addAll(List.of(backend2, agent2, programmer2, proxy2));
       long restart = System.nanoTime();
-      proxy2.start();
+      var node2 = InProcessNode.start(client, NODE, backend2, options, Duration.ofMinutes(2));
+      closeables.add(node2);
+      var proxy2 = node2.proxy();
       long relisted = System.nanoTime() - restart;
       awaitProgrammed(proxy2, restart);
       long restarted = System.nanoTime() - restart;
@@ -296,7 +284,7 @@ public final class ScaleHarness {
 
       // The in-process parts go; the controller and the node proxy start again as the chart runs
       // them, each in a JVM of its own, so their heap and RSS are their own, not shares of one JVM.
-      for (AutoCloseable c : List.of(proxy2, programmer2, agent2, backend2, watcher)) {
+      for (AutoCloseable c : List.of(node2, watcher)) {
         closeables.remove(c);
         c.close();
       }

@@ -54,16 +54,24 @@ public final class DesiredStates {
   public record Conversion(DesiredState state, @Nullable DesiredState base, Delta delta) {}
 
   /**
-   * Converts one table after another, as a node proxy does at each sync: a service port whose
-   * entries the new table reused from the previous one (same objects, see {@code
-   * ServiceTable.Builder#previous}) keeps its proto, and the ports stay sorted between syncs, so a
-   * sync that changed one Service converts one port and yields the delta at once, with no diff of
-   * the whole state. Not thread-safe: one sync thread owns it.
+   * Converts one table after another, as a node proxy does at each sync: a service port equal to
+   * the one last converted, with entries of the same Maglev sizes, keeps its proto (a port the
+   * table reused, see {@code ServiceTable.Builder#previous}, compares in a few identity checks),
+   * and the ports stay sorted between syncs, so a sync that changed one Service converts one port
+   * and yields the delta at once, with no diff of the whole state. Not thread-safe: one sync thread
+   * owns it.
    */
   public static final class Converter {
 
+    /**
+     * What a port's proto is made of besides the node: the accepted port (its entries' backends
+     * follow from it and the node) and the entries' Maglev table sizes (which follow history).
+     */
     private record Converted(
-        ServiceEntry internal, @Nullable ServiceEntry external, ServicePort proto) {}
+        io.multinet.service.ServicePort port,
+        int internalMaglev,
+        int externalMaglev,
+        ServicePort proto) {}
 
     private Map<io.multinet.service.ServicePortKey, Converted> converted = new HashMap<>();
     private final TreeMap<io.multinet.service.ServicePortKey, ServicePort> sorted = new TreeMap<>();
@@ -71,7 +79,6 @@ public final class DesiredStates {
     private @Nullable DesiredState last;
 
     /** The desired state of {@code table}'s node; see {@link DesiredStates#from}. */
-    @SuppressWarnings("ReferenceEquality") // reused entries are the same objects: that is the test
     public Conversion convert(
         ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts facts) {
       requireNonNull(table, "table");
@@ -98,7 +105,13 @@ public final class DesiredStates {
           (sp, internal, external) -> {
             var key = sp.key();
             Converted c = converted.remove(key); // what is left at the end was removed
-            if (c == null || c.internal != internal || c.external != external) {
+            int externalMaglev = external == null ? -1 : external.maglevTableSize();
+            // A port the table reused is the same object: its record equals is a few identity
+            // checks, so an unchanged port costs no conversion.
+            if (c == null
+                || !c.port.equals(sp)
+                || c.internalMaglev != internal.maglevTableSize()
+                || c.externalMaglev != externalMaglev) {
               ServicePort proto = port(sp, internal, external, nodeInfo);
               if (c == null || !c.proto.equals(proto)) {
                 upserts.put(key, proto);
@@ -106,7 +119,7 @@ public final class DesiredStates {
               } else {
                 proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
               }
-              c = new Converted(internal, external, proto);
+              c = new Converted(sp, internal.maglevTableSize(), externalMaglev, proto);
             }
             next.put(key, c);
           });

@@ -51,7 +51,7 @@ class ProgrammerAgentTest {
     try (var server = AgentServer.inProcess(name, new DataplaneAgent(backend));
         var programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5))) {
       DesiredState s = States.twoNetworks();
-      programmer.apply(s);
+      programmer.apply(s, 1, 0, Delta.getDefaultInstance());
       DesiredState s2 = s.toBuilder().removeServicePorts(0).build();
       // A valid delta a diff would not produce (it also upserts an unchanged port): sent as given.
       Delta given =
@@ -59,18 +59,42 @@ class ProgrammerAgentTest {
               .addUpsertServicePorts(s2.getServicePorts(0))
               .build();
 
-      programmer.apply(s2, s, given);
+      programmer.apply(s2, 2, 1, given);
 
       assertThat(backend.lastDelta).isEqualTo(given);
       assertThat(backend.observe()).isEqualTo(StateModel.of(s2).toState());
 
-      // From a state the agent has not acknowledged (an equal copy is not the same object): the
-      // delta is not trusted, the states are diffed.
+      // From a revision the agent has not acknowledged (3 was computed, never sent): the delta is
+      // not trusted, the states are diffed.
       DesiredState s3 = s2.toBuilder().removeServicePorts(0).build();
-      programmer.apply(s3, s2.toBuilder().build(), Delta.getDefaultInstance());
+      programmer.apply(s3, 4, 3, Delta.getDefaultInstance());
 
       assertThat(backend.lastDelta)
           .isEqualTo(StateModel.diff(StateModel.of(s2), StateModel.of(s3)));
+      assertThat(backend.observe()).isEqualTo(StateModel.of(s3).toState());
+      assertThat(server).isNotNull();
+    }
+  }
+
+  @Test
+  void apply_withAStaleBaseRevision_diffsFromTheAckedState() throws Exception {
+    var backend = new InMemoryBackend();
+    String name = UUID.randomUUID().toString();
+    try (var server = AgentServer.inProcess(name, new DataplaneAgent(backend));
+        var programmer = DataplaneProgrammer.connect("inprocess:" + name, Duration.ofSeconds(5))) {
+      DesiredState s = States.twoNetworks();
+      DesiredState s2 = s.toBuilder().removeServicePorts(0).build();
+      DesiredState s3 = s2.toBuilder().removeServicePorts(0).build();
+      programmer.apply(s, 1, 0, Delta.getDefaultInstance());
+      programmer.apply(s2, 2, 1, StateModel.diff(StateModel.of(s), StateModel.of(s2)));
+      // A delta from revision 1, acknowledged once but no longer the agent's state: not trusted.
+      Delta stale = StateModel.diff(StateModel.of(s), StateModel.of(s3));
+
+      programmer.apply(s3, 3, 1, stale);
+
+      assertThat(backend.lastDelta)
+          .isEqualTo(StateModel.diff(StateModel.of(s2), StateModel.of(s3)))
+          .isNotEqualTo(stale);
       assertThat(backend.observe()).isEqualTo(StateModel.of(s3).toState());
       assertThat(server).isNotNull();
     }

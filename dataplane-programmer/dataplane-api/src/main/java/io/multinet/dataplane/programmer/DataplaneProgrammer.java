@@ -38,6 +38,8 @@ public final class DataplaneProgrammer implements AutoCloseable {
   private final LinkedBlockingQueue<Object> acks = new LinkedBlockingQueue<>();
   private @Nullable StreamObserver<Update> stream;
   private @Nullable DesiredState acked;
+  // The producer's revision of `acked`, 0 when unknown.
+  private long ackedRevision;
   private long generation;
   private long fullSends;
   private long deltaSends;
@@ -80,21 +82,26 @@ public final class DataplaneProgrammer implements AutoCloseable {
    * only what changed since the last acknowledged state. Returns the generation applied.
    */
   public long apply(DesiredState desired) throws DataplaneException {
-    return apply(desired, null, Delta.getDefaultInstance());
+    return apply(desired, 0, 0, Delta.getDefaultInstance());
   }
 
   /**
-   * {@link #apply(DesiredState)} with the delta already known: when {@code base} is the state last
-   * acknowledged (the same object), {@code fromBase} is sent as it is and nothing is diffed, which
-   * keeps a sync of one change cheap with tens of thousands of ports; otherwise the states are
-   * diffed as usual.
+   * {@link #apply(DesiredState)} with the delta already known: {@code desired} is revision {@code
+   * revision} of its producer (one producer per programmer, revisions above 0), and {@code
+   * fromBase} takes the producer's revision {@code baseRevision} to it. When {@code baseRevision}
+   * is the revision last acknowledged, {@code fromBase} is sent as it is and nothing is diffed,
+   * which keeps a sync of one change cheap with tens of thousands of ports; otherwise (a revision
+   * that was never acknowledged, or 0 for none) the states are diffed as usual.
    */
-  @SuppressWarnings(
-      "ReferenceEquality") // the same object is what proves the delta's starting point
-  public synchronized long apply(DesiredState desired, @Nullable DesiredState base, Delta fromBase)
+  public synchronized long apply(
+      DesiredState desired, long revision, long baseRevision, Delta fromBase)
       throws DataplaneException {
     requireNonNull(desired, "desired");
     requireNonNull(fromBase, "fromBase");
+    if (revision < 0 || baseRevision < 0) {
+      throw new IllegalArgumentException(
+          "revision: " + revision + ", baseRevision: " + baseRevision + " (expected: 0 or more)");
+    }
     DesiredState previous = acked;
     StreamObserver<Update> s = stream;
     Update update;
@@ -108,17 +115,19 @@ public final class DataplaneProgrammer implements AutoCloseable {
       fullSends++;
     } else {
       Delta delta =
-          base != null && base == previous
+          baseRevision != 0 && baseRevision == ackedRevision
               ? fromBase
               : StateModel.diff(StateModel.of(previous), StateModel.of(desired));
       if (delta.equals(Delta.getDefaultInstance())) {
-        acked = desired; // equal content: the next delta may start from this object
+        acked = desired; // equal content: the next delta may start from this revision
+        ackedRevision = revision;
         return generation;
       }
       update = Update.newBuilder().setGeneration(++generation).setDelta(delta).build();
       deltaSends++;
     }
     acked = null; // until the Ack says otherwise
+    ackedRevision = 0;
     s.onNext(update);
     Object answer;
     try {
@@ -134,6 +143,7 @@ public final class DataplaneProgrammer implements AutoCloseable {
             "agent refused generation " + ack.getGeneration() + ": " + ack.getError(), true, null);
       }
       acked = desired;
+      ackedRevision = revision;
       return generation;
     }
     reset();
@@ -147,6 +157,7 @@ public final class DataplaneProgrammer implements AutoCloseable {
   /** Makes the next {@link #apply} send the whole state (a full resync after any failure). */
   public synchronized void forceFull() {
     acked = null;
+    ackedRevision = 0;
   }
 
   public StatusResponse status() {
@@ -193,6 +204,7 @@ public final class DataplaneProgrammer implements AutoCloseable {
     StreamObserver<Update> s = stream;
     stream = null;
     acked = null;
+    ackedRevision = 0;
     if (s != null) {
       try {
         s.onCompleted();
