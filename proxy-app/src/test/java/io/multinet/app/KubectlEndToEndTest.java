@@ -3,13 +3,17 @@ package io.multinet.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.apiserver.EmbeddedApiServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -210,6 +214,79 @@ class KubectlEndToEndTest {
           key: "%s"
         """
         .formatted(name, value);
+  }
+
+  @Test
+  void edit_withAnEditorScript_patchesTheStoredObject() throws Exception {
+    client
+        .configMaps()
+        .inNamespace("demo")
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("kubectl-edited")
+                .endMetadata()
+                .addToData("key", "before")
+                .build())
+        .create();
+    // kubectl edit runs $EDITOR on a temporary YAML file and sends what changed as a patch.
+    Path editor = home.resolve("editor.sh");
+    Files.writeString(editor, "#!/bin/sh\nsed -i 's/key: before/key: after/' \"$1\"\n");
+    Files.setPosixFilePermissions(editor, PosixFilePermissions.fromString("rwx------"));
+
+    var edit =
+        kubectl
+            .withEnv("EDITOR", editor.toString())
+            .run("edit", "cm", "-n", "demo", "kubectl-edited");
+
+    assertThat(edit.exit()).as(edit.toString()).isZero();
+    assertThat(edit.out()).contains("configmap/kubectl-edited edited");
+    assertThat(client.configMaps().inNamespace("demo").withName("kubectl-edited").get().getData())
+        .containsEntry("key", "after");
+  }
+
+  @Test
+  void getEventsAndLeases_listTheStoredOnes() throws Exception {
+    client
+        .v1()
+        .events()
+        .inNamespace("demo")
+        .resource(
+            new EventBuilder()
+                .withNewMetadata()
+                .withName("web.kubectl-test")
+                .endMetadata()
+                .withNewInvolvedObject()
+                .withKind("Service")
+                .withNamespace("demo")
+                .withName("web")
+                .endInvolvedObject()
+                .withType("Warning")
+                .withReason("KubectlTest")
+                .withMessage("seen by kubectl")
+                .build())
+        .create();
+    client
+        .leases()
+        .inNamespace("kube-system")
+        .resource(
+            new LeaseBuilder()
+                .withNewMetadata()
+                .withName("kubectl-test-lease")
+                .endMetadata()
+                .withNewSpec()
+                .withHolderIdentity("node-a")
+                .endSpec()
+                .build())
+        .create();
+
+    var events = kubectl.run("get", "events", "-n", "demo", "-o", "name");
+    var leases = kubectl.run("get", "leases", "-A", "-o", "name");
+
+    assertThat(events.out()).as(events.toString()).contains("event/web.kubectl-test");
+    assertThat(leases.out())
+        .as(leases.toString())
+        .contains("lease.coordination.k8s.io/kubectl-test-lease");
   }
 
   @Test
