@@ -29,13 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Connection latency through a VIP against straight to the pod, with {@code services} services of
- * {@link KernelWorkload} loaded (the issue 4 target: within 10% at 30,000). One operation: TCP
- * connect from a client pod, read the backend's greeting line, close with a reset (no TIME_WAIT, so
- * ephemeral ports never run out). Both methods run on the same lab: a node namespace with pods in
- * network 56 (interfaces {@code n56-*}, table 1056, as the workload declares); the backend pod is
- * 10.1.255.11 (echo on 8080), the client 10.1.255.50, the VIP 10.99.0.1:80 (outside the workload's
- * 10.96.0.0/15). The JMH thread itself moves into the client's namespace, so no thread hand-off is
- * measured.
+ * {@link KernelWorkload} loaded (the target: within 10% of straight to the pod at 30,000). One
+ * operation: TCP connect from a client pod, read the backend's greeting line, close with a reset
+ * (no TIME_WAIT, so ephemeral ports never run out). Both methods run on the same lab: a node
+ * namespace with pods in network 56 (interfaces {@code n56-*}, table 1056, as the workload
+ * declares); the backend pod is 10.1.255.11 (echo on 8080), the client 10.1.255.50, the VIP
+ * 10.99.0.1:80 (outside the workload's 10.96.0.0/15). The JMH thread itself moves into the client's
+ * namespace, so no thread hand-off is measured.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -19,9 +19,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A NETLINK_NETFILTER socket that commits {@link SetElementBatch}es: one {@code send(2)} per batch,
- * so the kernel runs it as one nf_tables transaction, all or nothing. It then reads one answer per
- * message (every element message asks for an ACK) and throws {@link NfNetlinkException} if any
- * message failed, in which case the kernel has aborted the whole batch.
+ * so the kernel runs it as one nf_tables transaction, all or nothing. It then reads the answers:
+ * one error per failing message, then the ACK only the last message asks for (the kernel answers
+ * after the whole batch), and throws {@link NfNetlinkException} if any message failed, in which
+ * case the kernel has aborted the whole batch.
  *
  * <p>The socket belongs to the network namespace it was created in: {@link #open} creates it inside
  * {@code netns} through {@link Netns#call}, and it may then be used from any one thread at a time.

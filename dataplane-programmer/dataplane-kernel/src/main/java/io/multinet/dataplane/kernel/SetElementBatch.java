@@ -7,11 +7,12 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * One nfnetlink batch of set element additions and deletions for family {@code inet}, encoded
- * straight into native memory for {@link NfNetlink#commit}: {@code NFNL_MSG_BATCH_BEGIN}, then
- * {@code NFT_MSG_NEWSETELEM}/{@code NFT_MSG_DELSETELEM} messages each carrying as many elements of
- * one set as fit in one netlink attribute (its length is 16 bits), then {@code NFNL_MSG_BATCH_END}.
- * Consecutive elements of the same set and operation share a message, as nft does.
+ * One nfnetlink batch of set element additions and deletions for family {@code inet}, encoded into
+ * a byte array that {@link NfNetlink#commit} copies to native memory and sends: {@code
+ * NFNL_MSG_BATCH_BEGIN}, then {@code NFT_MSG_NEWSETELEM}/{@code NFT_MSG_DELSETELEM} messages each
+ * carrying as many elements of one set as fit in one netlink attribute (its length is 16 bits),
+ * then {@code NFNL_MSG_BATCH_END}. Consecutive elements of the same set and operation share a
+ * message, as nft does.
  *
  * <pre>{@code
  * batch.add("svc4").zone(56).ipv4(vip).proto(6).port(80).goTo("lb_rand_2");
