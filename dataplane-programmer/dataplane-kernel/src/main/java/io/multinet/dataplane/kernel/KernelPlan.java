@@ -530,7 +530,10 @@ record KernelPlan(
       return 0;
     }
 
-    boolean map();
+    /** A map (elements carry a value), not a set. */
+    default boolean map() {
+      return false;
+    }
 
     /** Elements expire: the datapath fills the set, never a sync. */
     default boolean timeout() {
@@ -614,11 +617,6 @@ record KernelPlan(
     public String name() {
       return "hairpin" + family(v4);
     }
-
-    @Override
-    public boolean map() {
-      return false;
-    }
   }
 
   /** The cluster CIDRs of a family. */
@@ -626,11 +624,6 @@ record KernelPlan(
     @Override
     public String name() {
       return "cluster" + family(v4);
-    }
-
-    @Override
-    public boolean map() {
-      return false;
     }
   }
 
@@ -652,11 +645,6 @@ record KernelPlan(
     @Override
     public String name() {
       return "nodeport_addrs" + family(v4);
-    }
-
-    @Override
-    public boolean map() {
-      return false;
     }
   }
 
