@@ -2,6 +2,7 @@ package io.multinet.kube.crd;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -30,6 +31,32 @@ public final class NetworkResource
     public @Nullable List<String> attachments;
     public @Nullable Kernel kernel;
     public @Nullable Vpp vpp;
+    public @Nullable Dns dns;
+
+    /** The namespaces whose Services may use this network; absent: every namespace. */
+    public @Nullable LabelSelector namespaceSelector;
+  }
+
+  /**
+   * The network's own DNS service. Every field is optional: a network with service CIDRs gets DNS
+   * addresses allocated by the controller (one per family, in {@link Status#dns}).
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public static final class Dns {
+    /** At most one per family, inside the network's service CIDRs; empty: allocated. */
+    public @Nullable List<String> clusterIPs;
+
+    /** The domain of the network's names; absent: the node proxy's {@code --cluster-domain}. */
+    public @Nullable String clusterDomain;
+
+    /** Where names outside the cluster domain go, as IP or IP:port; absent: the node's own. */
+    public @Nullable List<String> upstreams;
+  }
+
+  /** The DNS addresses the controller allocated (when {@code spec.dns.clusterIPs} is empty). */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public static final class DnsStatus {
+    public List<String> clusterIPs = new ArrayList<>();
   }
 
   /** Node-side ingress interfaces and the policy routing table of the kernel dataplane. */
@@ -49,5 +76,6 @@ public final class NetworkResource
   @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Status {
     public List<Condition> conditions = new ArrayList<>();
+    public @Nullable DnsStatus dns;
   }
 }

@@ -2,12 +2,16 @@ package io.multinet.kube.network;
 
 import static java.util.Objects.requireNonNull;
 
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.multinet.kube.Problem;
 import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.network.Cidr;
+import io.multinet.network.IpAddress;
 import io.multinet.network.Network;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -16,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -62,7 +67,7 @@ public final class NetworkCatalog {
     for (NetworkResource r : sorted) {
       String name = r.getMetadata().getName();
       try {
-        NetworkDefinition d = fromMultinet(r);
+        NetworkDefinition d = fromMultinet(r, problems);
         claim(d, byId, attachmentOwner);
         byName.put(name, d);
       } catch (IllegalArgumentException e) {
@@ -135,7 +140,7 @@ public final class NetworkCatalog {
     }
   }
 
-  private static NetworkDefinition fromMultinet(NetworkResource r) {
+  private static NetworkDefinition fromMultinet(NetworkResource r, List<Problem> problems) {
     String name = r.getMetadata().getName();
     NetworkResource.Spec spec = r.getSpec();
     if (spec == null) {
@@ -179,13 +184,148 @@ public final class NetworkCatalog {
               + table
               + " (expected: 1-2147483647, not 253-255 which the kernel reserves)");
     }
+    NamespaceSelector namespaces;
+    try {
+      namespaces = NamespaceSelector.of(spec.namespaceSelector);
+    } catch (IllegalArgumentException e) {
+      // Fail closed: a selector meant to restrict the network must not open it to everyone.
+      problems.add(
+          new Problem(
+              "Network", "", name, "InvalidNamespaceSelector", String.valueOf(e.getMessage())));
+      namespaces = NamespaceSelector.of(NOTHING);
+    }
+    NetworkDns dns = null;
+    if (!service.isEmpty()) {
+      try {
+        dns = dns(network, spec.dns, r.getStatus());
+      } catch (IllegalArgumentException e) {
+        problems.add(
+            new Problem("Network", "", name, "InvalidDNS", String.valueOf(e.getMessage())));
+      }
+    }
     return new NetworkDefinition(
         network,
         attachments,
         kernel == null || kernel.interfaces == null ? List.of() : kernel.interfaces,
         table,
         vpp == null ? null : vpp.vrf,
-        NetworkDefinition.MULTINET);
+        NetworkDefinition.MULTINET,
+        dns,
+        namespaces);
+  }
+
+  // A selector no namespace satisfies: one label that must both exist and not exist.
+  private static final LabelSelector NOTHING =
+      new LabelSelectorBuilder()
+          .addNewMatchExpression()
+          .withKey("multinet.io/invalid-namespace-selector")
+          .withOperator("Exists")
+          .endMatchExpression()
+          .addNewMatchExpression()
+          .withKey("multinet.io/invalid-namespace-selector")
+          .withOperator("DoesNotExist")
+          .endMatchExpression()
+          .build();
+
+  private static final Pattern DOMAIN =
+      Pattern.compile(
+          "([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
+
+  private static NetworkDns dns(
+      Network network,
+      NetworkResource.@Nullable Dns spec,
+      NetworkResource.@Nullable Status status) {
+    List<IpAddress> requested = new ArrayList<>();
+    String domain = null;
+    List<InetSocketAddress> upstreams = new ArrayList<>();
+    if (spec != null) {
+      for (String ip : Objects.requireNonNullElse(spec.clusterIPs, List.<String>of())) {
+        IpAddress a;
+        try {
+          a = IpAddress.parse(Objects.requireNonNullElse(ip, "").trim());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "dns.clusterIPs: " + ip + " (expected: an IPv4 or IPv6 address)", e);
+        }
+        if (!network.isServiceAddress(a)) {
+          throw new IllegalArgumentException(
+              "dns.clusterIPs: "
+                  + ip
+                  + " (expected: inside serviceCIDRs "
+                  + network.serviceCidrs()
+                  + ")");
+        }
+        for (IpAddress other : requested) {
+          if (other.family() == a.family()) {
+            throw new IllegalArgumentException(
+                "dns.clusterIPs: " + spec.clusterIPs + " (expected: at most one per family)");
+          }
+        }
+        requested.add(a);
+      }
+      if (spec.clusterDomain != null) {
+        String d = spec.clusterDomain.trim().toLowerCase(java.util.Locale.ROOT);
+        if (d.endsWith(".")) {
+          d = d.substring(0, d.length() - 1);
+        }
+        if (d.length() > 253 || !DOMAIN.matcher(d).matches()) {
+          throw new IllegalArgumentException(
+              "dns.clusterDomain: "
+                  + spec.clusterDomain
+                  + " (expected: a DNS name such as cluster.local)");
+        }
+        domain = d;
+      }
+      for (String u : Objects.requireNonNullElse(spec.upstreams, List.<String>of())) {
+        upstreams.add(upstream(Objects.requireNonNullElse(u, "")));
+      }
+    }
+    List<IpAddress> effective = requested;
+    if (effective.isEmpty() && status != null && status.dns != null) {
+      // What the controller allocated; anything else there is ignored, not trusted.
+      effective = new ArrayList<>();
+      for (String ip : status.dns.clusterIPs) {
+        try {
+          IpAddress a = IpAddress.parse(Objects.requireNonNullElse(ip, ""));
+          if (network.isServiceAddress(a)
+              && effective.stream().noneMatch(o -> o.family() == a.family())) {
+            effective.add(a);
+          }
+        } catch (IllegalArgumentException e) {
+          // skipped: the controller rewrites its status
+        }
+      }
+    }
+    return new NetworkDns(requested, effective, domain, upstreams);
+  }
+
+  /** {@code IP}, {@code IP:port} or {@code [IPv6]:port}. */
+  static InetSocketAddress upstream(String text) {
+    String t = text.trim();
+    String host = t;
+    int port = 53;
+    try {
+      if (t.startsWith("[")) {
+        int close = t.indexOf(']');
+        host = t.substring(1, close);
+        if (close + 1 < t.length()) {
+          if (t.charAt(close + 1) != ':') {
+            throw new IllegalArgumentException(t);
+          }
+          port = Integer.parseInt(t.substring(close + 2));
+        }
+      } else if (t.indexOf(':') >= 0 && t.indexOf(':') == t.lastIndexOf(':')) {
+        host = t.substring(0, t.indexOf(':'));
+        port = Integer.parseInt(t.substring(t.indexOf(':') + 1));
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException(t);
+      }
+      return new InetSocketAddress(IpAddress.parse(host).toInetAddress(), port);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "dns.upstreams: " + text + " (expected: IP, IP:port or [IPv6]:port, port 1-65535)", e);
+    }
   }
 
   private static NetworkDefinition fromCalico(

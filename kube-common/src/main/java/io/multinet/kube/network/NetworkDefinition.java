@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param routingTable the kernel policy-routing table; null when unset
  * @param vrf the VPP FIB table; null when unset
  * @param source where it was declared: {@code multinet.io} or {@code projectcalico.org}
+ * @param dns the network's DNS service; null for a network without service CIDRs, or whose {@code
+ *     spec.dns} is invalid (reported as a problem of its own: the network's Services stay served)
+ * @param namespaces the namespaces that may publish Services into it
  */
 public record NetworkDefinition(
     Network network,
@@ -25,7 +28,9 @@ public record NetworkDefinition(
     List<String> kernelInterfaces,
     @Nullable Integer routingTable,
     @Nullable Integer vrf,
-    String source) {
+    String source,
+    @Nullable NetworkDns dns,
+    NamespaceSelector namespaces) {
 
   public static final String MULTINET = "multinet.io";
   public static final String CALICO = "projectcalico.org";
@@ -35,6 +40,26 @@ public record NetworkDefinition(
     attachments = List.copyOf(requireNonNull(attachments, "attachments"));
     kernelInterfaces = List.copyOf(requireNonNull(kernelInterfaces, "kernelInterfaces"));
     requireNonNull(source, "source");
+    requireNonNull(namespaces, "namespaces");
+  }
+
+  /** A network without DNS whose Services any namespace may publish (tests, Calico networks). */
+  public NetworkDefinition(
+      Network network,
+      List<String> attachments,
+      List<String> kernelInterfaces,
+      @Nullable Integer routingTable,
+      @Nullable Integer vrf,
+      String source) {
+    this(
+        network,
+        attachments,
+        kernelInterfaces,
+        routingTable,
+        vrf,
+        source,
+        null,
+        NamespaceSelector.ALL);
   }
 
   public String name() {

@@ -46,7 +46,7 @@ public final class ServiceNetworkResolver {
 
     String ours = annotations.get(NETWORK);
     if (ours != null) {
-      return byName(service, ours.trim(), selector, "annotation " + NETWORK, catalog);
+      return byName(service, namespace, ours.trim(), selector, "annotation " + NETWORK, catalog);
     }
     String multus = annotations.get(MULTUS_SERVICE_NETWORK);
     if (multus != null) {
@@ -69,7 +69,10 @@ public final class ServiceNetworkResolver {
                 + nadName
                 + ")");
       }
-      return new Resolved(new ServiceNetwork(d, selector, "annotation " + MULTUS_SERVICE_NETWORK));
+      return admitted(
+          service,
+          namespace,
+          new ServiceNetwork(d, selector, "annotation " + MULTUS_SERVICE_NETWORK));
     }
     String calico = annotations.get(CALICO_NETWORK);
     if (calico != null) {
@@ -83,7 +86,8 @@ public final class ServiceNetworkResolver {
               service, "InvalidSelector", CALICO_SELECTOR + ": " + String.valueOf(e.getMessage()));
         }
       }
-      return byName(service, calico.trim(), effective, "annotation " + CALICO_NETWORK, catalog);
+      return byName(
+          service, namespace, calico.trim(), effective, "annotation " + CALICO_NETWORK, catalog);
     }
     if (namespace != null) {
       String nsDefault =
@@ -91,6 +95,7 @@ public final class ServiceNetworkResolver {
       if (nsDefault != null) {
         return byName(
             service,
+            namespace,
             nsDefault.trim(),
             selector,
             "namespace annotation " + NAMESPACE_DEFAULT_NETWORK,
@@ -102,6 +107,7 @@ public final class ServiceNetworkResolver {
 
   private static Result byName(
       Service service,
+      @Nullable Namespace namespace,
       String name,
       Map<String, String> selector,
       String source,
@@ -121,7 +127,29 @@ public final class ServiceNetworkResolver {
               + catalog.networks().stream().map(NetworkDefinition::name).toList()
               + ")");
     }
-    return new Resolved(new ServiceNetwork(d, selector, source));
+    return admitted(service, namespace, new ServiceNetwork(d, selector, source));
+  }
+
+  /**
+   * The network if its {@code namespaceSelector} admits the Service's namespace; otherwise the
+   * Service gets nothing in it (no address, no slice, no DNS name): the network's owner decides.
+   */
+  private static Result admitted(
+      Service service, @Nullable Namespace namespace, ServiceNetwork resolved) {
+    NetworkDefinition d = resolved.network();
+    if (d == null || d.namespaces().admits(namespace)) {
+      return new Resolved(resolved);
+    }
+    return reject(
+        service,
+        "NamespaceNotAdmitted",
+        "namespace: "
+            + service.getMetadata().getNamespace()
+            + " (expected: a namespace matching network "
+            + d.name()
+            + "'s namespaceSelector "
+            + d.namespaces()
+            + ")");
   }
 
   private static Result reject(Service service, String reason, String message) {
