@@ -3,12 +3,22 @@ package io.multinet.apiserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -449,5 +459,123 @@ class TablesTest {
     assertThat(second.path("object").path("rows").get(0).path("cells").get(0).asString())
         .isEqualTo("a");
     assertThat(events.apply(error)).isEqualTo(error);
+  }
+
+  /** The plain-HTTP address kubectl is given (the kubeconfig's server). */
+  private static URI front(EmbeddedApiServer api) {
+    var m = Pattern.compile("server: (http://\\S+)").matcher(api.kubeconfig());
+    assertThat(m.find()).isTrue();
+    return URI.create(m.group(1));
+  }
+
+  private static HttpResponse<String> get(
+      HttpClient http, EmbeddedApiServer api, String path, String accept) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(front(api).resolve(path)).header("Accept", accept).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void embeddedApiServer_answersTablesListsAndObjectsAsAsked() throws Exception {
+    try (var api = new EmbeddedApiServer();
+        var client = api.newClient();
+        var http = HttpClient.newHttpClient()) {
+      client
+          .services()
+          .inNamespace("demo")
+          .resource(
+              new ServiceBuilder()
+                  .withNewMetadata()
+                  .withName("web")
+                  .endMetadata()
+                  .withNewSpec()
+                  .withClusterIP("10.96.0.10")
+                  .addNewPort()
+                  .withPort(80)
+                  .endPort()
+                  .endSpec()
+                  .build())
+          .create();
+
+      var list = get(http, api, "/api/v1/namespaces/demo/services", KUBECTL_ACCEPT);
+      var one =
+          get(
+              http,
+              api,
+              "/api/v1/namespaces/demo/services/web?includeObject=Object",
+              KUBECTL_ACCEPT);
+      var plain = get(http, api, "/api/v1/namespaces/demo/services", "application/json");
+      var refused =
+          get(
+              http,
+              api,
+              "/api/v1/namespaces/demo/services?includeObject=Everything",
+              KUBECTL_ACCEPT);
+      var missing = get(http, api, "/api/v1/namespaces/demo/services/nothing", KUBECTL_ACCEPT);
+
+      assertThat(list.statusCode()).isEqualTo(200);
+      assertThat(list.headers().firstValue("Content-Type"))
+          .hasValue("application/json;as=Table;v=v1;g=meta.k8s.io");
+      JsonNode table = json(list.body());
+      assertThat(table.path("kind").asString()).isEqualTo("Table");
+      assertThat(table.path("metadata").path("resourceVersion").asString()).isNotEmpty();
+      assertThat(table.path("rows").get(0).path("cells").toString())
+          .startsWith("[\"web\",\"ClusterIP\",\"10.96.0.10\",\"<none>\",\"80/TCP\",");
+      assertThat(table.path("rows").get(0).path("object").path("kind").asString())
+          .isEqualTo("PartialObjectMetadata");
+      JsonNode object = json(one.body()).path("rows").get(0).path("object");
+      assertThat(object.path("kind").asString()).isEqualTo("Service");
+      assertThat(object.path("spec").path("clusterIP").asString()).isEqualTo("10.96.0.10");
+      assertThat(json(plain.body()).path("items").get(0).path("kind").asString())
+          .isEqualTo("Service");
+      assertThat(refused.statusCode()).isEqualTo(400);
+      assertThat(json(refused.body()).path("message").asString())
+          .startsWith("Unable to convert to Table as requested: includeObject: Unsupported value");
+      assertThat(missing.statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void embeddedApiServer_watchOverHttp_sendsTableEvents() throws Exception {
+    try (var api = new EmbeddedApiServer();
+        var client = api.newClient();
+        var http = HttpClient.newHttpClient()) {
+      var services = client.services().inNamespace("demo");
+      for (String name : List.of("a", "b")) {
+        services
+            .resource(
+                new ServiceBuilder()
+                    .withNewMetadata()
+                    .withName(name)
+                    .endMetadata()
+                    .withNewSpec()
+                    .addNewPort()
+                    .withPort(80)
+                    .endPort()
+                    .endSpec()
+                    .build())
+            .create();
+      }
+      var request =
+          HttpRequest.newBuilder(
+                  front(api)
+                      .resolve("/api/v1/namespaces/demo/services?watch=true&timeoutSeconds=5"))
+              .header("Accept", KUBECTL_ACCEPT)
+              .build();
+      HttpResponse<InputStream> response =
+          http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      try (var lines =
+          new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        JsonNode first = json(lines.readLine());
+        JsonNode second = json(lines.readLine());
+
+        assertThat(first.path("type").asString()).isEqualTo("ADDED");
+        assertThat(first.path("object").path("kind").asString()).isEqualTo("Table");
+        assertThat(first.path("object").path("columnDefinitions").size()).isEqualTo(7);
+        assertThat(second.path("object").path("columnDefinitions").isNull()).isTrue();
+        assertThat(second.path("object").path("rows").get(0).path("cells").get(1).asString())
+            .isEqualTo("ClusterIP");
+      }
+    }
   }
 }
