@@ -25,6 +25,7 @@ import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.kube.network.NetworkCatalog;
 import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.kube.network.NetworkDns;
 import io.multinet.kube.service.ServiceNetwork;
 import io.multinet.kube.service.ServiceNetworkResolver;
 import io.multinet.network.IpAddress;
@@ -126,15 +127,7 @@ public final class EndpointWatcher implements AutoCloseable {
     // A reconcile reads one Service's slices: by index, not by scanning its namespace's slices
     // (10k Services in one namespace made starting to lead O(N^2)).
     slices.addIndexers(Map.of(BY_SERVICE, EndpointWatcher::sliceService));
-    claims =
-        inform(
-            client.resources(ClusterIPClaim.class).runnableInformer(0),
-            c ->
-                c.getSpec() == null
-                    ? List.of()
-                    : c.getSpec().heldByNetwork()
-                        ? List.of(DNS_KEY)
-                        : List.of(c.getSpec().serviceNamespace + "/" + c.getSpec().serviceName));
+    claims = inform(client.resources(ClusterIPClaim.class).runnableInformer(0), this::claimKeys);
     networks =
         inform(
             client.resources(NetworkResource.class).runnableInformer(0),
@@ -669,6 +662,33 @@ public final class EndpointWatcher implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * A claim's holder; and the networks pass for a Service's claim on an address a network asks for
+   * as its DNS address, so that the network claims it once the Service lets it go.
+   */
+  private List<String> claimKeys(ClusterIPClaim c) {
+    ClusterIPClaim.Spec s = c.getSpec();
+    if (s == null) {
+      return List.of();
+    }
+    if (s.heldByNetwork()) {
+      return List.of(DNS_KEY);
+    }
+    String service = s.serviceNamespace + "/" + s.serviceName;
+    NetworkDefinition d = s.network == null ? null : catalog.byName(s.network);
+    NetworkDns dns = d == null ? null : d.dns();
+    if (dns != null && s.address != null) {
+      try {
+        if (dns.requested().contains(IpAddress.parse(s.address))) {
+          return List.of(service, DNS_KEY);
+        }
+      } catch (IllegalArgumentException e) {
+        // not an address: no network asks for it
+      }
+    }
+    return List.of(service);
   }
 
   private List<String> servicesIn(String namespace) {

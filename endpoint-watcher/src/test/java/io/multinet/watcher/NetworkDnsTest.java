@@ -167,6 +167,18 @@ class NetworkDnsTest {
         .satisfies(s -> assertThat(s.serviceName).isEqualTo("first"));
     assertThat(w.catalog().byName("blue").dns().clusterIPs()).isEmpty();
     assertThat(cluster.dnsClaims()).extracting(c -> c.getSpec().network).containsExactly("red");
+
+    // Once the Service lets it go, the network takes it.
+    client.services().inNamespace(TestCluster.NS).withName("first").delete();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(statusDns("blue")).containsExactly("10.96.0.53");
+              assertThat(blueClaims())
+                  .singleElement()
+                  .satisfies(c -> assertThat(c.getSpec().heldByNetwork()).isTrue());
+            });
   }
 
   @Test
