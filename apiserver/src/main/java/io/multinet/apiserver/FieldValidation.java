@@ -104,7 +104,7 @@ final class FieldValidation {
     if (directive.equalsIgnoreCase("Ignore")) {
       return Outcome.NONE;
     }
-    Target target = Target.of(path);
+    ResourcePath target = ResourcePath.of(path);
     if (target == null) {
       return Outcome.NONE;
     }
@@ -317,42 +317,6 @@ final class FieldValidation {
       } else if (!(additional != null && additional.asBoolean(false)) && !preserves(schema)) {
         unknown.add(child(path, key));
       }
-    }
-  }
-
-  /** The resource a write path addresses. */
-  private record Target(String group, String version, String plural, @Nullable String name) {
-
-    static @Nullable Target of(String path) {
-      int q = path.indexOf('?');
-      String p = q < 0 ? path : path.substring(0, q);
-      String[] s = p.startsWith("/") ? p.substring(1).split("/", -1) : p.split("/", -1);
-      String group;
-      String version;
-      int rest;
-      if (s.length >= 3 && s[0].equals("api")) {
-        group = "";
-        version = s[1];
-        rest = 2;
-      } else if (s.length >= 4 && s[0].equals("apis")) {
-        group = s[1];
-        version = s[2];
-        rest = 3;
-      } else {
-        return null;
-      }
-      List<String> r = new ArrayList<>(List.of(s).subList(rest, s.length));
-      if (r.size() >= 3 && r.get(0).equals("namespaces") && !isSubresource(r.get(2))) {
-        r = r.subList(2, r.size());
-      }
-      if (r.size() > 2) {
-        return null; // a subresource (status, scale, binding): not validated here
-      }
-      return new Target(group, version, r.get(0), r.size() > 1 ? r.get(1) : null);
-    }
-
-    private static boolean isSubresource(String segment) {
-      return segment.equals("status") || segment.equals("finalize");
     }
   }
 }

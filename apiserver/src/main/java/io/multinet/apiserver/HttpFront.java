@@ -61,7 +61,8 @@ public final class HttpFront implements AutoCloseable {
       String path = query == null ? uri : uri + "?" + query;
       String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
       if (method.equals("GET") && isWatch(query)) {
-        if (dispatcher.watchOverHttp(path, new HttpWatchStream(exchange))) {
+        if (dispatcher.watchOverHttp(
+            path, exchange.getRequestHeaders().getFirst("Accept"), new HttpWatchStream(exchange))) {
           return;
         }
       }

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A watch answered over plain HTTP: a chunked {@code application/json} response carrying one watch
@@ -21,9 +22,15 @@ final class HttpWatchStream implements IndexedCrudDispatcher.Sink {
   private final HttpExchange exchange;
   private final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
   private volatile boolean gone;
+  private UnaryOperator<String> transform = UnaryOperator.identity();
 
   HttpWatchStream(HttpExchange exchange) {
     this.exchange = requireNonNull(exchange, "exchange");
+  }
+
+  /** Rewrites each event as it is written (Table events); call before {@link #awaitEnd}. */
+  void transformEvents(UnaryOperator<String> transform) {
+    this.transform = requireNonNull(transform, "transform");
   }
 
   /** Sends the response head: 200, chunked. */
@@ -78,7 +85,7 @@ final class HttpWatchStream implements IndexedCrudDispatcher.Sink {
         if (event.equals(END)) {
           return;
         }
-        write(out, event);
+        write(out, transform.apply(event));
         drain(out);
       }
     } catch (IOException e) {
@@ -93,7 +100,7 @@ final class HttpWatchStream implements IndexedCrudDispatcher.Sink {
   private void drain(OutputStream out) throws IOException {
     String next;
     while ((next = queue.peek()) != null && !next.equals(END)) {
-      write(out, queue.remove());
+      write(out, transform.apply(queue.remove()));
     }
     out.flush();
   }

@@ -224,11 +224,22 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   /**
    * Serves a watch of {@code path} as a plain HTTP stream, as kubectl watches: one JSON watch event
    * a line, from the request's resourceVersion (or, without one, every matching object as ADDED
-   * first, as the API does), until the client goes away or {@code timeoutSeconds} pass.
+   * first, as the API does), until the client goes away or {@code timeoutSeconds} pass; as Table
+   * events if {@code accept} asks for Tables.
    *
    * @return false if {@code path} asks for something this cannot serve; nothing was written then
    */
-  boolean watchOverHttp(String path, HttpWatchStream out) throws InterruptedException {
+  boolean watchOverHttp(String path, @Nullable String accept, HttpWatchStream out)
+      throws InterruptedException {
+    Tables.Request table;
+    try {
+      table = Tables.request(path, accept);
+    } catch (IllegalArgumentException e) {
+      return false; // dispatch answers it: 400
+    }
+    if (table != null) {
+      out.transformEvents(Tables.watchEvents(table, Tables.printer(path, storedCrds())));
+    }
     String from = queryParameter(path, "resourceVersion");
     AttributeSet query = watchQuery(path);
     long position;
@@ -470,10 +481,27 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    if (request.method() == HttpMethod.GET && !request.getPath().contains("watch=")) {
-      MockResponse discovery = Discovery.answer(request.getPath(), storedCrds());
-      if (discovery != null) {
-        return discovery;
+    if (request.method() == HttpMethod.GET) {
+      boolean watch = request.getPath().contains("watch=");
+      if (!watch) {
+        MockResponse discovery = Discovery.answer(request.getPath(), storedCrds());
+        if (discovery != null) {
+          return discovery;
+        }
+      }
+      Tables.Request table;
+      try {
+        table = Tables.request(request.getPath(), request.getHeader("Accept"));
+      } catch (IllegalArgumentException e) {
+        return Tables.badRequest(e);
+      }
+      if (table != null && !watch) {
+        return Tables.convert(
+            asJson(super.dispatch(request)),
+            request.getPath(),
+            table,
+            storedCrds(),
+            java.time.Instant.now());
       }
     }
     if (request.method() != HttpMethod.POST

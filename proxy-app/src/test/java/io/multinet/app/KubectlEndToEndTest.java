@@ -506,4 +506,64 @@ class KubectlEndToEndTest {
           .delete();
     }
   }
+
+  @Test
+  void apply_networkWithDnsAndNamespaceSelector_acceptedTyposRefused() throws Exception {
+    String network =
+        """
+        apiVersion: multinet.io/v1alpha1
+        kind: Network
+        metadata:
+          name: kubectl-dns
+        spec:
+          id: 4001
+          serviceCIDRs: [10.201.0.0/24, "fd00:201::/120"]
+          dns:
+            clusterIPs: [10.201.0.53, "fd00:201::35"]
+            clusterDomain: blue.local
+            upstreams: [192.0.2.53, "[2001:db8::53]:5353"]
+          namespaceSelector:
+            matchLabels: {tenant: blue}
+            matchExpressions:
+            - {key: env, operator: NotIn, values: [dev]}
+            - {key: frozen, operator: DoesNotExist}
+        """;
+    try {
+      var typo =
+          kubectl.run(
+              "apply",
+              "-f",
+              manifest(
+                      "net-dns.yaml",
+                      network
+                          .replace("clusterDomain:", "clusterDomian:")
+                          .replace("matchLabels:", "matchLabel:"))
+                  .toString());
+      assertThat(typo.exit()).as(typo.toString()).isNotZero();
+      assertThat(typo.err())
+          .as(typo.toString())
+          .contains(
+              "strict decoding error: unknown field \"spec.dns.clusterDomian\", unknown field"
+                  + " \"spec.namespaceSelector.matchLabel\"");
+
+      var applied = kubectl.run("apply", "-f", manifest("net-dns.yaml", network).toString());
+      assertThat(applied.exit()).as(applied.toString()).isZero();
+      var stored =
+          client
+              .genericKubernetesResources("multinet.io/v1alpha1", "Network")
+              .withName("kubectl-dns")
+              .get();
+      @SuppressWarnings("unchecked")
+      var spec = (java.util.Map<String, Object>) stored.getAdditionalProperties().get("spec");
+      assertThat(spec.get("dns").toString())
+          .contains("clusterIPs=[10.201.0.53, fd00:201::35]", "clusterDomain=blue.local");
+      assertThat(spec.get("namespaceSelector").toString())
+          .contains("matchLabels={tenant=blue}", "operator=DoesNotExist");
+    } finally {
+      client
+          .genericKubernetesResources("multinet.io/v1alpha1", "Network")
+          .withName("kubectl-dns")
+          .delete();
+    }
+  }
 }
