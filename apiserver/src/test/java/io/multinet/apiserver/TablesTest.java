@@ -338,14 +338,15 @@ class TablesTest {
                                    {"type": "Ready", "status": "True"}]}}
         """;
 
-    assertThat(columnNames(printer)).containsExactly("Name", "ID", "Service CIDRs", "Ready");
+    assertThat(columnNames(printer)).containsExactly("Name", "ID", "Service CIDRs", "DNS", "Ready");
     assertThat(printer.columns().get(1).toString())
         .isEqualTo(
             "{\"name\":\"ID\",\"type\":\"integer\",\"format\":\"\",\"description\":\"Custom"
                 + " resource definition column (in JSONPath format): .spec.id\",\"priority\":0}");
-    assertThat(cells(printer, ready)).containsExactly("blue", "56", "[\"10.96.0.0/16\"]", "True");
+    assertThat(cells(printer, ready))
+        .containsExactly("blue", "56", "[\"10.96.0.0/16\"]", null, "True");
     assertThat(cells(printer, "{\"metadata\":{\"name\":\"red\"},\"spec\":{\"id\":57}}"))
-        .containsExactly("red", "57", null, null);
+        .containsExactly("red", "57", null, null, null);
   }
 
   @Test
