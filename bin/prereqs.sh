@@ -9,8 +9,6 @@
 #   MULTINET_OS_RELEASE      the os-release file naming the distribution; default: /etc/os-release
 
 PREREQ_ALL=(libnftables.so.1 nft ip conntrack)
-# What the tests use beyond that: dig, the DNS client users run against the per-network DNS.
-PREREQ_TEST=(dig)
 
 # Prints the first executable NAME in the search path; fails when there is none.
 prereq_find_command() {
@@ -76,11 +74,6 @@ prereq_package() {
     apt:ip | zypper:ip | pacman:ip | apk:ip) echo iproute2 ;;
     *:ip) echo iproute ;;
     apt:conntrack) echo conntrack ;;
-    apt:dig) echo bind9-dnsutils ;;
-    dnf:dig) echo bind-utils ;;
-    zypper:dig) echo bind-utils ;;
-    pacman:dig) echo bind ;;
-    apk:dig) echo bind-tools ;;
     *:conntrack) echo conntrack-tools ;;
     *) echo "$2" ;; # a command its own package provides, such as unzip
   esac

@@ -98,7 +98,7 @@ class KubectlTableTest {
 
       var run = get("get", "networks");
 
-      assertThat(header(run)).containsExactly("NAME", "ID", "SERVICE CIDRS", "READY");
+      assertThat(header(run)).containsExactly("NAME", "ID", "SERVICE CIDRS", "DNS", "READY");
       assertThat(row(run, "table-net")).contains("4001", "[\"10.201.0.0/24\"]", "True");
       assertThat(row(run, "blue")).contains("56", "[\"10.96.0.0/16\"]");
     } finally {
