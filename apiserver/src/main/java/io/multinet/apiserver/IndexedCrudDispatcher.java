@@ -16,7 +16,6 @@ import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.net.HttpURLConnection;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayDeque;
@@ -191,7 +190,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse handleWatch(String path) {
-    String from = queryParameter(path, "resourceVersion");
+    String from = ResourcePath.queryParameter(path, "resourceVersion");
     if (from == null || from.isEmpty() || from.equals("0")) {
       return super.handleWatch(path); // every stored object as ADDED, then live: as the API does
     }
@@ -210,7 +209,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   /** The attributes a watch of {@code path} matches objects against. */
   private AttributeSet watchQuery(String path) {
     AttributeSet query = attributeExtractor.fromPath(path);
-    String fieldSelector = queryParameter(path, "fieldSelector");
+    String fieldSelector = ResourcePath.queryParameter(path, "fieldSelector");
     if (fieldSelector != null && fieldSelector.startsWith("metadata.name=")) {
       query =
           query.add(
@@ -240,7 +239,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     if (table != null) {
       out.transformEvents(Tables.watchEvents(table, Tables.printer(path, storedCrds())));
     }
-    String from = queryParameter(path, "resourceVersion");
+    String from = ResourcePath.queryParameter(path, "resourceVersion");
     AttributeSet query = watchQuery(path);
     long position;
     List<String> initial = new ArrayList<>();
@@ -296,7 +295,7 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   }
 
   private static long timeoutSeconds(String path) {
-    String t = queryParameter(path, "timeoutSeconds");
+    String t = ResourcePath.queryParameter(path, "timeoutSeconds");
     try {
       return t == null ? 0 : Long.parseLong(t);
     } catch (NumberFormatException e) {
@@ -319,22 +318,6 @@ public final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       }
     }
     return path.substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
-  }
-
-  /** The decoded value of one query parameter of {@code path}, or null. */
-  private static @Nullable String queryParameter(String path, String name) {
-    int q = path.indexOf('?');
-    if (q < 0) {
-      return null;
-    }
-    for (String pair : path.substring(q + 1).split("&", -1)) {
-      int eq = pair.indexOf('=');
-      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      if (key.equals(name)) {
-        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      }
-    }
-    return null;
   }
 
   /** Where a watch's events go: a websocket, or a chunked HTTP response. */

@@ -1,5 +1,7 @@
 package io.multinet.apiserver;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -40,5 +42,21 @@ record ResourcePath(String group, String version, String plural, @Nullable Strin
 
   private static boolean isSubresource(String segment) {
     return segment.equals("status") || segment.equals("finalize");
+  }
+
+  /** The decoded value of one query parameter of {@code path}, or null. */
+  static @Nullable String queryParameter(String path, String name) {
+    int q = path.indexOf('?');
+    if (q < 0) {
+      return null;
+    }
+    for (String pair : path.substring(q + 1).split("&", -1)) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      if (key.equals(name)) {
+        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
   }
 }

@@ -5,8 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.fabric8.mockwebserver.http.MockResponse;
 import java.math.BigDecimal;
 import java.net.HttpURLConnection;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -110,7 +108,7 @@ final class Tables {
     if (version == null) {
       return null;
     }
-    String include = queryParameter(path, "includeObject");
+    String include = ResourcePath.queryParameter(path, "includeObject");
     if (include == null || include.isEmpty()) {
       include = "Metadata";
     }
@@ -363,21 +361,6 @@ final class Tables {
         return parsed.toString();
       }
     };
-  }
-
-  private static @Nullable String queryParameter(String path, String name) {
-    int q = path.indexOf('?');
-    if (q < 0) {
-      return null;
-    }
-    for (String pair : path.substring(q + 1).split("&", -1)) {
-      int eq = pair.indexOf('=');
-      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      if (key.equals(name)) {
-        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      }
-    }
-    return null;
   }
 
   /** Values printed as Go prints them: kubectl's JSONPath output of custom columns. */
