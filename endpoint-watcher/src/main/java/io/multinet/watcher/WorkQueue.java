@@ -28,19 +28,7 @@ final class WorkQueue {
   private @Nullable String busy;
 
   void add(String key, Instant triggered) {
-    requireNonNull(key, "key");
-    requireNonNull(triggered, "triggered");
-    lock.lock();
-    try {
-      if (key.equals(busy)) {
-        dirtyWhileBusy.merge(key, triggered, WorkQueue::earliest);
-      } else {
-        pending.merge(key, triggered, WorkQueue::earliest);
-      }
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    enqueue(key, triggered, false);
   }
 
   /**
@@ -48,18 +36,24 @@ final class WorkQueue {
    * must run before the rest, such as the networks pass when leadership is gained.
    */
   void addFirst(String key, Instant triggered) {
+    enqueue(key, triggered, true);
+  }
+
+  private void enqueue(String key, Instant triggered, boolean first) {
     requireNonNull(key, "key");
     requireNonNull(triggered, "triggered");
     lock.lock();
     try {
       if (key.equals(busy)) {
         dirtyWhileBusy.merge(key, triggered, WorkQueue::earliest);
-      } else {
+      } else if (first) {
         Instant earlier = pending.remove(key);
         var rest = new LinkedHashMap<>(pending);
         pending.clear();
         pending.put(key, earlier == null ? triggered : earliest(earlier, triggered));
         pending.putAll(rest);
+      } else {
+        pending.merge(key, triggered, WorkQueue::earliest);
       }
       changed.signalAll();
     } finally {
