@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA="${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}"
 JAR=benchmarks/target/benchmarks.jar
+# The kube-proxy baselines restore the same services with iptables; install it like the kernel parts.
+# shellcheck source=bin/prereqs.sh
+. bin/prereqs.sh
+prereq_ensure scale 0 "${PREREQ_ALL[@]}" iptables-legacy-restore iptables-nft-restore
 if [[ ! -f "$JAR" ]]; then
   source bin/jdk25.sh
   ./mvnw -B -o -q package -DskipTests -pl benchmarks -am

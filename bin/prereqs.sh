@@ -74,6 +74,7 @@ prereq_package() {
     apt:ip | zypper:ip | pacman:ip | apk:ip) echo iproute2 ;;
     *:ip) echo iproute ;;
     apt:conntrack) echo conntrack ;;
+    *:iptables-legacy-restore | *:iptables-nft-restore) echo iptables ;;
     *:conntrack) echo conntrack-tools ;;
     *) echo "$2" ;; # a command its own package provides, such as unzip
   esac
