@@ -216,26 +216,47 @@ public final class DnsRecords {
     return ServiceRecords.of(service, d, id, state.key.domain, caches.slices(key));
   }
 
+  /**
+   * Replaces a Service's records; only the names whose data changed (or that start or stop being an
+   * empty non-terminal) are touched, so an endpoint's change rebuilds a handful of names.
+   */
   private void apply(String key, @Nullable ServiceRecords next, Map<Integer, Set<String>> touched) {
     ServiceRecords old = byService.get(key);
     if (Objects.equals(old, next)) {
       return;
     }
+    boolean sameNetwork = old != null && next != null && old.networkId() == next.networkId();
+    // What stays where it is: compared name by name (empty unless the network stays the same).
+    Map<String, ServiceRecords.NameData> keptNext =
+        sameNetwork ? requireNonNull(next, "next").names() : Map.of();
+    Map<String, ServiceRecords.NameData> keptOld =
+        sameNetwork ? requireNonNull(old, "old").names() : Map.of();
+    Set<String> keptNextAncestors =
+        sameNetwork ? requireNonNull(next, "next").ancestors() : Set.of();
+    Set<String> keptOldAncestors = sameNetwork ? requireNonNull(old, "old").ancestors() : Set.of();
     if (old != null) {
       NetworkState s = networks.get(old.networkId());
       if (s != null) {
         Set<String> t = touched.computeIfAbsent(old.networkId(), k -> new HashSet<>());
-        for (String name : old.names().keySet()) {
-          var m = s.data.get(name);
-          if (m != null) {
-            m.remove(key);
-            if (m.isEmpty()) {
-              s.data.remove(name);
-            }
-          }
-          t.add(name);
-        }
+        old.names()
+            .forEach(
+                (name, data) -> {
+                  if (data.equals(keptNext.get(name))) {
+                    return;
+                  }
+                  var m = s.data.get(name);
+                  if (m != null) {
+                    m.remove(key);
+                    if (m.isEmpty()) {
+                      s.data.remove(name);
+                    }
+                  }
+                  t.add(name);
+                });
         for (String name : old.ancestors()) {
+          if (keptNextAncestors.contains(name)) {
+            continue;
+          }
           if (s.ancestors.merge(name, -1, Integer::sum) == 0) {
             s.ancestors.remove(name);
             t.add(name);
@@ -250,10 +271,16 @@ public final class DnsRecords {
       next.names()
           .forEach(
               (name, data) -> {
+                if (data.equals(keptOld.get(name))) {
+                  return;
+                }
                 s.data.computeIfAbsent(name, k -> new TreeMap<>()).put(key, data);
                 t.add(name);
               });
       for (String name : next.ancestors()) {
+        if (keptOldAncestors.contains(name)) {
+          continue;
+        }
         if (s.ancestors.merge(name, 1, Integer::sum) == 1) {
           t.add(name);
         }
