@@ -59,13 +59,15 @@ import org.jspecify.annotations.Nullable;
  * from the informer caches alone (level-triggered), so dropped watches, relists and restarts lose
  * nothing. Only while {@linkplain #setLeading leading} does it write: cluster IP claims, the
  * Service's {@value WellKnown#CLUSTER_IPS_ANNOTATION} annotation, EndpointSlices, Network status
- * and Events. A failing key is retried with backoff and never blocks the others.
+ * (conditions and DNS addresses) and Events. A failing key is retried with backoff and never blocks
+ * the others.
  */
 public final class EndpointWatcher implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(EndpointWatcher.class.getName());
   static final String NETWORKS_KEY = "#networks";
   static final String GC_KEY = "#gc";
+  static final String DNS_KEY = "#dns";
 
   private final KubernetesClient client;
   private final Clock clock;
@@ -130,7 +132,9 @@ public final class EndpointWatcher implements AutoCloseable {
             c ->
                 c.getSpec() == null
                     ? List.of()
-                    : List.of(c.getSpec().serviceNamespace + "/" + c.getSpec().serviceName));
+                    : c.getSpec().heldByNetwork()
+                        ? List.of(DNS_KEY)
+                        : List.of(c.getSpec().serviceNamespace + "/" + c.getSpec().serviceName));
     networks =
         inform(
             client.resources(NetworkResource.class).runnableInformer(0),
@@ -159,16 +163,20 @@ public final class EndpointWatcher implements AutoCloseable {
   }
 
   /** Leadership gained or lost (from the leader elector); only a leader writes. */
-  public void setLeading(boolean value) {
-    if (leading.getAndSet(value) == value) {
+  public synchronized void setLeading(boolean value) {
+    if (leading.get() == value) {
       return;
     }
     LOG.info(value ? "leading: reconciling every Service" : "not leading: writes stop");
     if (value) {
       Instant now = clock.instant();
-      queue.add(NETWORKS_KEY, now);
+      // The informers queued every Service meanwhile; the networks pass goes first (queued before
+      // the worker may take anything), so that a requested DNS address is claimed before a
+      // Service asking for it runs.
+      queue.addFirst(NETWORKS_KEY, now);
       queue.add(GC_KEY, now);
     }
+    leading.set(value);
   }
 
   public boolean isLeading() {
@@ -241,6 +249,12 @@ public final class EndpointWatcher implements AutoCloseable {
       if (item == null) {
         continue;
       }
+      if (!leading.get()) {
+        // Leadership was lost while waiting for this key: the next leader writes it.
+        queue.done(item.key());
+        queue.add(item.key(), item.triggered());
+        continue;
+      }
       try {
         process(item);
         failures.remove(item.key());
@@ -297,6 +311,7 @@ public final class EndpointWatcher implements AutoCloseable {
         int n = allocator.collectOrphans(live);
         writes.addAndGet(n);
       }
+      case DNS_KEY -> reconcileNetworks(catalog);
       default -> reconcile(item.key(), item.triggered());
     }
   }
@@ -310,16 +325,64 @@ public final class EndpointWatcher implements AutoCloseable {
     for (Problem p : next.problems()) {
       events.warn(p);
     }
-    for (NetworkResource r : store(networks)) {
-      updateNetworkStatus(r, next);
-    }
+    // Before the Services are queued: a requested DNS address is claimed before a Service can ask.
+    reconcileNetworks(next);
   }
 
-  private void updateNetworkStatus(NetworkResource r, NetworkCatalog cat) {
+  /**
+   * Every Network's DNS claims and status. A network with service CIDRs and a valid {@code
+   * spec.dns} holds its addresses (requested or allocated) and lists them in {@code
+   * status.dns.clusterIPs}; one without service CIDRs, or deleted, loses them; an invalid network
+   * or {@code spec.dns} keeps what was written, as Services do, so fixing it changes no address.
+   */
+  private void reconcileNetworks(NetworkCatalog cat) {
+    Map<String, String> keep = new HashMap<>();
+    for (NetworkResource r : store(networks)) {
+      String name = r.getMetadata().getName();
+      String uid = Objects.requireNonNullElse(r.getMetadata().getUid(), "");
+      List<String> current = dnsStatus(r);
+      NetworkDefinition d = cat.byName(name);
+      List<String> desired;
+      if (d == null || (d.dns() == null && !d.network().serviceCidrs().isEmpty())) {
+        keep.put(name, uid);
+        desired = current;
+      } else if (d.dns() == null) {
+        desired = null; // no service CIDRs: no DNS
+      } else {
+        List<IpAddress> previous = new ArrayList<>();
+        for (String a : Objects.requireNonNullElse(current, List.<String>of())) {
+          try {
+            previous.add(IpAddress.parse(a));
+          } catch (IllegalArgumentException e) {
+            // not ours: rewritten below
+          }
+        }
+        ClusterIpAllocator.Result result = allocator.ensureDns(r, d, previous);
+        for (Problem p : result.problems()) {
+          events.warn(p);
+        }
+        keep.put(name, uid);
+        desired = result.addresses().stream().map(IpAddress::toString).toList();
+      }
+      updateNetworkStatus(r, cat, desired);
+    }
+    writes.addAndGet(allocator.releaseDnsExcept(keep));
+  }
+
+  private static @Nullable List<String> dnsStatus(NetworkResource r) {
+    NetworkResource.Status status = r.getStatus();
+    return status == null || status.dns == null ? null : List.copyOf(status.dns.clusterIPs);
+  }
+
+  private void updateNetworkStatus(
+      NetworkResource r, NetworkCatalog cat, @Nullable List<String> dns) {
     String name = r.getMetadata().getName();
     Problem problem = null;
     for (Problem p : cat.problems()) {
-      if (p.kind().equals("Network") && p.name().equals(name)) {
+      // InvalidDNS and InvalidNamespaceSelector leave the network serving: Events say those.
+      if (p.kind().equals("Network")
+          && p.name().equals(name)
+          && p.reason().equals("InvalidNetwork")) {
         problem = p;
       }
     }
@@ -328,29 +391,46 @@ public final class EndpointWatcher implements AutoCloseable {
     String message =
         valid ? "network " + name + " is ready" : problem == null ? "not valid" : problem.message();
     NetworkResource.Status status = r.getStatus();
+    boolean ready = false;
     if (status != null) {
       for (Condition c : status.conditions) {
         if ("Ready".equals(c.getType())
             && (valid ? "True" : "False").equals(c.getStatus())
             && reason.equals(c.getReason())
             && message.equals(c.getMessage())) {
-          return;
+          ready = true;
         }
       }
     }
+    if (ready && Objects.equals(dnsStatus(r), dns)) {
+      return;
+    }
     var next = new NetworkResource.Status();
-    next.conditions.add(
-        new ConditionBuilder()
-            .withType("Ready")
-            .withStatus(valid ? "True" : "False")
-            .withReason(reason)
-            .withMessage(message)
-            .withLastTransitionTime(clock.instant().toString())
-            .withObservedGeneration(r.getMetadata().getGeneration())
-            .build());
-    r.setStatus(next);
+    if (ready) {
+      next.conditions.addAll(requireNonNull(status, "status").conditions);
+    } else {
+      next.conditions.add(
+          new ConditionBuilder()
+              .withType("Ready")
+              .withStatus(valid ? "True" : "False")
+              .withReason(reason)
+              .withMessage(message)
+              .withLastTransitionTime(clock.instant().toString())
+              .withObservedGeneration(r.getMetadata().getGeneration())
+              .build());
+    }
+    if (dns != null) {
+      next.dns = new NetworkResource.DnsStatus();
+      next.dns.clusterIPs = new ArrayList<>(dns);
+    }
+    // A copy: the informer's object stays what the API server last said, so a failed write is
+    // retried by the next pass.
+    var write = new NetworkResource();
+    write.setMetadata(r.getMetadata());
+    write.setSpec(r.getSpec());
+    write.setStatus(next);
     try {
-      client.resources(NetworkResource.class).resource(r).updateStatus();
+      client.resources(NetworkResource.class).resource(write).updateStatus();
       writes.incrementAndGet();
     } catch (KubernetesClientException e) {
       LOG.log(Level.WARNING, "updating status of Network " + name + " failed", e);
@@ -368,6 +448,7 @@ public final class EndpointWatcher implements AutoCloseable {
     for (EndpointSlice s : named) {
       (WellKnown.MANAGED_BY.equals(label(s, WellKnown.MANAGED_BY_LABEL)) ? ours : foreign).add(s);
     }
+    checkForeignSliceNamespaces(foreign, ns);
     Service svc = get(services, key);
     if (svc == null) {
       deleteAll(ours);
@@ -376,8 +457,13 @@ public final class EndpointWatcher implements AutoCloseable {
     }
     var result = ServiceNetworkResolver.resolve(svc, get(namespaces, ns), catalog);
     if (result instanceof ServiceNetworkResolver.Rejected rejected) {
-      // Keep what was written: a typo in a Network must not take a working Service down.
       events.warn(rejected.problem());
+      if (rejected.problem().reason().equals(NAMESPACE_NOT_ADMITTED)) {
+        // The network's owner decides: the Service loses its address and slices in the network.
+        deleteAll(ours);
+        allocator.releaseAll(ns, name);
+      }
+      // Otherwise keep what was written: a typo in a Network must not take a working Service down.
       return;
     }
     ServiceNetwork sn = ((ServiceNetworkResolver.Resolved) result).serviceNetwork();
@@ -438,6 +524,42 @@ public final class EndpointWatcher implements AutoCloseable {
               return s;
             });
     writes.incrementAndGet();
+  }
+
+  static final String NAMESPACE_NOT_ADMITTED = "NamespaceNotAdmitted";
+
+  /**
+   * A hand-written slice labelled with a network whose {@code namespaceSelector} does not admit its
+   * namespace is reported; the node proxy serves a slice only through its Service, which the same
+   * selector keeps out of the network.
+   */
+  private void checkForeignSliceNamespaces(List<EndpointSlice> foreign, String ns) {
+    Namespace namespace = null;
+    for (EndpointSlice s : foreign) {
+      String net = label(s, WellKnown.NETWORK_LABEL);
+      NetworkDefinition d = net == null ? null : catalog.byName(net.trim());
+      if (d == null || d.namespaces().selectsAll()) {
+        continue;
+      }
+      if (namespace == null) {
+        namespace = get(namespaces, ns);
+      }
+      if (!d.namespaces().admits(namespace)) {
+        events.warn(
+            new Problem(
+                "EndpointSlice",
+                ns,
+                s.getMetadata().getName(),
+                NAMESPACE_NOT_ADMITTED,
+                "namespace: "
+                    + ns
+                    + " (expected: a namespace matching network "
+                    + d.name()
+                    + "'s namespaceSelector "
+                    + d.namespaces()
+                    + "; the slice is not served in it)"));
+      }
+    }
   }
 
   /** A tenant's hand-written slice must not point into another network's address space. */

@@ -43,6 +43,30 @@ final class WorkQueue {
     }
   }
 
+  /**
+   * Queues {@code key} ahead of every other key (moving it there if it is queued already): what
+   * must run before the rest, such as the networks pass when leadership is gained.
+   */
+  void addFirst(String key, Instant triggered) {
+    requireNonNull(key, "key");
+    requireNonNull(triggered, "triggered");
+    lock.lock();
+    try {
+      if (key.equals(busy)) {
+        dirtyWhileBusy.merge(key, triggered, WorkQueue::earliest);
+      } else {
+        Instant earlier = pending.remove(key);
+        var rest = new LinkedHashMap<>(pending);
+        pending.clear();
+        pending.put(key, earlier == null ? triggered : earliest(earlier, triggered));
+        pending.putAll(rest);
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The next key, or null after {@code timeoutMillis}; call {@link #done} when finished. */
   @Nullable Item take(long timeoutMillis) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);

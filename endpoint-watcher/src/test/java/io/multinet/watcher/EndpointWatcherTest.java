@@ -63,7 +63,7 @@ class EndpointWatcherTest {
     Service red = client.services().inNamespace("default").withName("web-red").get();
     assertThat(cluster.annotation(blue, WellKnown.CLUSTER_IPS_ANNOTATION)).startsWith("10.96.");
     assertThat(cluster.annotation(red, WellKnown.CLUSTER_IPS_ANNOTATION)).startsWith("10.96.");
-    assertThat(client.resources(ClusterIPClaim.class).list().getItems()).hasSize(2);
+    assertThat(cluster.serviceClaims()).hasSize(2);
     // The interface each address was found on travels with the slice.
     assertThat(cluster.slices("web-blue").getFirst().getMetadata().getAnnotations())
         .containsEntry("multinet.io/interfaces", "{\"10.1.0.11\":\"net1\",\"10.1.0.12\":\"net1\"}");
@@ -278,7 +278,7 @@ class EndpointWatcherTest {
         .untilAsserted(
             () -> {
               assertThat(cluster.slices("web-blue")).isEmpty();
-              assertThat(client.resources(ClusterIPClaim.class).list().getItems()).isEmpty();
+              assertThat(cluster.serviceClaims()).isEmpty();
             });
   }
 
@@ -315,7 +315,7 @@ class EndpointWatcherTest {
     assertThat(watcher.metrics().snapshot())
         .containsEntry("ClusterIPAllocated", 1L)
         .containsEntry("ClusterIPOutOfRange", 1L);
-    assertThat(client.resources(ClusterIPClaim.class).list().getItems()).hasSize(2);
+    assertThat(cluster.serviceClaims()).hasSize(2);
     assertThat(a.getMetadata().getName()).isEqualTo("a");
     Map<String, String> events = new java.util.TreeMap<>();
     client

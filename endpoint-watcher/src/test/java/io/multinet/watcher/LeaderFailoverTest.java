@@ -84,7 +84,7 @@ class LeaderFailoverTest {
             .allMatch(e -> e.endsWith(" ready " + net));
       }
       // One claim per Service, and no address twice within a network.
-      List<ClusterIPClaim> claims = client.resources(ClusterIPClaim.class).list().getItems();
+      List<ClusterIPClaim> claims = cluster.serviceClaims();
       assertThat(claims).hasSize(10);
       var perNetwork = new HashSet<String>();
       var services = new HashSet<String>();

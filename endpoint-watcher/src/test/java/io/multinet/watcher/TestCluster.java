@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.kube.WellKnown;
+import io.multinet.kube.crd.ClusterIPClaim;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.kube.testing.KubeObjects;
 import java.io.IOException;
@@ -109,6 +110,20 @@ final class TestCluster {
     }
     out.sort(null);
     return out;
+  }
+
+  /** The claims Services hold (not the networks' DNS addresses). */
+  List<ClusterIPClaim> serviceClaims() {
+    return client.resources(ClusterIPClaim.class).list().getItems().stream()
+        .filter(c -> !c.getSpec().heldByNetwork())
+        .toList();
+  }
+
+  /** The claims networks' DNS services hold. */
+  List<ClusterIPClaim> dnsClaims() {
+    return client.resources(ClusterIPClaim.class).list().getItems().stream()
+        .filter(c -> c.getSpec().heldByNetwork())
+        .toList();
   }
 
   String annotation(HasMetadata o, String key) {

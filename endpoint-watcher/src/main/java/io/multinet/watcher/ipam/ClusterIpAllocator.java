@@ -3,13 +3,16 @@ package io.multinet.watcher.ipam;
 import static io.multinet.kube.WellKnown.CLUSTER_IPS_ANNOTATION;
 import static java.util.Objects.requireNonNull;
 
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.multinet.kube.Problem;
 import io.multinet.kube.WellKnown;
 import io.multinet.kube.crd.ClusterIPClaim;
+import io.multinet.kube.crd.NetworkResource;
 import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.kube.network.NetworkDns;
 import io.multinet.network.Cidr;
 import io.multinet.network.IpAddress;
 import io.multinet.network.IpFamily;
@@ -21,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -32,6 +36,10 @@ import org.jspecify.annotations.Nullable;
  * controllers without a lock, and crash-safe: the claim is written before the Service's {@value
  * WellKnown#CLUSTER_IPS_ANNOTATION} annotation, and a claim that names the Service's uid is adopted
  * on the next pass instead of leaking.
+ *
+ * <p>A Network's DNS addresses are claims of the same kind, held by the Network ({@code holder:
+ * Network}, its uid, and an owner reference to it): a Service can neither be given one nor request
+ * one, and the Network keeps its address across restarts and failovers by adopting its claim.
  */
 public final class ClusterIpAllocator {
 
@@ -54,6 +62,62 @@ public final class ClusterIpAllocator {
   public record Result(List<IpAddress> addresses, List<Problem> problems) {}
 
   /**
+   * What holds a claim: a Service, or a Network's DNS service.
+   *
+   * @param field how a problem names the addresses asked for
+   * @param seed where the search for a free address starts (hashed)
+   */
+  private record Holder(
+      String kind, String namespace, String name, String uid, String field, String seed) {
+
+    static Holder of(Service s) {
+      String uid = requireNonNull(s.getMetadata().getUid(), "service uid");
+      return new Holder(
+          "Service",
+          s.getMetadata().getNamespace(),
+          s.getMetadata().getName(),
+          uid,
+          CLUSTER_IPS_ANNOTATION,
+          uid);
+    }
+
+    static Holder of(NetworkResource n) {
+      String uid = requireNonNull(n.getMetadata().getUid(), "network uid");
+      return new Holder(
+          "Network", "", n.getMetadata().getName(), uid, "dns.clusterIPs", "dns/" + uid);
+    }
+
+    boolean network() {
+      return kind.equals("Network");
+    }
+
+    boolean owns(ClusterIPClaim c) {
+      ClusterIPClaim.Spec s = c.getSpec();
+      if (s == null) {
+        return false;
+      }
+      return network()
+          ? s.heldByNetwork() && name.equals(s.network) && uid.equals(s.networkUid)
+          : !s.heldByNetwork() && uid.equals(s.serviceUid);
+    }
+
+    void fill(ClusterIPClaim.Spec spec) {
+      if (network()) {
+        spec.holder = ClusterIPClaim.NETWORK_HOLDER;
+        spec.networkUid = uid;
+      } else {
+        spec.serviceNamespace = namespace;
+        spec.serviceName = name;
+        spec.serviceUid = uid;
+      }
+    }
+
+    Problem problem(String reason, String message) {
+      return new Problem(kind, namespace, name, reason, message);
+    }
+  }
+
+  /**
    * Makes sure {@code service} holds an address of every family it asks for in {@code network}, and
    * releases any other address it holds. Returns the addresses, primary family first.
    */
@@ -61,7 +125,7 @@ public final class ClusterIpAllocator {
     requireNonNull(service, "service");
     requireNonNull(network, "network");
     var problems = new ArrayList<Problem>();
-    String uid = requireNonNull(service.getMetadata().getUid(), "service uid");
+    Holder holder = Holder.of(service);
     List<IpFamily> families = families(service, network, problems);
     Map<String, ClusterIPClaim> known = index(claims.get());
 
@@ -70,18 +134,82 @@ public final class ClusterIpAllocator {
     for (IpFamily family : families) {
       IpAddress want = firstOfFamily(requested, family);
       if (want == null) {
-        want = adoptable(known.values(), service, network, family);
+        want = adoptable(known.values(), holder, network, family);
       }
       IpAddress got =
           want != null
-              ? claimRequested(service, network, want, known, problems)
-              : allocate(service, network, family, known, problems);
+              ? claimRequested(holder, network, want, known, problems)
+              : allocate(holder, network, family, known, problems);
       if (got != null) {
         result.add(got);
       }
     }
-    releaseOthers(service, uid, network.name(), result);
+    releaseOthers(service, holder.uid(), network.name(), result);
     return new Result(result, problems);
+  }
+
+  /**
+   * Makes sure Network {@code resource} ({@code network} in the catalog) holds its DNS addresses:
+   * the requested ones ({@code spec.dns.clusterIPs}), else one per family of its service CIDRs,
+   * keeping the one it holds or last had ({@code previous}, its {@code status.dns.clusterIPs}) so
+   * that the address survives restarts, failovers and lost claims. Releases every other DNS claim
+   * of the network. A requested address another holder has stays theirs and is reported.
+   */
+  public Result ensureDns(
+      NetworkResource resource, NetworkDefinition network, List<IpAddress> previous) {
+    requireNonNull(resource, "resource");
+    requireNonNull(network, "network");
+    requireNonNull(previous, "previous");
+    NetworkDns dns = requireNonNull(network.dns(), "network.dns");
+    Holder holder = Holder.of(resource);
+    var problems = new ArrayList<Problem>();
+    Map<String, ClusterIPClaim> known = index(claims.get());
+    List<IpAddress> result = new ArrayList<>();
+    if (!dns.requested().isEmpty()) {
+      for (IpAddress want : dns.requested()) {
+        IpAddress got = claimRequested(holder, network, want, known, problems);
+        if (got != null) {
+          result.add(got);
+        }
+      }
+    } else {
+      for (IpFamily family : serviceFamilies(network)) {
+        IpAddress got = adoptable(known.values(), holder, network, family);
+        if (got == null) {
+          IpAddress last = firstOfFamily(previous, family);
+          if (last != null && inRange(network, last)) {
+            got = claimRequested(holder, network, last, known, new ArrayList<>());
+          }
+        }
+        if (got == null) {
+          got = allocate(holder, network, family, known, problems);
+        }
+        if (got != null) {
+          result.add(got);
+        }
+      }
+    }
+    releaseDnsOthers(holder, result);
+    return new Result(result, problems);
+  }
+
+  /**
+   * Deletes the DNS claims of every network not named in {@code keep} with the uid given there: a
+   * deleted Network (or an older one of the same name), or one without service CIDRs.
+   */
+  public int releaseDnsExcept(Map<String, String> keep) {
+    requireNonNull(keep, "keep");
+    int deleted = 0;
+    for (ClusterIPClaim c : claims.get()) {
+      ClusterIPClaim.Spec s = c.getSpec();
+      if (s != null
+          && s.heldByNetwork()
+          && (s.network == null || !Objects.equals(keep.get(s.network), s.networkUid))) {
+        delete(c);
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   /**
@@ -90,17 +218,26 @@ public final class ClusterIpAllocator {
   public void releaseAll(String namespace, String name) {
     for (ClusterIPClaim c : claims.get()) {
       ClusterIPClaim.Spec s = c.getSpec();
-      if (s != null && namespace.equals(s.serviceNamespace) && name.equals(s.serviceName)) {
+      if (s != null
+          && !s.heldByNetwork()
+          && namespace.equals(s.serviceNamespace)
+          && name.equals(s.serviceName)) {
         delete(c);
       }
     }
   }
 
-  /** Deletes claims whose Service uid is not in {@code liveServiceUids}: leftovers of crashes. */
+  /**
+   * Deletes claims whose Service uid is not in {@code liveServiceUids}: leftovers of crashes.
+   * Networks' DNS claims are {@link #releaseDnsExcept}'s.
+   */
   public int collectOrphans(Set<String> liveServiceUids) {
     int deleted = 0;
     for (ClusterIPClaim c : claims.get()) {
       ClusterIPClaim.Spec s = c.getSpec();
+      if (s != null && s.heldByNetwork()) {
+        continue;
+      }
       if (s == null || s.serviceUid == null || !liveServiceUids.contains(s.serviceUid)) {
         delete(c);
         deleted++;
@@ -128,17 +265,16 @@ public final class ClusterIpAllocator {
   }
 
   private @Nullable IpAddress claimRequested(
-      Service service,
+      Holder holder,
       NetworkDefinition network,
       IpAddress want,
       Map<String, ClusterIPClaim> known,
       List<Problem> problems) {
     if (!inRange(network, want)) {
       problems.add(
-          problem(
-              service,
+          holder.problem(
               "ClusterIPOutOfRange",
-              CLUSTER_IPS_ANNOTATION
+              holder.field()
                   + ": "
                   + want
                   + " (expected: a usable address within network "
@@ -150,33 +286,32 @@ public final class ClusterIpAllocator {
     }
     String name = claimName(network.name(), want);
     ClusterIPClaim existing = known.get(name);
-    if (existing != null && ownedBy(existing, service)) {
+    if (existing != null && holder.owns(existing)) {
       return want;
     }
-    if (existing == null && tryCreate(service, network, want)) {
+    if (existing == null && tryCreate(holder, network, want)) {
       return want;
     }
-    ClusterIPClaim holder = existing != null ? existing : fetch(name);
-    if (holder != null && ownedBy(holder, service)) {
+    ClusterIPClaim other = existing != null ? existing : fetch(name);
+    if (other != null && holder.owns(other)) {
       return want;
     }
     problems.add(
-        problem(
-            service,
+        holder.problem(
             "ClusterIPAllocated",
-            CLUSTER_IPS_ANNOTATION
+            holder.field()
                 + ": "
                 + want
                 + " (expected: a free address in network "
                 + network.name()
                 + "; "
-                + describeOwner(holder)
+                + describeOwner(other)
                 + " holds it)"));
     return null;
   }
 
   private @Nullable IpAddress allocate(
-      Service service,
+      Holder holder,
       NetworkDefinition network,
       IpFamily family,
       Map<String, ClusterIPClaim> known,
@@ -195,9 +330,8 @@ public final class ClusterIpAllocator {
     BigInteger base = toBig(range.address());
     // Start where the Service's uid hashes to: two controllers racing for the same Service try the
     // same address first, and one adopts the other's claim instead of taking a second address.
-    String uid = requireNonNull(service.getMetadata().getUid(), "service uid");
     BigInteger offset =
-        BigInteger.valueOf(uid.hashCode() & 0x7FFF_FFFFL)
+        BigInteger.valueOf(holder.seed().hashCode() & 0x7FFF_FFFFL)
             .multiply(BigInteger.valueOf(0x9E3779B1L))
             .mod(size);
     long attempts =
@@ -210,22 +344,21 @@ public final class ClusterIpAllocator {
       String name = claimName(network.name(), candidate);
       ClusterIPClaim existing = known.get(name);
       if (existing != null) {
-        if (ownedBy(existing, service)) {
+        if (holder.owns(existing)) {
           return candidate;
         }
         continue;
       }
-      if (tryCreate(service, network, candidate)) {
+      if (tryCreate(holder, network, candidate)) {
         return candidate;
       }
       ClusterIPClaim winner = fetch(name);
-      if (winner != null && ownedBy(winner, service)) {
-        return candidate; // another replica claimed it for this very Service
+      if (winner != null && holder.owns(winner)) {
+        return candidate; // another replica claimed it for this very holder
       }
     }
     problems.add(
-        problem(
-            service,
+        holder.problem(
             "ClusterIPRangeFull",
             "network "
                 + network.name()
@@ -239,16 +372,27 @@ public final class ClusterIpAllocator {
     return null;
   }
 
-  private boolean tryCreate(Service service, NetworkDefinition network, IpAddress address) {
+  private boolean tryCreate(Holder holder, NetworkDefinition network, IpAddress address) {
     var claim = new ClusterIPClaim();
     claim.getMetadata().setName(claimName(network.name(), address));
     claim.getMetadata().setLabels(Map.of("multinet.io/network", network.name()));
+    if (holder.network()) {
+      // Kubernetes' garbage collector removes it with its Network, even without a controller.
+      claim
+          .getMetadata()
+          .setOwnerReferences(
+              List.of(
+                  new OwnerReferenceBuilder()
+                      .withApiVersion("multinet.io/v1alpha1")
+                      .withKind("Network")
+                      .withName(holder.name())
+                      .withUid(holder.uid())
+                      .build()));
+    }
     var spec = new ClusterIPClaim.Spec();
     spec.network = network.name();
     spec.address = address.toString();
-    spec.serviceNamespace = service.getMetadata().getNamespace();
-    spec.serviceName = service.getMetadata().getName();
-    spec.serviceUid = service.getMetadata().getUid();
+    holder.fill(spec);
     claim.setSpec(spec);
     try {
       client.resources(ClusterIPClaim.class).resource(claim).create();
@@ -277,6 +421,7 @@ public final class ClusterIpAllocator {
     for (ClusterIPClaim c : claims.get()) {
       ClusterIPClaim.Spec s = c.getSpec();
       if (s == null
+          || s.heldByNetwork()
           || !service.getMetadata().getNamespace().equals(s.serviceNamespace)
           || !service.getMetadata().getName().equals(s.serviceName)) {
         continue;
@@ -287,20 +432,31 @@ public final class ClusterIpAllocator {
     }
   }
 
-  private static @Nullable IpAddress adoptable(
-      Collection<ClusterIPClaim> known,
-      Service service,
-      NetworkDefinition network,
-      IpFamily family) {
-    for (ClusterIPClaim c : known) {
+  /** Deletes the network's DNS claims other than {@code keep}'s. */
+  private void releaseDnsOthers(Holder holder, List<IpAddress> keep) {
+    Set<String> keepNames = new LinkedHashSet<>();
+    for (IpAddress a : keep) {
+      keepNames.add(claimName(holder.name(), a));
+    }
+    for (ClusterIPClaim c : claims.get()) {
       ClusterIPClaim.Spec s = c.getSpec();
       if (s != null
-          && ownedBy(c, service)
-          && network.name().equals(s.network)
-          && s.address != null) {
+          && s.heldByNetwork()
+          && holder.name().equals(s.network)
+          && !(holder.owns(c) && keepNames.contains(c.getMetadata().getName()))) {
+        delete(c);
+      }
+    }
+  }
+
+  private static @Nullable IpAddress adoptable(
+      Collection<ClusterIPClaim> known, Holder holder, NetworkDefinition network, IpFamily family) {
+    for (ClusterIPClaim c : known) {
+      ClusterIPClaim.Spec s = c.getSpec();
+      if (s != null && holder.owns(c) && network.name().equals(s.network) && s.address != null) {
         try {
           IpAddress a = IpAddress.parse(s.address);
-          if (a.family() == family) {
+          if (a.family() == family && inRange(network, a)) {
             return a;
           }
         } catch (IllegalArgumentException e) {
@@ -309,6 +465,16 @@ public final class ClusterIpAllocator {
       }
     }
     return null;
+  }
+
+  private static List<IpFamily> serviceFamilies(NetworkDefinition network) {
+    List<IpFamily> out = new ArrayList<>();
+    for (Cidr c : network.network().serviceCidrs()) {
+      if (!out.contains(c.family())) {
+        out.add(c.family());
+      }
+    }
+    return out;
   }
 
   static List<IpFamily> families(
@@ -401,16 +567,14 @@ public final class ClusterIpAllocator {
     return false;
   }
 
-  private static boolean ownedBy(ClusterIPClaim c, Service service) {
-    ClusterIPClaim.Spec s = c.getSpec();
-    return s != null
-        && service.getMetadata().getUid() != null
-        && service.getMetadata().getUid().equals(s.serviceUid);
-  }
-
   private static String describeOwner(@Nullable ClusterIPClaim c) {
     ClusterIPClaim.Spec s = c == null ? null : c.getSpec();
-    return s == null ? "another Service" : "Service " + s.serviceNamespace + "/" + s.serviceName;
+    if (s == null) {
+      return "another Service";
+    }
+    return s.heldByNetwork()
+        ? "network " + s.network + "'s DNS service"
+        : "Service " + s.serviceNamespace + "/" + s.serviceName;
   }
 
   private static Map<String, ClusterIPClaim> index(Collection<ClusterIPClaim> all) {

@@ -22,13 +22,29 @@ public final class ClusterIPClaim extends CustomResource<ClusterIPClaim.Spec, Vo
 
   private static final long serialVersionUID = 1L;
 
-  /** Which network and address, and the Service that holds it. */
+  /** {@link Spec#holder} of a claim on a Network's DNS address. */
+  public static final String NETWORK_HOLDER = "Network";
+
+  /**
+   * Which network and address, and what holds it: a Service (the {@code service*} fields), or with
+   * {@link #holder} {@value #NETWORK_HOLDER} the Network's DNS service ({@link #networkUid}).
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public static final class Spec {
     public @Nullable String network;
     public @Nullable String address;
+
+    /** {@code Service} (also when absent) or {@value #NETWORK_HOLDER}. */
+    public @Nullable String holder;
+
     public @Nullable String serviceNamespace;
     public @Nullable String serviceName;
     public @Nullable String serviceUid;
+    public @Nullable String networkUid;
+
+    /** Whether a Network's DNS service holds the address. */
+    public boolean heldByNetwork() {
+      return NETWORK_HOLDER.equals(holder);
+    }
   }
 }

@@ -39,6 +39,18 @@ public final class NamespaceSelector {
     if (selector == null) {
       return ALL;
     }
+    for (var e :
+        Objects.requireNonNullElse(selector.getMatchLabels(), Map.<String, String>of())
+            .entrySet()) {
+      if (e.getKey() == null || e.getKey().isBlank() || e.getValue() == null) {
+        throw new IllegalArgumentException(
+            "namespaceSelector.matchLabels: "
+                + e.getKey()
+                + "="
+                + e.getValue()
+                + " (expected: a label key and a value)");
+      }
+    }
     List<LabelSelectorRequirement> reqs =
         Objects.requireNonNullElse(selector.getMatchExpressions(), List.of());
     for (LabelSelectorRequirement r : reqs) {

@@ -67,9 +67,12 @@ public final class NetworkCatalog {
     for (NetworkResource r : sorted) {
       String name = r.getMetadata().getName();
       try {
-        NetworkDefinition d = fromMultinet(r, problems);
+        var side = new ArrayList<Problem>();
+        NetworkDefinition d = fromMultinet(r, side);
         claim(d, byId, attachmentOwner);
         byName.put(name, d);
+        // Only a valid network's DNS or selector is worth a problem of its own.
+        problems.addAll(side);
       } catch (IllegalArgumentException e) {
         problems.add(
             new Problem("Network", "", name, "InvalidNetwork", String.valueOf(e.getMessage())));
@@ -281,20 +284,25 @@ public final class NetworkCatalog {
       }
     }
     List<IpAddress> effective = requested;
-    if (effective.isEmpty() && status != null && status.dns != null) {
-      // What the controller allocated; anything else there is ignored, not trusted.
-      effective = new ArrayList<>();
+    if (status != null && status.dns != null) {
+      // The addresses the controller holds claims on. Without a request they are the allocated
+      // ones; with one, a requested address the status does not list is one the controller could
+      // not claim (a Service holds it) or has not claimed yet, and answering on it would shadow
+      // that Service. Anything else in the status is ignored, not trusted.
+      List<IpAddress> confirmed = new ArrayList<>();
       for (String ip : status.dns.clusterIPs) {
         try {
           IpAddress a = IpAddress.parse(Objects.requireNonNullElse(ip, ""));
           if (network.isServiceAddress(a)
-              && effective.stream().noneMatch(o -> o.family() == a.family())) {
-            effective.add(a);
+              && (requested.isEmpty() || requested.contains(a))
+              && confirmed.stream().noneMatch(o -> o.family() == a.family())) {
+            confirmed.add(a);
           }
         } catch (IllegalArgumentException e) {
           // skipped: the controller rewrites its status
         }
       }
+      effective = confirmed;
     }
     return new NetworkDns(requested, effective, domain, upstreams);
   }

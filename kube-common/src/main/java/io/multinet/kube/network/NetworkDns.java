@@ -11,8 +11,10 @@ import org.jspecify.annotations.Nullable;
  * A network's DNS service, validated: where it answers and what it answers for.
  *
  * @param requested the addresses {@code spec.dns.clusterIPs} asks for; empty means allocate
- * @param clusterIPs the addresses it answers on: the requested ones, else those the controller
- *     allocated ({@code status.dns.clusterIPs}); empty until allocated
+ * @param clusterIPs the addresses it answers on: those in {@code status.dns.clusterIPs} (the
+ *     controller holds their claims), of the requested ones when any are requested; the requested
+ *     ones while the status has no {@code dns} yet (no controller has looked at the network); empty
+ *     until allocated
  * @param clusterDomain {@code spec.dns.clusterDomain}; null means the node proxy's default
  * @param upstreams {@code spec.dns.upstreams} as socket addresses (port 53 unless given); empty
  *     means the node's own resolvers

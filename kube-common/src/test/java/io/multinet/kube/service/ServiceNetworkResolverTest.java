@@ -3,6 +3,7 @@ package io.multinet.kube.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -14,7 +15,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The resolution order of issue 3. Networks blue and red use 10.96.0.0/16; attachments below. */
+/**
+ * The resolution order of issue 3, and namespace admission. Networks blue, red and tenants use
+ * 10.96.0.0/16; attachments below.
+ */
 class ServiceNetworkResolverTest {
 
   private static final NetworkCatalog CATALOG =
@@ -130,6 +134,79 @@ class ServiceNetworkResolverTest {
         .isEqualTo(Map.of("app.kubernetes.io/name", "web", "tier", "db"));
     assertThatThrownBy(() -> ServiceNetworkResolver.parseSelector(" , "))
         .hasMessageContaining("at least one term");
+  }
+
+  @Test
+  void resolve_namespaceSelector_admitsOnlyMatchingNamespaces() {
+    var tenants = net("tenants", 58, "tenants-net");
+    tenants.getSpec().namespaceSelector =
+        new LabelSelectorBuilder().withMatchLabels(Map.of("tenant", "a")).build();
+    NetworkCatalog catalog =
+        NetworkCatalog.build(
+            List.of(tenants, net("blue", 56, "tenant/blue-net")), List.of(), List.of());
+    Service svc = svc(Map.of(ServiceNetworkResolver.NETWORK, "tenants"));
+
+    var admitted = ServiceNetworkResolver.resolve(svc, namespace(Map.of("tenant", "a")), catalog);
+    assertThat(admitted)
+        .isInstanceOfSatisfying(
+            ServiceNetworkResolver.Resolved.class,
+            r -> assertThat(r.serviceNetwork().network().name()).isEqualTo("tenants"));
+
+    for (Namespace ns : new Namespace[] {namespace(Map.of("tenant", "b")), null}) {
+      assertThat(ServiceNetworkResolver.resolve(svc, ns, catalog))
+          .as("namespace %s", ns == null ? "unknown" : ns.getMetadata().getLabels())
+          .isInstanceOfSatisfying(
+              ServiceNetworkResolver.Rejected.class,
+              r -> {
+                assertThat(r.problem().reason()).isEqualTo("NamespaceNotAdmitted");
+                assertThat(r.problem().kind()).isEqualTo("Service");
+                assertThat(r.problem().namespace()).isEqualTo("tenant");
+                assertThat(r.problem().name()).isEqualTo("web");
+                assertThat(r.problem().message())
+                    .isEqualTo(
+                        "namespace: tenant (expected: a namespace matching network tenants's"
+                            + " namespaceSelector tenant=a)");
+              });
+    }
+    // Every way of naming the network is checked, the namespace's default too.
+    Namespace defaulting =
+        new NamespaceBuilder(namespace(Map.of("tenant", "b")))
+            .editMetadata()
+            .withAnnotations(Map.of(ServiceNetworkResolver.NAMESPACE_DEFAULT_NETWORK, "tenants"))
+            .endMetadata()
+            .build();
+    assertThat(ServiceNetworkResolver.resolve(svc(Map.of()), defaulting, catalog))
+        .isInstanceOf(ServiceNetworkResolver.Rejected.class);
+    assertThat(
+            ServiceNetworkResolver.resolve(
+                svc(Map.of(ServiceNetworkResolver.MULTUS_SERVICE_NETWORK, "tenants-net")),
+                namespace(Map.of()),
+                catalog))
+        .isInstanceOf(ServiceNetworkResolver.Rejected.class);
+    assertThat(
+            ServiceNetworkResolver.resolve(
+                svc(Map.of(ServiceNetworkResolver.CALICO_NETWORK, "tenants")),
+                namespace(Map.of()),
+                catalog))
+        .isInstanceOf(ServiceNetworkResolver.Rejected.class);
+  }
+
+  @Test
+  void resolve_noSelector_admitsEveryNamespaceKnownOrNot() {
+    Service svc = svc(Map.of(ServiceNetworkResolver.NETWORK, "blue"));
+    assertThat(ServiceNetworkResolver.resolve(svc, null, CATALOG))
+        .isInstanceOf(ServiceNetworkResolver.Resolved.class);
+    assertThat(ServiceNetworkResolver.resolve(svc, namespace(Map.of("tenant", "b")), CATALOG))
+        .isInstanceOf(ServiceNetworkResolver.Resolved.class);
+  }
+
+  private static Namespace namespace(Map<String, String> labels) {
+    return new NamespaceBuilder()
+        .withNewMetadata()
+        .withName("tenant")
+        .withLabels(labels)
+        .endMetadata()
+        .build();
   }
 
   private static String network(Service s, Namespace ns) {
