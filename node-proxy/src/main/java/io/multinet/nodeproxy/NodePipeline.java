@@ -8,16 +8,31 @@ import io.multinet.dataplane.DesiredStates;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.KernelHints;
+import io.multinet.dataplane.v1.LocalListener;
 import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.dataplane.v1.VppHints;
 import io.multinet.kube.WellKnown;
 import io.multinet.kube.network.NetworkCatalog;
 import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.network.IpAddress;
+import io.multinet.network.Network;
+import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.dns.DnsOptions;
+import io.multinet.nodeproxy.dns.DnsRecords;
+import io.multinet.nodeproxy.dns.DnsSnapshot;
 import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
+import io.multinet.service.Endpoint;
 import io.multinet.service.NodeInfo;
+import io.multinet.service.ServicePort;
+import io.multinet.service.ServicePortKey;
+import io.multinet.service.ServicePortName;
+import io.multinet.service.ServicePortPolicy;
 import io.multinet.table.ServiceTable;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +63,24 @@ public final class NodePipeline {
       long revision,
       long baseRevision,
       int remapped,
-      List<String> skipped) {}
+      List<String> skipped,
+      @Nullable DnsSnapshot dns) {}
+
+  /**
+   * The DNS server's side of a run: serves {@code snapshot} and says where each network (by id)
+   * listens, one socket address per family, UDP and TCP on the same port.
+   */
+  public interface DnsListeners {
+    Map<Integer, List<InetSocketAddress>> serve(DnsSnapshot snapshot);
+  }
+
+  // Keys of the DNS service ports among the mapped Services: a space sorts before every
+  // namespace/name, so on a clash of addresses the network's DNS keeps its address.
+  private static final String DNS_KEY = " dns/";
+  private static final int DNS_PORT = 53;
+
+  /** The namespace part of the DNS service ports' names: no Kubernetes namespace has a dot. */
+  public static final String DNS_NAMESPACE = "multinet.io";
 
   private final String nodeName;
   private final NodeProxy.Options options;
@@ -60,9 +92,27 @@ public final class NodePipeline {
   private @Nullable ServiceTable table;
   private long revision;
 
+  private final @Nullable DnsRecords dnsRecords;
+  private final @Nullable DnsListeners dnsListeners;
+  private Map<Integer, List<InetSocketAddress>> dnsPorts = Map.of();
+
+  /** A pipeline without DNS ({@code explain}). */
   public NodePipeline(String nodeName, NodeProxy.Options options) {
+    this(nodeName, options, null);
+  }
+
+  /**
+   * A pipeline that also builds the DNS names of {@code options.dns()} (when set) at every run,
+   * hands them to {@code listeners} before the state is programmed (a name resolves no later than
+   * its Service is programmed), and programs each network's DNS address to its listeners.
+   */
+  public NodePipeline(
+      String nodeName, NodeProxy.Options options, @Nullable DnsListeners listeners) {
     this.nodeName = requireNonNull(nodeName, "nodeName");
     this.options = requireNonNull(options, "options");
+    DnsOptions dns = options.dns();
+    this.dnsRecords = dns == null || listeners == null ? null : new DnsRecords(dns);
+    this.dnsListeners = listeners;
   }
 
   /**
@@ -99,18 +149,19 @@ public final class NodePipeline {
         remapped++;
       }
     }
+    DnsSnapshot dns = null;
+    if (dnsRecords != null && dnsListeners != null) {
+      dns = dnsRecords.update(caches, dirty);
+      Map<Integer, List<InetSocketAddress>> ports = dnsListeners.serve(dns);
+      if (dirty == null || !ports.equals(dnsPorts)) {
+        dnsPorts = ports;
+        remapDns(catalog);
+      }
+    }
     mappedAll = true;
     var view = NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), table);
     DesiredStates.Conversion conversion =
-        converter.convert(
-            view.table(),
-            networkSpecs(catalog),
-            NodeFacts.newBuilder()
-                .setName(nodeName)
-                .addAllClusterCidrs(options.clusterCidrs())
-                .setMasqueradeAll(options.masqueradeAll())
-                .addAllNodePortAddresses(options.nodePortAddresses())
-                .build());
+        converter.convert(view.table(), networkSpecs(catalog, dnsPorts), nodeFacts());
     table = view.table();
     long base = conversion.base() == null ? 0 : revision;
     revision++;
@@ -121,7 +172,84 @@ public final class NodePipeline {
         revision,
         base,
         remapped,
-        view.skipped());
+        view.skipped(),
+        dns);
+  }
+
+  private NodeFacts nodeFacts() {
+    var facts =
+        NodeFacts.newBuilder()
+            .setName(nodeName)
+            .addAllClusterCidrs(options.clusterCidrs())
+            .setMasqueradeAll(options.masqueradeAll())
+            .addAllNodePortAddresses(options.nodePortAddresses());
+    DnsOptions dns = options.dns();
+    if (dns != null && dnsListeners != null) {
+      dns.listenAddresses().forEach(a -> facts.addLocalAddresses(a.getHostAddress()));
+    }
+    return facts.build();
+  }
+
+  /**
+   * Each network's DNS addresses as a service port of its own, UDP and TCP on port 53, with the
+   * network's listener of the same family as the one backend: the dataplane steers the network's
+   * queries there as it steers a Service's connections, in the network's zone.
+   */
+  private void remapDns(NetworkCatalog catalog) {
+    mapped.keySet().removeIf(k -> k.startsWith(DNS_KEY));
+    for (var e : dnsPorts.entrySet()) {
+      int id = e.getKey();
+      String name;
+      List<IpAddress> addresses;
+      Network network;
+      if (id == Network.DEFAULT_ID) {
+        name = Network.DEFAULT_NAME;
+        addresses = options.defaultNetworkDns();
+        network = Network.DEFAULT;
+      } else {
+        NetworkDefinition d =
+            catalog.networks().stream()
+                .filter(n -> n.network().id() == id)
+                .findFirst()
+                .orElse(null);
+        if (d == null || d.dns() == null) {
+          continue;
+        }
+        name = d.name();
+        addresses = requireNonNull(d.dns()).clusterIPs();
+        network = d.network();
+      }
+      List<ServicePort> ports = new ArrayList<>();
+      for (IpAddress vip : addresses) {
+        InetSocketAddress listener =
+            e.getValue().stream()
+                .filter(a -> (a.getAddress() instanceof Inet4Address) == vip.isV4())
+                .findFirst()
+                .orElse(null);
+        if (listener == null) {
+          continue; // no listen address of that family
+        }
+        Endpoint backend =
+            Endpoint.builder(IpAddress.of(listener.getAddress().getAddress()), listener.getPort())
+                .node(nodeName)
+                .conditions(true, true, false)
+                .build();
+        for (Protocol p : List.of(Protocol.UDP, Protocol.TCP)) {
+          ports.add(
+              new ServicePort(
+                  new ServicePortName(
+                      DNS_NAMESPACE, "dns-" + name, p == Protocol.UDP ? "dns" : "dns-tcp"),
+                  new ServicePortKey(network.id(), vip, p, DNS_PORT),
+                  ServicePortPolicy.DEFAULT,
+                  0,
+                  List.of(),
+                  List.of(backend)));
+        }
+      }
+      if (!ports.isEmpty()) {
+        mapped.put(DNS_KEY + name, new ServicePortMapper.Result(ports, List.of()));
+      }
+    }
   }
 
   private void remap(Caches caches, String key, @Nullable Service service, NetworkCatalog catalog) {
@@ -144,6 +272,19 @@ public final class NodePipeline {
     }
   }
 
+  private static void listeners(NetworkSpec.Builder spec, List<InetSocketAddress> sockets) {
+    for (InetSocketAddress a : sockets) {
+      for (var p :
+          List.of(io.multinet.dataplane.v1.Protocol.UDP, io.multinet.dataplane.v1.Protocol.TCP)) {
+        spec.addLocalListeners(
+            LocalListener.newBuilder()
+                .setAddress(a.getAddress().getHostAddress())
+                .setProtocol(p)
+                .setPort(a.getPort()));
+      }
+    }
+  }
+
   /** What the last run mapped for a Service. */
   ServicePortMapper.@Nullable Result mapped(String service) {
     return mapped.get(service);
@@ -151,6 +292,15 @@ public final class NodePipeline {
 
   /** The dataplane's view of each network in the catalog. */
   public static Map<Integer, NetworkSpec> networkSpecs(NetworkCatalog catalog) {
+    return networkSpecs(catalog, Map.of());
+  }
+
+  /**
+   * The dataplane's view of each network in the catalog, with the node's DNS listeners of each
+   * ({@code dnsPorts}: network id → listen socket addresses, UDP and TCP on each).
+   */
+  static Map<Integer, NetworkSpec> networkSpecs(
+      NetworkCatalog catalog, Map<Integer, List<InetSocketAddress>> dnsPorts) {
     Map<Integer, NetworkSpec> out = new HashMap<>();
     for (NetworkDefinition d : catalog.networks()) {
       var spec =
@@ -164,7 +314,14 @@ public final class NodePipeline {
       if (d.vrf() != null) {
         spec.setVpp(VppHints.newBuilder().setVrf(d.vrf()));
       }
+      listeners(spec, dnsPorts.getOrDefault(d.network().id(), List.of()));
       out.put(d.network().id(), spec.build());
+    }
+    List<InetSocketAddress> defaultPorts = dnsPorts.get(Network.DEFAULT_ID);
+    if (defaultPorts != null) {
+      var spec = NetworkSpec.newBuilder().setId(Network.DEFAULT_ID).setName(Network.DEFAULT_NAME);
+      listeners(spec, defaultPorts);
+      out.put(Network.DEFAULT_ID, spec.build());
     }
     return out;
   }

@@ -19,6 +19,9 @@ import io.multinet.kube.Informers;
 import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
+import io.multinet.network.IpAddress;
+import io.multinet.nodeproxy.dns.DnsOptions;
+import io.multinet.nodeproxy.dns.DnsServer;
 import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
 import io.multinet.service.NodeInfo;
@@ -54,14 +57,22 @@ public final class NodeProxy implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(NodeProxy.class.getName());
 
-  /** Settings, kube-proxy's names in brackets. */
+  /**
+   * Settings, kube-proxy's names in brackets.
+   *
+   * @param dns the per-network DNS server's settings; null: no DNS server
+   * @param defaultNetworkDns the default network's DNS addresses, when {@code dns} serves it too
+   *     ({@link DnsOptions#defaultNetwork}); the default network has no Network to say them
+   */
   public record Options(
       Duration minSyncPeriod,
       Duration syncPeriod,
       @Nullable String serviceProxyName,
       List<String> clusterCidrs,
       boolean masqueradeAll,
-      List<String> nodePortAddresses) {
+      List<String> nodePortAddresses,
+      @Nullable DnsOptions dns,
+      List<IpAddress> defaultNetworkDns) {
     public static final Options DEFAULTS =
         new Options(Duration.ofSeconds(1), Duration.ofSeconds(30), null, List.of(), false);
 
@@ -70,6 +81,26 @@ public final class NodeProxy implements AutoCloseable {
       requireNonNull(syncPeriod, "syncPeriod");
       clusterCidrs = List.copyOf(requireNonNull(clusterCidrs, "clusterCidrs"));
       nodePortAddresses = List.copyOf(requireNonNull(nodePortAddresses, "nodePortAddresses"));
+      defaultNetworkDns = List.copyOf(requireNonNull(defaultNetworkDns, "defaultNetworkDns"));
+    }
+
+    /** Without a DNS server. */
+    public Options(
+        Duration minSyncPeriod,
+        Duration syncPeriod,
+        @Nullable String serviceProxyName,
+        List<String> clusterCidrs,
+        boolean masqueradeAll,
+        List<String> nodePortAddresses) {
+      this(
+          minSyncPeriod,
+          syncPeriod,
+          serviceProxyName,
+          clusterCidrs,
+          masqueradeAll,
+          nodePortAddresses,
+          null,
+          List.of());
     }
 
     /** NodePorts on every local address (kube-proxy's nodePortAddresses left empty). */
@@ -80,6 +111,19 @@ public final class NodeProxy implements AutoCloseable {
         List<String> clusterCidrs,
         boolean masqueradeAll) {
       this(minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, List.of());
+    }
+
+    /** These options with a DNS server ({@code null}: none). */
+    public Options withDns(@Nullable DnsOptions value, List<IpAddress> defaultNetworkAddresses) {
+      return new Options(
+          minSyncPeriod,
+          syncPeriod,
+          serviceProxyName,
+          clusterCidrs,
+          masqueradeAll,
+          nodePortAddresses,
+          value,
+          defaultNetworkAddresses);
     }
   }
 
@@ -102,6 +146,7 @@ public final class NodeProxy implements AutoCloseable {
   private volatile @Nullable ServiceHealthServers serviceHealth;
   private final ChangeTracker<String, Relevant> changes = new ChangeTracker<>();
   private final NodePipeline pipeline;
+  private final @Nullable DnsServer dns;
   private final Caches caches = new InformerCaches();
   private static final String BY_SERVICE = "multinet.io/by-service";
 
@@ -116,9 +161,24 @@ public final class NodeProxy implements AutoCloseable {
     this.programmer = requireNonNull(programmer, "programmer");
     this.clock = requireNonNull(clock, "clock");
     requireNonNull(options, "options");
-    this.pipeline = new NodePipeline(nodeName, options);
+    DnsOptions dnsOptions = options.dns();
+    this.dns = dnsOptions == null ? null : new DnsServer(dnsOptions);
+    DnsServer server = dns;
+    this.pipeline =
+        new NodePipeline(
+            nodeName,
+            options,
+            server == null
+                ? null
+                : snapshot -> {
+                  server.update(snapshot);
+                  return server.ports();
+                });
     this.holder = new ServiceTableHolder(ServiceTable.empty(new NodeInfo(nodeName, null)));
     this.metrics = new ProxyMetrics(clock);
+    if (server != null) {
+      metrics.include(server.metrics()::render);
+    }
     this.runner =
         new SyncRunner(
             "node-proxy-sync",
@@ -354,6 +414,14 @@ public final class NodeProxy implements AutoCloseable {
     for (SharedIndexInformer<?> i : informers) {
       i.close();
     }
+    if (dns != null) {
+      dns.close();
+    }
+  }
+
+  /** The DNS server, or null when the options have none. */
+  public @Nullable DnsServer dns() {
+    return dns;
   }
 
   private <T extends HasMetadata> SharedIndexInformer<T> inform(SharedIndexInformer<T> informer) {
@@ -426,6 +494,11 @@ public final class NodeProxy implements AutoCloseable {
         if (service == null) {
           return null; // names no Service: no sync reads it
         }
+      }
+      case NetworkResource r -> {
+        parts.add(r.getSpec());
+        // The DNS addresses the controller allocated; its conditions are not read.
+        parts.add(r.getStatus() == null ? null : r.getStatus().dns);
       }
       case CustomResource<?, ?> r -> parts.add(r.getSpec());
       case Namespace _ -> {

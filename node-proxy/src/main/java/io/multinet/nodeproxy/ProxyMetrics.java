@@ -1,16 +1,21 @@
 package io.multinet.nodeproxy;
 
+import static java.util.Objects.requireNonNull;
+
 import io.multinet.table.ServiceTable;
 import io.multinet.table.TableDiff;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +41,7 @@ public final class ProxyMetrics {
   private final LongAdder serviceChanges = new LongAdder();
   private final LongAdder fullSyncs = new LongAdder();
   private final LongAdder syncFailures = new LongAdder();
+  private final List<Consumer<StringBuilder>> extra = new CopyOnWriteArrayList<>();
   private volatile Map<String, Long> portsByNetwork = Map.of();
   private volatile Map<String, Long> backendsByNetwork = Map.of();
 
@@ -88,6 +94,11 @@ public final class ProxyMetrics {
     return syncFailures.sum();
   }
 
+  /** Appends {@code more} (another component's families, such as the DNS server's) to /metrics. */
+  void include(Consumer<StringBuilder> more) {
+    extra.add(requireNonNull(more, "more"));
+  }
+
   /** The exposition text for /metrics. */
   public String render() {
     var sb = new StringBuilder(4096);
@@ -132,6 +143,7 @@ public final class ProxyMetrics {
         "multinet_network_backends",
         "Backends of this node's service ports, by network",
         backendsByNetwork);
+    extra.forEach(e -> e.accept(sb));
     return sb.toString();
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
+import io.multinet.dataplane.v1.LocalListener;
 import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.network.Cidr;
@@ -44,22 +45,27 @@ class DesiredStatesConverterTest {
     NodeFacts facts = NodeFacts.newBuilder().setName("node-a").build();
     ServiceTable table = null;
     DesiredState previous = null;
+    int dnsPort = 0; // blue's node-local DNS listener, 0 for none
     int deltas = 0;
     for (int step = 0; step < 300; step++) {
-      int what = random.nextInt(20);
-      if (what == 0) {
-        red = !red; // a network goes or comes back, with its ports
-      } else if (what == 1) {
-        facts = facts.toBuilder().setMasqueradeAll(!facts.getMasqueradeAll()).build();
-      } else if (what == 2) {
-        node = new NodeInfo("node-a", node.zone() == null ? "zone-a" : null);
-      } else {
-        for (int n = random.nextInt(3); n >= 0; n--) {
-          ServicePort p = randomPort(random);
-          if (random.nextInt(4) == 0) {
-            ports.remove(p.key());
-          } else {
-            ports.put(p.key(), p);
+      switch (random.nextInt(20)) {
+        case 0 -> red = !red; // a network goes or comes back, with its ports
+        case 1 -> facts = facts.toBuilder().setMasqueradeAll(!facts.getMasqueradeAll()).build();
+        case 2 -> node = new NodeInfo("node-a", node.zone() == null ? "zone-a" : null);
+        case 3 -> dnsPort = dnsPort == 0 ? 40_000 + random.nextInt(1000) : 0; // opens or closes
+        case 4 ->
+            facts =
+                facts.getLocalAddressesCount() == 0
+                    ? facts.toBuilder().addLocalAddresses("169.254.53.53").build()
+                    : facts.toBuilder().clearLocalAddresses().build();
+        default -> {
+          for (int n = random.nextInt(3); n >= 0; n--) {
+            ServicePort p = randomPort(random);
+            if (random.nextInt(4) == 0) {
+              ports.remove(p.key());
+            } else {
+              ports.put(p.key(), p);
+            }
           }
         }
       }
@@ -74,7 +80,7 @@ class DesiredStatesConverterTest {
         b.add(p); // red's ports are rejected while red is gone
       }
       table = b.build();
-      Map<Integer, NetworkSpec> hints = Map.of();
+      Map<Integer, NetworkSpec> hints = dnsPort == 0 ? Map.of() : Map.of(56, blueDns(dnsPort));
 
       DesiredStates.Conversion c = converter.convert(table, hints, facts);
 
@@ -91,6 +97,36 @@ class DesiredStatesConverterTest {
       previous = c.state();
     }
     assertThat(deltas).isGreaterThan(250); // the node changes now and then: no delta then
+  }
+
+  @Test
+  void convert_listenerOrLocalAddressChange_isANetworkUpsertOrNewNodeFacts() {
+    var converter = new DesiredStates.Converter();
+    ServiceTable table = ServiceTable.builder(new NodeInfo("node-a", null)).network(BLUE).build();
+    NodeFacts facts = NodeFacts.newBuilder().setName("node-a").build();
+    converter.convert(table, Map.of(56, blueDns(40_001)), facts);
+
+    Delta listener = converter.convert(table, Map.of(56, blueDns(40_002)), facts).delta();
+    NodeFacts withAddress = facts.toBuilder().addLocalAddresses("169.254.53.53").build();
+    Delta address = converter.convert(table, Map.of(56, blueDns(40_002)), withAddress).delta();
+
+    assertThat(listener.getUpsertNetworksList()).containsExactly(blueDns(40_002));
+    assertThat(listener.hasNode()).isFalse();
+    assertThat(address.getUpsertNetworksList()).isEmpty();
+    assertThat(address.getNode().getLocalAddressesList()).containsExactly("169.254.53.53");
+  }
+
+  /** Blue's hints with a node-local UDP listener on 169.254.53.53:{@code port}. */
+  private static NetworkSpec blueDns(int port) {
+    return NetworkSpec.newBuilder()
+        .setId(56)
+        .setName("blue")
+        .addLocalListeners(
+            LocalListener.newBuilder()
+                .setAddress("169.254.53.53")
+                .setProtocol(io.multinet.dataplane.v1.Protocol.UDP)
+                .setPort(port))
+        .build();
   }
 
   private static ServicePort randomPort(Random random) {

@@ -21,6 +21,9 @@ import io.multinet.network.IpAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -280,9 +283,36 @@ final class ElementOps {
           case KernelPlan.Prefix p -> throw notNetlink(p);
           case KernelPlan.Interface i -> throw notNetlink(i);
           case NodePortEntry n -> throw notNetlink(n);
+          case KernelPlan.Listener l -> throw notNetlink(l);
+          case KernelPlan.MarkEntry m -> throw notNetlink(m);
         }
       }
     }
+  }
+
+  /**
+   * The listener-set elements that take {@code before} to {@code after}: deletes, then adds, in
+   * both sets of each family.
+   */
+  static List<Op> listeners(
+      SortedSet<KernelPlan.Listener> before, SortedSet<KernelPlan.Listener> after) {
+    var gone = new TreeSet<>(before);
+    gone.removeAll(after);
+    var fresh = new TreeSet<>(after);
+    fresh.removeAll(before);
+    List<Op> out = new ArrayList<>();
+    for (var change : List.of(Map.entry(Verb.DELETE, gone), Map.entry(Verb.ADD, fresh))) {
+      for (boolean v4 : List.of(true, false)) {
+        List<Element> elements = NftRenderer.listeners(change.getValue(), v4);
+        if (elements.isEmpty()) {
+          continue;
+        }
+        for (boolean zoned : List.of(false, true)) {
+          out.add(new Elements(change.getKey(), new KernelPlan.ListenerSet(v4, zoned), elements));
+        }
+      }
+    }
+    return out;
   }
 
   private static IllegalArgumentException notNetlink(Element e) {

@@ -5,14 +5,17 @@ import io.multinet.dataplane.DataplaneException;
 import io.multinet.dataplane.StateModel;
 import io.multinet.dataplane.kernel.KernelPlan.Hairpin;
 import io.multinet.dataplane.kernel.KernelPlan.Instance;
+import io.multinet.dataplane.kernel.KernelPlan.Listener;
 import io.multinet.dataplane.kernel.KernelPlan.Port;
 import io.multinet.dataplane.kernel.KernelPlan.SharedChain;
 import io.multinet.dataplane.kernel.KernelPlan.TableSet;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NetworkSpec;
+import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.dataplane.v1.Protocol;
 import io.multinet.dataplane.v1.ServicePort;
+import io.multinet.network.IpAddress;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -39,10 +43,14 @@ public final class KernelBackend implements DataplaneBackend {
 
   private final NftExecutor nft;
   private final PolicyRouting routing;
+  private final LoopbackAddresses loopback;
   private @Nullable StateModel applied;
 
   /** What the kernel serves per service port key, as last applied. */
   private Map<String, Port> ports = new HashMap<>();
+
+  /** The node-local listeners in the table. */
+  private SortedSet<Listener> listeners = new TreeSet<>();
 
   /** The shared chains in the table. */
   private Set<SharedChain> chains = new HashSet<>();
@@ -83,6 +91,7 @@ public final class KernelBackend implements DataplaneBackend {
     this.netns = netns;
     this.nft = new NftExecutor(netns);
     this.routing = new PolicyRouting(netns);
+    this.loopback = new LoopbackAddresses(netns);
   }
 
   @Override
@@ -101,7 +110,9 @@ public final class KernelBackend implements DataplaneBackend {
       throw new DataplaneException("state: " + e.getMessage(), true, e);
     }
     List<Instance> all = plan.instances();
+    SortedSet<IpAddress> addresses = KernelPlanner.localAddresses(model.node());
     try {
+      loopback.add(addresses); // before the rules that DNAT to them
       TableShape kernel = kernelShape();
       if (kernel == null) {
         coldStart(plan, all);
@@ -115,12 +126,14 @@ public final class KernelBackend implements DataplaneBackend {
         lastBatch = () -> text;
       }
       routing.sync(tables(model));
+      loopback.removeExcept(addresses); // once no rule DNATs to them
     } catch (NftException | NfNetlinkException | IOException e) {
       applied = null; // the next call must be a full one
       throw new DataplaneException("full sync: " + e.getMessage(), true, e);
     }
     applied = model;
     ports = new HashMap<>(plan.ports());
+    listeners = new TreeSet<>(plan.listeners());
     instanceTotal = all.size();
     slotTotal = KernelPlan.slotCount(all);
     serviceMapSize = KernelPlan.serviceMapSize(instanceTotal);
@@ -261,14 +274,24 @@ public final class KernelBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
-    if (!delta.getUpsertNetworksList().isEmpty()
-        || !delta.getRemoveNetworksList().isEmpty()
-        || delta.hasNode()) {
+    if (!delta.getRemoveNetworksList().isEmpty()
+        || !listenersOnly(before, delta)
+        || (delta.hasNode() && !addressesOnly(before.node(), delta.getNode()))) {
       // Networks and node facts shape the table itself: rebuild it, still in one transaction.
       applyFull(after.toState());
       return;
     }
     List<ElementOps.Op> ops = new ArrayList<>();
+    // A network whose listeners alone changed: elements of the listener sets.
+    var nextListeners = new TreeSet<>(listeners);
+    for (NetworkSpec n : delta.getUpsertNetworksList()) {
+      nextListeners.removeIf(l -> l.zone() == n.getId());
+      nextListeners.addAll(KernelPlanner.listeners(n));
+    }
+    ops.addAll(ElementOps.listeners(listeners, nextListeners));
+    SortedSet<IpAddress> addresses = KernelPlanner.localAddresses(after.node());
+    boolean newAddresses =
+        delta.hasNode() && !addresses.equals(KernelPlanner.localAddresses(before.node()));
     var nextPorts = new HashMap<>(ports);
     var nextChains = new HashSet<>(chains);
     var nextRefs = new HashMap<>(hairpinRefs);
@@ -326,22 +349,53 @@ public final class KernelBackend implements DataplaneBackend {
     }
     ops.addAll(ElementOps.hairpin(gone, fresh));
     String text = NftRenderer.render(ops);
-    if (text.isEmpty()) {
-      applied = after;
-      return;
-    }
     try {
-      nft.run(text);
-      lastBatch = () -> text;
-    } catch (NftException e) {
+      if (newAddresses) {
+        loopback.add(addresses);
+      }
+      if (!text.isEmpty()) {
+        nft.run(text);
+        lastBatch = () -> text;
+      }
+      if (newAddresses) {
+        loopback.removeExcept(addresses);
+      }
+    } catch (NftException | IOException e) {
       throw new DataplaneException("delta: " + e.getMessage(), true, e);
     }
     applied = after;
+    listeners = nextListeners;
     ports = nextPorts;
     instanceTotal = instancesAfter;
     slotTotal = slotsAfter;
     chains = nextChains;
     hairpinRefs = nextRefs;
+  }
+
+  /**
+   * Whether every network {@code delta} upserts is one the state has, changed in its local
+   * listeners at most: those are elements of two sets, not the table's shape.
+   */
+  private static boolean listenersOnly(StateModel before, Delta delta) {
+    for (NetworkSpec n : delta.getUpsertNetworksList()) {
+      NetworkSpec old = before.networks().get(n.getId());
+      if (old == null
+          || !old.toBuilder()
+              .clearLocalListeners()
+              .build()
+              .equals(n.toBuilder().clearLocalListeners().build())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether node facts differ in their local addresses at most, which no rule depends on. */
+  private static boolean addressesOnly(NodeFacts before, NodeFacts after) {
+    return before.toBuilder()
+        .clearLocalAddresses()
+        .build()
+        .equals(after.toBuilder().clearLocalAddresses().build());
   }
 
   /** Whether a state still fits the map sizes of the last full sync. */
@@ -376,11 +430,13 @@ public final class KernelBackend implements DataplaneBackend {
     try {
       nft.run(NftRenderer.deleteTable());
       routing.clear();
+      loopback.removeExcept(Set.of());
     } catch (NftException | IOException e) {
       throw new DataplaneException("cleanup: " + e.getMessage(), false, e);
     }
     applied = null;
     ports = new HashMap<>();
+    listeners = new TreeSet<>();
     chains = new HashSet<>();
     hairpinRefs = new HashMap<>();
   }

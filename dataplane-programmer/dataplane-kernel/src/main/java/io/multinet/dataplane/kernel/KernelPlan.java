@@ -28,12 +28,14 @@ import org.jspecify.annotations.Nullable;
  * @param node the node facts that shape the hooks
  * @param ports service port key ({@link KernelPlanner#key}) → what the kernel serves for it, in key
  *     order
+ * @param listeners every network's node-local listeners
  */
 record KernelPlan(
     List<Network> networks,
     SortedMap<String, Network> interfaces,
     Node node,
-    SortedMap<String, Port> ports) {
+    SortedMap<String, Port> ports,
+    SortedSet<Listener> listeners) {
 
   static final String TABLE_NAME = "multinet";
   static final String TABLE = "inet " + TABLE_NAME;
@@ -61,6 +63,7 @@ record KernelPlan(
     interfaces = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(interfaces));
     requireNonNull(node, "node");
     ports = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(ports));
+    listeners = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(listeners));
   }
 
   /** nft's name of a protocol ({@code tcp}). */
@@ -116,6 +119,8 @@ record KernelPlan(
   List<Chain> chains() {
     List<Chain> out = new ArrayList<>(networks);
     out.add(BaseChain.RAW_PRE);
+    out.add(BaseChain.RAW_OUT);
+    out.add(BaseChain.LOCAL_IN);
     out.add(NoEndpoints.CHAIN);
     out.addAll(sharedChains());
     out.add(BaseChain.NAT_PRE);
@@ -140,6 +145,7 @@ record KernelPlan(
     int hairpin = serviceMapSize(hairpins().size());
     List<TableSet> out = new ArrayList<>();
     out.add(new InterfaceMap());
+    out.add(new MarkMap());
     for (boolean affinity : List.of(false, true)) {
       out.add(new ServiceMap(true, affinity, services));
       out.add(new ServiceMap(false, affinity, services));
@@ -153,6 +159,8 @@ record KernelPlan(
       }
       out.add(new HairpinSet(v4, hairpin));
       out.add(new ClusterSet(v4));
+      out.add(new ListenerSet(v4, false));
+      out.add(new ListenerSet(v4, true));
     }
     out.add(new NodePortMap(true));
     out.add(new NodePortMap(false));
@@ -265,6 +273,13 @@ record KernelPlan(
   /** A chain attached to a hook. */
   record BaseChain(String name) implements Chain {
     static final BaseChain RAW_PRE = new BaseChain("raw_pre");
+
+    /** Local sockets' packets: a network's mark selects its zone (its {@link Network} chain). */
+    static final BaseChain RAW_OUT = new BaseChain("raw_out");
+
+    /** Guards local listeners: only traffic DNATed to them in their network's zone reaches them. */
+    static final BaseChain LOCAL_IN = new BaseChain("local_in");
+
     static final BaseChain NAT_PRE = new BaseChain("nat_pre");
     static final BaseChain NAT_OUT = new BaseChain("nat_out");
     static final BaseChain AFF_RECORD = new BaseChain("aff_record");
@@ -515,6 +530,8 @@ record KernelPlan(
   /** A set or map of the table; its name is derived from its kind. */
   sealed interface TableSet
       permits InterfaceMap,
+          MarkMap,
+          ListenerSet,
           ServiceMap,
           EndpointMap,
           AffinityMap,
@@ -551,6 +568,31 @@ record KernelPlan(
     @Override
     public boolean map() {
       return true;
+    }
+  }
+
+  /** A network's mark (under {@link #MARK_MASK}) → {@code goto net_ID}, for local sockets. */
+  record MarkMap() implements TableSet {
+    @Override
+    public String name() {
+      return "mark_net";
+    }
+
+    @Override
+    public boolean map() {
+      return true;
+    }
+  }
+
+  /**
+   * The node-local listeners of a family: {@code listeners4} holds (address, protocol, port) of
+   * every one, {@code listener_zones4} (zone, address, protocol, port) with the zone each belongs
+   * to.
+   */
+  record ListenerSet(boolean v4, boolean zoned) implements TableSet {
+    @Override
+    public String name() {
+      return (zoned ? "listener_zones" : "listeners") + family(v4);
     }
   }
 
@@ -674,7 +716,8 @@ record KernelPlan(
   // ---- elements ----
 
   /** An element of one of the table's sets or maps. */
-  sealed interface Element permits Service, Slot, Hairpin, Prefix, Interface, NodePortEntry {}
+  sealed interface Element
+      permits Service, Slot, Hairpin, Prefix, Interface, NodePortEntry, Listener, MarkEntry {}
 
   /** A {@code svc} or {@code affsvc} element. */
   record Service(InstanceKey key, Verdict verdict) implements Element {}
@@ -700,4 +743,29 @@ record KernelPlan(
 
   /** An element of a NodePort map: (protocol, port) → the NodePort chain. */
   record NodePortEntry(NodePort nodePort) implements Element {}
+
+  /** A {@code mark_net} element: the network's mark → its chain. */
+  record MarkEntry(Network network) implements Element {}
+
+  /**
+   * A socket on the node that belongs to network (zone) {@code zone}: an element of both {@link
+   * ListenerSet}s of its family.
+   */
+  record Listener(int zone, IpAddress address, Protocol protocol, int port)
+      implements Element, Comparable<Listener> {
+    Listener {
+      requireNonNull(address, "address");
+      requireNonNull(protocol, "protocol");
+    }
+
+    @Override
+    public int compareTo(Listener o) {
+      return Comparator.comparing((Listener l) -> !l.address.isV4()) // IPv4 first
+          .thenComparingInt(Listener::zone)
+          .thenComparing(Listener::address)
+          .thenComparing(Listener::protocol)
+          .thenComparingInt(Listener::port)
+          .compare(this, o);
+    }
+  }
 }

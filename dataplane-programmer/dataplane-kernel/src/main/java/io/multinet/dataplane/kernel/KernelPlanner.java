@@ -8,6 +8,7 @@ import io.multinet.dataplane.kernel.KernelPlan.Drop;
 import io.multinet.dataplane.kernel.KernelPlan.Goto;
 import io.multinet.dataplane.kernel.KernelPlan.Instance;
 import io.multinet.dataplane.kernel.KernelPlan.InstanceKey;
+import io.multinet.dataplane.kernel.KernelPlan.Listener;
 import io.multinet.dataplane.kernel.KernelPlan.Network;
 import io.multinet.dataplane.kernel.KernelPlan.NoEndpoints;
 import io.multinet.dataplane.kernel.KernelPlan.NodePort;
@@ -19,6 +20,7 @@ import io.multinet.dataplane.kernel.KernelPlan.Verdict;
 import io.multinet.dataplane.v1.Backend;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.LoadBalancing;
+import io.multinet.dataplane.v1.LocalListener;
 import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
 import io.multinet.dataplane.v1.ServicePort;
@@ -30,7 +32,9 @@ import io.multinet.table.Maglev;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -70,7 +74,9 @@ final class KernelPlanner {
     requireNonNull(state, "state");
     List<Network> networks = new ArrayList<>();
     var interfaces = new TreeMap<String, Network>();
+    var listeners = new TreeSet<Listener>();
     for (NetworkSpec n : state.getNetworksList()) {
+      listeners.addAll(listeners(n));
       if (n.getId() == 0) {
         continue; // the default network: zone 0, no mark, main table
       }
@@ -88,7 +94,61 @@ final class KernelPlanner {
         LOG.log(Level.WARNING, "skipping " + sp.getName() + ": " + e.getMessage());
       }
     }
-    return new KernelPlan(networks, interfaces, node(state.getNode()), ports);
+    return new KernelPlan(networks, interfaces, node(state.getNode()), ports, listeners);
+  }
+
+  /**
+   * A network's node-local listeners; one the kernel cannot guard (a bad address, protocol or port)
+   * is left out with a warning, so it does not block the others.
+   */
+  static List<Listener> listeners(NetworkSpec n) {
+    List<Listener> out = new ArrayList<>();
+    for (LocalListener l : n.getLocalListenersList()) {
+      try {
+        out.add(listener(n.getId(), l));
+      } catch (IllegalArgumentException e) {
+        LOG.warning("skipping a local listener of network " + n.getName() + ": " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static Listener listener(int zone, LocalListener l) {
+    if (l.getProtocol() != io.multinet.dataplane.v1.Protocol.TCP
+        && l.getProtocol() != io.multinet.dataplane.v1.Protocol.UDP) {
+      throw new IllegalArgumentException(
+          "protocol: " + l.getProtocol() + " of " + l.getAddress() + " (expected: TCP or UDP)");
+    }
+    if (l.getPort() < 1 || l.getPort() > 65535) {
+      throw new IllegalArgumentException(
+          "port: " + l.getPort() + " of " + l.getAddress() + " (expected: 1-65535)");
+    }
+    return new Listener(zone, localAddress(l.getAddress()), l.getProtocol(), l.getPort());
+  }
+
+  /**
+   * The node facts' local addresses the kernel keeps on {@code lo}; a bad entry is left out with a
+   * warning.
+   */
+  static SortedSet<IpAddress> localAddresses(NodeFacts node) {
+    var out = new TreeSet<IpAddress>();
+    for (String a : node.getLocalAddressesList()) {
+      try {
+        out.add(localAddress(a));
+      } catch (IllegalArgumentException e) {
+        LOG.warning("skipping a local address: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static IpAddress localAddress(String text) {
+    try {
+      return IpAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "address: " + text + " (expected: an IPv4 or IPv6 address such as 169.254.53.53)", e);
+    }
   }
 
   private static KernelPlan.Node node(NodeFacts node) {

@@ -25,6 +25,10 @@ import io.multinet.dataplane.kernel.KernelPlan.HairpinSet;
 import io.multinet.dataplane.kernel.KernelPlan.Instance;
 import io.multinet.dataplane.kernel.KernelPlan.Interface;
 import io.multinet.dataplane.kernel.KernelPlan.InterfaceMap;
+import io.multinet.dataplane.kernel.KernelPlan.Listener;
+import io.multinet.dataplane.kernel.KernelPlan.ListenerSet;
+import io.multinet.dataplane.kernel.KernelPlan.MarkEntry;
+import io.multinet.dataplane.kernel.KernelPlan.MarkMap;
 import io.multinet.dataplane.kernel.KernelPlan.Network;
 import io.multinet.dataplane.kernel.KernelPlan.NodePort;
 import io.multinet.dataplane.kernel.KernelPlan.NodePortAddressSet;
@@ -149,19 +153,28 @@ final class NftRenderer {
     }
     List<TableSet> sets = plan.sets();
     for (TableSet s : sets) {
-      if (s instanceof InterfaceMap) {
-        declare(sb, s); // with the chain that uses it
+      if (s instanceof InterfaceMap || s instanceof MarkMap) {
+        declare(sb, s); // with the chains that use them
       }
     }
     sb.append(
         "  chain raw_pre {\n    type filter hook prerouting priority raw; policy accept;\n    iifname vmap @if_net\n  }\n");
+    // A local socket's mark names its network: its packets take the network's zone, so replies
+    // of connections DNATed to it in that zone are un-NATed there.
+    sb.append("  chain raw_out {\n    type filter hook output priority raw; policy accept;\n")
+        .append("    meta mark & 0x")
+        .append(Long.toHexString(KernelPlan.MARK_MASK))
+        .append(" vmap @mark_net\n  }\n");
     sb.append("}\n");
     List<Element> ifaces = new ArrayList<>();
     plan.interfaces().forEach((name, net) -> ifaces.add(new Interface(name, net)));
     elements(sb, Verb.ADD, new InterfaceMap(), ifaces);
+    List<Element> marks = new ArrayList<>();
+    plan.networks().forEach(n -> marks.add(new MarkEntry(n)));
+    elements(sb, Verb.ADD, new MarkMap(), marks);
     sb.append("table ").append(TABLE).append(" {\n");
     for (TableSet s : sets) {
-      if (!(s instanceof InterfaceMap)) {
+      if (!(s instanceof InterfaceMap || s instanceof MarkMap)) {
         declare(sb, s);
       }
     }
@@ -180,6 +193,11 @@ final class NftRenderer {
       elements(
           sb, Verb.ADD, new NodePortAddressSet(v4), prefixes(plan.node().nodePortAddresses(v4)));
     }
+    for (boolean v4 : List.of(true, false)) {
+      for (boolean zoned : List.of(false, true)) {
+        elements(sb, Verb.ADD, new ListenerSet(v4, zoned), listeners(plan.listeners(), v4));
+      }
+    }
     List<Op> ops = new ArrayList<>();
     for (NodePort np : plan.nodePorts()) {
       ops.add(new DefineNodePort(np));
@@ -190,6 +208,17 @@ final class NftRenderer {
     ops.addAll(ElementOps.hairpin(List.of(), plan.hairpins()));
     sb.append(render(ops));
     return sb.toString();
+  }
+
+  /** The listeners of one family, as elements of either {@link ListenerSet} of it. */
+  static List<Element> listeners(Collection<Listener> listeners, boolean v4) {
+    List<Element> out = new ArrayList<>();
+    for (Listener l : listeners) {
+      if (l.address().isV4() == v4) {
+        out.add(l);
+      }
+    }
+    return out;
   }
 
   private static List<Element> prefixes(List<Cidr> cidrs) {
@@ -204,6 +233,11 @@ final class NftRenderer {
     sb.append(
         switch (set) {
           case InterfaceMap m -> "typeof iifname : verdict; flags interval;";
+          case MarkMap m -> "typeof meta mark : verdict;";
+          case ListenerSet l ->
+              (l.zoned() ? "typeof ct zone . " : "typeof ")
+                  + ip(l.v4())
+                  + " daddr . meta l4proto . th dport;";
           case ServiceMap m ->
               "typeof ct zone . " + ip(m.v4()) + " daddr . meta l4proto . th dport : verdict;";
           case EndpointMap m -> {
@@ -282,6 +316,14 @@ final class NftRenderer {
             "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip daddr . meta l4proto . ct original proto-dst vmap @affsvc4\n")
         .append(
             "    ct state new ct status dnat meta l4proto { tcp, udp, sctp } ct zone . ct original ip6 daddr . meta l4proto . ct original proto-dst vmap @affsvc6\n  }\n");
+    // A node-local listener takes only what was DNATed to it in its own network's zone.
+    sb.append("  chain local_in {\n    type filter hook input priority filter; policy accept;\n")
+        .append(
+            "    ct status dnat ct zone . ip daddr . meta l4proto . th dport @listener_zones4 accept\n")
+        .append(
+            "    ct status dnat ct zone . ip6 daddr . meta l4proto . th dport @listener_zones6 accept\n")
+        .append("    ip daddr . meta l4proto . th dport @listeners4 drop\n")
+        .append("    ip6 daddr . meta l4proto . th dport @listeners6 drop\n  }\n");
     sb.append("  chain nat_post {\n    type nat hook postrouting priority srcnat; policy accept;\n")
         .append("    ct status dnat ct zone . ip saddr . ip daddr @hairpin4 masquerade\n")
         .append("    ct status dnat ct zone . ip6 saddr . ip6 daddr @hairpin6 masquerade\n")
@@ -488,14 +530,14 @@ final class NftRenderer {
         if (e > from) {
           sb.append(", ");
         }
-        element(sb, elements.get(e), verb == Verb.ADD);
+        element(sb, set, elements.get(e), verb == Verb.ADD);
       }
       sb.append(" }\n");
     }
   }
 
   /** One element: its key, and with {@code data} its data or verdict. */
-  private static void element(StringBuilder sb, Element e, boolean data) {
+  private static void element(StringBuilder sb, TableSet set, Element e, boolean data) {
     switch (e) {
       case Service(KernelPlan.InstanceKey k, Verdict v) -> {
         sb.append(k.zone()).append(" . ").append(k.address()).append(" . ");
@@ -525,6 +567,18 @@ final class NftRenderer {
         if (data) {
           sb.append(" : goto ").append(np.name());
         }
+      }
+      case MarkEntry(Network net) -> {
+        sb.append("0x").append(Long.toHexString(KernelPlan.mark(net.id())));
+        if (data) {
+          sb.append(" : goto ").append(net.name());
+        }
+      }
+      case Listener(int zone, io.multinet.network.IpAddress a, Protocol p, int port) -> {
+        if (set instanceof ListenerSet ls && ls.zoned()) {
+          sb.append(zone).append(" . ");
+        }
+        sb.append(a).append(" . ").append(proto(p)).append(" . ").append(port);
       }
     }
   }
