@@ -245,6 +245,55 @@ class KernelLocalListenerTrafficTest {
         .doesNotContain("table inet multinet {");
   }
 
+  @Test
+  void localAddresses_onLoopback_onlyThoseTheBackendAddedAreRemoved() throws Exception {
+    var loopback = new LoopbackAddresses(topo.node());
+    assertThat(lo()).contains(DNS4 + "/32", DNS6 + "/128", Topology.NODE_V4 + "/32");
+    assertThat(loopback.owned()).extracting(Object::toString).containsExactly(DNS4, DNS6);
+
+    // The lab's own node address listed too: it was there before, so it is never claimed.
+    backend.applyFull(
+        base()
+            .setNode(
+                NodeFacts.newBuilder()
+                    .setName("node-a")
+                    .addLocalAddresses(DNS4)
+                    .addLocalAddresses(Topology.NODE_V4))
+            .build());
+    assertThat(lo()).contains(DNS4 + "/32", Topology.NODE_V4 + "/32").doesNotContain(DNS6 + "/128");
+
+    backend.applyDelta(
+        Delta.newBuilder().setNode(NodeFacts.newBuilder().setName("node-a")).build());
+    assertThat(lo()).contains(Topology.NODE_V4 + "/32").doesNotContain(DNS4 + "/32");
+
+    backend.applyFull(base().build());
+    backend.cleanup();
+    assertThat(lo())
+        .contains(Topology.NODE_V4 + "/32", Topology.NODE_V6 + "/128")
+        .doesNotContain(DNS4 + "/32", DNS6 + "/128");
+  }
+
+  /** The addresses on the node's {@code lo}, as {@code ip} prints them ({@code 10.0.0.1/32}). */
+  private List<String> lo() throws Exception {
+    Process p =
+        new ProcessBuilder("ip", "-n", topo.node(), "-o", "address", "show", "dev", "lo")
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    List<String> addresses = new ArrayList<>();
+    for (String line : out.lines().toList()) {
+      String[] words = line.trim().split("\\s+", -1);
+      for (int i = 0; i + 1 < words.length; i++) {
+        if (words[i].equals("inet") || words[i].equals("inet6")) {
+          addresses.add(words[i + 1]);
+        }
+      }
+    }
+    return addresses;
+  }
+
   private int received() {
     return servers.stream().mapToInt(MarkedEchoServer::received).sum();
   }

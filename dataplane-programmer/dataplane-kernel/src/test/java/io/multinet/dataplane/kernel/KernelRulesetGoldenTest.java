@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,7 +35,10 @@ class KernelRulesetGoldenTest {
   void full_smallState_matchesGolden() throws IOException {
     DesiredState s =
         DesiredState.newBuilder()
-            .addNetworks(network(56, "blue", "bl-*", 1056))
+            .addNetworks(
+                network(56, "blue", "bl-*", 1056).toBuilder()
+                    .addLocalListeners(listener("169.254.53.53", Protocol.UDP, 40001))
+                    .addLocalListeners(listener("fd00:6d6e:6574::53", Protocol.TCP, 40002)))
             .addServicePorts(blueWeb())
             .addServicePorts(
                 port(56, "10.96.0.11", Protocol.UDP, 53, backend("10.1.0.11", 53, true))
@@ -79,6 +83,51 @@ class KernelRulesetGoldenTest {
 
     assertThat(batch.toString()).doesNotContain("chain").doesNotContain("rule");
     assertGolden("endpoint-change.nft", batch.toString());
+  }
+
+  @Test
+  void listeners_change_isElementsOfBothSetsOfItsFamily() {
+    var before = new TreeSet<KernelPlan.Listener>(KernelPlanner.listeners(blueDns(40001)));
+    var after = new TreeSet<KernelPlan.Listener>(KernelPlanner.listeners(blueDns(40002)));
+
+    assertThat(NftRenderer.render(ElementOps.listeners(before, after)))
+        .isEqualTo(
+            """
+            delete element inet multinet listeners4 { 169.254.53.53 . udp . 40001 }
+            delete element inet multinet listener_zones4 { 56 . 169.254.53.53 . udp . 40001 }
+            add element inet multinet listeners4 { 169.254.53.53 . udp . 40002 }
+            add element inet multinet listener_zones4 { 56 . 169.254.53.53 . udp . 40002 }
+            """);
+  }
+
+  @Test
+  void listeners_badEntries_areLeftOutAndTheOthersKept() {
+    var n =
+        blueDns(40001).toBuilder()
+            .addLocalListeners(listener("169.254.53.53", Protocol.SCTP, 40003))
+            .addLocalListeners(listener("169.254.53.53", Protocol.TCP, 70000))
+            .addLocalListeners(listener("dns.local", Protocol.TCP, 40004))
+            .build();
+
+    assertThat(KernelPlanner.listeners(n))
+        .containsExactly(
+            new KernelPlan.Listener(
+                56, io.multinet.network.IpAddress.parse("169.254.53.53"), Protocol.UDP, 40001));
+  }
+
+  private static io.multinet.dataplane.v1.NetworkSpec blueDns(int port) {
+    return network(56, "blue", "bl-*", 1056).toBuilder()
+        .addLocalListeners(listener("169.254.53.53", Protocol.UDP, port))
+        .build();
+  }
+
+  private static io.multinet.dataplane.v1.LocalListener listener(
+      String address, Protocol protocol, int port) {
+    return io.multinet.dataplane.v1.LocalListener.newBuilder()
+        .setAddress(address)
+        .setProtocol(protocol)
+        .setPort(port)
+        .build();
   }
 
   @Test

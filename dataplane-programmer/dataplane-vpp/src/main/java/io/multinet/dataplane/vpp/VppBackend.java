@@ -516,6 +516,16 @@ public final class VppBackend implements DataplaneBackend {
       warnings.add(
           nodePorts + " service ports have NodePorts, which the VPP backend does not serve yet");
     }
+    long listeners =
+        m.networks().values().stream().mapToLong(n -> n.getLocalListenersCount()).sum();
+    if (listeners > 0 || m.node().getLocalAddressesCount() > 0) {
+      warnings.add(
+          listeners
+              + " node-local listeners and "
+              + m.node().getLocalAddressesCount()
+              + " local addresses ignored: the VPP backend does not steer a network's traffic to"
+              + " host sockets yet (docs/vpp.md)");
+    }
     return new Plan(wants, Map.copyOf(owners), vrfs(m), Set.copyOf(warnings));
   }
 

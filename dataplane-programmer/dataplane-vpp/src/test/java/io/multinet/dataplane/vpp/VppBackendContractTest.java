@@ -100,6 +100,31 @@ class VppBackendContractTest extends DataplaneBackendContract {
   }
 
   @Test
+  void applyFull_localListenersAndAddresses_areIgnoredAndTheRestServed() throws Exception {
+    DesiredState plain = twoNetworks();
+    backend.applyFull(plain);
+    var before = peer.requests();
+    var withDns = plain.toBuilder();
+    withDns.setNetworks(
+        0,
+        plain.getNetworks(0).toBuilder()
+            .addLocalListeners(
+                io.multinet.dataplane.v1.LocalListener.newBuilder()
+                    .setAddress("169.254.53.53")
+                    .setProtocol(io.multinet.dataplane.v1.Protocol.UDP)
+                    .setPort(40001)));
+    withDns.setNode(plain.getNode().toBuilder().addLocalAddresses("169.254.53.53"));
+    peer.clearRequests();
+
+    backend.applyFull(withDns.build());
+
+    assertThat(before).contains("cnat_translation_update");
+    assertThat(peer.requests()).doesNotContain("cnat_translation_update", "cnat_translation_del");
+    assertThat(translation("10.96.0.10", 6, 80).paths())
+        .containsExactly("10.1.0.11 8080", "10.1.0.12 8080");
+  }
+
+  @Test
   void applyDelta_sendsOnlyTheChangedTranslation() throws Exception {
     DesiredState s = twoNetworks();
     backend.applyFull(s);
