@@ -191,108 +191,35 @@ final class Responder {
       return;
     }
     String name = new String(scratch, 0, n);
-    if (zone.inDomain(name)) {
-      if (!plain) {
-        respond(
-            q,
-            b,
-            qEnd,
-            reply,
-            id,
-            rd,
-            Wire.AA,
-            Wire.NXDOMAIN,
-            0,
-            null,
-            zone.negative,
-            opt,
-            dnssecOk,
-            limit);
-        return;
+    switch (zone.resolve(name, qtype, plain)) {
+      case RrSet set ->
+          respond(
+              q, b, qEnd, reply, id, rd, Wire.AA, Wire.NOERROR, 0, set, null, opt, dnssecOk, limit);
+      case Resolution.Outcome o when o == Resolution.Outcome.FORWARD -> {
+        byte[] question = new byte[qEnd - b - Wire.HEADER];
+        q.getBytes(b + Wire.HEADER, question);
+        forwarder.forward(
+            zone, new Request(name, qtype, question, id, rd, opt, dnssecOk, limit, reply.detach()));
       }
-      local(q, b, qEnd, reply, zone, name, qtype, id, rd, opt, dnssecOk, limit);
-      return;
+      case Resolution.Outcome o when o == Resolution.Outcome.REFUSED ->
+          respond(q, b, qEnd, reply, id, rd, 0, Wire.REFUSED, 0, null, null, opt, dnssecOk, limit);
+      case Resolution.Outcome o ->
+          respond(
+              q,
+              b,
+              qEnd,
+              reply,
+              id,
+              rd,
+              Wire.AA,
+              o.rcode,
+              0,
+              null,
+              o.authority(zone),
+              opt,
+              dnssecOk,
+              limit);
     }
-    boolean v4 = name.endsWith(".in-addr.arpa");
-    if (plain && (v4 || name.endsWith(".ip6.arpa"))) {
-      Entry e = zone.lookup(name);
-      if (e != null || zone.ownsReverse(name)) {
-        RrSet set = e == null ? null : e.get(qtype);
-        byte[] negative = v4 ? zone.negative4 : zone.negative6;
-        respond(
-            q,
-            b,
-            qEnd,
-            reply,
-            id,
-            rd,
-            Wire.AA,
-            e == null ? Wire.NXDOMAIN : Wire.NOERROR,
-            0,
-            set,
-            set == null ? negative : null,
-            opt,
-            dnssecOk,
-            limit);
-        return;
-      }
-    }
-    if (!plain) {
-      respond(q, b, qEnd, reply, id, rd, 0, Wire.REFUSED, 0, null, null, opt, dnssecOk, limit);
-      return;
-    }
-    byte[] question = new byte[qEnd - b - Wire.HEADER];
-    q.getBytes(b + Wire.HEADER, question);
-    forwarder.forward(
-        zone, new Request(name, qtype, question, id, rd, opt, dnssecOk, limit, reply.detach()));
-  }
-
-  private static void local(
-      ByteBuf q,
-      int b,
-      int qEnd,
-      Reply reply,
-      Zone zone,
-      String name,
-      int qtype,
-      int id,
-      int rd,
-      boolean opt,
-      boolean dnssecOk,
-      int limit) {
-    RrSet set;
-    int rcode = Wire.NOERROR;
-    if (zone.isApex(name)) {
-      set = qtype == Wire.SOA || qtype == Wire.ANY ? zone.soaAnswer : null;
-    } else if (zone.isVersion(name)) {
-      set = qtype == Wire.TXT || qtype == Wire.ANY ? zone.version : null;
-    } else {
-      Entry e = zone.lookup(name);
-      if (e == null) {
-        set = null;
-        rcode = Wire.NXDOMAIN;
-      } else {
-        set = e.get(qtype);
-        if (set == null && qtype != Wire.CNAME) {
-          set = e.cname(); // an alias answers every type with itself
-        }
-      }
-    }
-    respond(
-        q,
-        b,
-        qEnd,
-        reply,
-        id,
-        rd,
-        Wire.AA,
-        rcode,
-        0,
-        set,
-        set == null ? zone.negative : null,
-        opt,
-        dnssecOk,
-        limit);
   }
 
   /**

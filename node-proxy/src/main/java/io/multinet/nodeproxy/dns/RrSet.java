@@ -8,7 +8,7 @@ import static java.util.Objects.requireNonNull;
  */
 // Never compared: the bytes are what a response copies.
 @SuppressWarnings("ArrayRecordComponent")
-record RrSet(byte[] bytes, int count) {
+record RrSet(byte[] bytes, int count) implements Resolution {
 
   RrSet {
     requireNonNull(bytes, "bytes");

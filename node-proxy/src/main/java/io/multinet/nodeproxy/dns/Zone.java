@@ -102,6 +102,54 @@ final class Zone {
     return shards[shard(name)].get(name);
   }
 
+  /**
+   * What this network answers for a lowercase dotted {@code name} of {@code qtype}: the one
+   * decision the server and {@link DnsSnapshot#query} share. {@code plain}: no label of the name
+   * contains a dot (only a query on the wire can say otherwise). Names in the cluster domain are
+   * answered here, an alias answering every type with itself; reverse names with a record, or in
+   * the network's ranges, too; every other name is forwarded.
+   */
+  Resolution resolve(String name, int qtype, boolean plain) {
+    if (inDomain(name)) {
+      if (!plain) {
+        return Resolution.Outcome.NXDOMAIN;
+      }
+      if (isApex(name)) {
+        return qtype == Wire.SOA || qtype == Wire.ANY ? soaAnswer : Resolution.Outcome.NODATA;
+      }
+      if (isVersion(name)) {
+        return qtype == Wire.TXT || qtype == Wire.ANY ? version : Resolution.Outcome.NODATA;
+      }
+      Entry e = lookup(name);
+      if (e == null) {
+        return Resolution.Outcome.NXDOMAIN;
+      }
+      RrSet set = e.get(qtype);
+      if (set == null && qtype != Wire.CNAME) {
+        set = e.cname();
+      }
+      return set != null ? set : Resolution.Outcome.NODATA;
+    }
+    if (!plain) {
+      return Resolution.Outcome.REFUSED;
+    }
+    boolean v4 = name.endsWith(".in-addr.arpa");
+    if (v4 || name.endsWith(".ip6.arpa")) {
+      Entry e = lookup(name);
+      if (e != null) {
+        RrSet set = e.get(qtype);
+        if (set != null) {
+          return set;
+        }
+        return v4 ? Resolution.Outcome.NODATA_V4 : Resolution.Outcome.NODATA_V6;
+      }
+      if (ownsReverse(name)) {
+        return v4 ? Resolution.Outcome.NXDOMAIN_V4 : Resolution.Outcome.NXDOMAIN_V6;
+      }
+    }
+    return Resolution.Outcome.FORWARD;
+  }
+
   /** Whether the name is the apex or below it: answered here, never forwarded. */
   boolean inDomain(String name) {
     return name.endsWith(dotDomain) || name.equals(domain);
