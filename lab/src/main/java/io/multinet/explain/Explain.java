@@ -5,6 +5,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.apiserver.ManifestLoader;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.kube.Problem;
+import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.kube.network.NetworkDefinition;
+import io.multinet.kube.network.NetworkDns;
+import io.multinet.network.IpAddress;
 import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
@@ -12,6 +16,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * What {@code explain} computes besides the controller's report and the trace: our CRDs in the
@@ -44,5 +52,49 @@ public final class Explain {
     return new NodePipeline(node, NodeProxy.Options.DEFAULTS)
         .run(Caches.list(client, node), null)
         .state();
+  }
+
+  /** The networks as the API server's objects say now (before the controller: the manifests). */
+  public static NetworkCatalog catalog(KubernetesClient client, String node) {
+    Caches c = Caches.list(client, node);
+    return NetworkCatalog.build(c.networks(), c.calicoNetworks(), c.attachments());
+  }
+
+  /**
+   * Adds {@code dns} to every network of {@code report} that has DNS: {@code clusterIPs} (the
+   * addresses the node answers on), {@code clusterDomain}, {@code upstreams} when the network names
+   * its own, and {@code pending: true} when the manifests neither request addresses nor carry a
+   * {@code status.dns}: a live controller then picks them when it first sees the Network (its own
+   * claims decide which), so an offline run cannot say which they will be, and lists none.
+   *
+   * @param loaded the networks as loaded, before the controller ran
+   * @param converged the networks after it converged: its claims and status
+   * @param clusterDomain the node proxy's default domain ({@code run --cluster-domain})
+   */
+  public static void addDns(
+      ObjectNode report, NetworkCatalog loaded, NetworkCatalog converged, String clusterDomain) {
+    for (JsonNode n : report.path("networks")) {
+      NetworkDefinition d = converged.byName(n.path("name").asString());
+      NetworkDns dns = d == null ? null : d.dns();
+      if (d == null || dns == null) {
+        continue;
+      }
+      NetworkDefinition before = loaded.byName(d.name());
+      NetworkDns asLoaded = before == null ? null : before.dns();
+      boolean pending = asLoaded == null || asLoaded.clusterIPs().isEmpty();
+      ObjectNode o = ((ObjectNode) n).putObject("dns");
+      ArrayNode ips = o.putArray("clusterIPs");
+      if (!pending) {
+        dns.clusterIPs().stream().map(IpAddress::toString).forEach(ips::add);
+      }
+      o.put("clusterDomain", Objects.requireNonNullElse(dns.clusterDomain(), clusterDomain));
+      if (!dns.upstreams().isEmpty()) {
+        ArrayNode up = o.putArray("upstreams");
+        dns.upstreams().forEach(u -> up.add(DnsTrace.hostPort(u)));
+      }
+      if (pending) {
+        o.put("pending", true);
+      }
+    }
   }
 }

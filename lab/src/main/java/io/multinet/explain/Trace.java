@@ -77,7 +77,8 @@ public final class Trace {
       Choice choice,
       @Nullable Endpoint chosen,
       List<Endpoint> eligible,
-      List<String> lines) {
+      List<String> lines)
+      implements TraceResult {
     public Result {
       requireNonNull(trace, "trace");
       requireNonNull(choice, "choice");
@@ -107,7 +108,8 @@ public final class Trace {
     String dst = kv.get("dst");
     String network = kv.getOrDefault("network", "default");
     if (dst == null) {
-      throw new IllegalArgumentException("--trace: " + spec + " (expected: dst=ADDR:PORT/PROTO)");
+      throw new IllegalArgumentException(
+          "--trace: " + spec + " (expected: dst=ADDR:PORT/PROTO, or name=NAME for a DNS question)");
     }
     Protocol protocol = Protocol.TCP;
     int slash = dst.lastIndexOf('/');
@@ -272,27 +274,35 @@ public final class Trace {
   }
 
   /**
-   * One object per trace: {@code trace}, {@code choice}, {@code chosen} ({@code address}, {@code
-   * port}; null when none is named) and {@code eligible}.
+   * One object per trace, in order. A connection's: {@code trace}, {@code choice}, {@code chosen}
+   * ({@code address}, {@code port}; null when none is named), {@code eligible} and {@code lines}; a
+   * DNS question's: see {@link DnsTrace}.
    */
-  public static String toJson(List<Result> results) {
+  public static String toJson(List<? extends TraceResult> results) {
     ArrayNode list = JSON.createArrayNode();
-    for (Result r : results) {
+    for (TraceResult t : results) {
       ObjectNode o = list.addObject();
-      o.put("trace", r.trace());
-      o.put("choice", r.choice().jsonName());
-      Endpoint chosen = r.chosen();
-      if (chosen == null) {
-        o.putNull("chosen");
-      } else {
-        backend(o.putObject("chosen"), chosen);
+      switch (t) {
+        case Result r -> connection(o, r);
+        case DnsTrace.Result r -> DnsTrace.json(o, r);
       }
-      ArrayNode eligible = o.putArray("eligible");
-      r.eligible().forEach(e -> backend(eligible.addObject(), e));
-      ArrayNode lines = o.putArray("lines");
-      r.lines().forEach(lines::add);
     }
     return JSON.writeValueAsString(list);
+  }
+
+  private static void connection(ObjectNode o, Result r) {
+    o.put("trace", r.trace());
+    o.put("choice", r.choice().jsonName());
+    Endpoint chosen = r.chosen();
+    if (chosen == null) {
+      o.putNull("chosen");
+    } else {
+      backend(o.putObject("chosen"), chosen);
+    }
+    ArrayNode eligible = o.putArray("eligible");
+    r.eligible().forEach(e -> backend(eligible.addObject(), e));
+    ArrayNode lines = o.putArray("lines");
+    r.lines().forEach(lines::add);
   }
 
   private static void backend(ObjectNode o, Endpoint e) {

@@ -4,9 +4,14 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.apiserver.EmbeddedApiServer;
 import io.multinet.apiserver.ManifestLoader;
 import io.multinet.dataplane.DesiredStates;
+import io.multinet.explain.DnsTrace;
 import io.multinet.explain.Explain;
 import io.multinet.explain.Trace;
+import io.multinet.explain.TraceResult;
 import io.multinet.kube.Problem;
+import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.nodeproxy.Caches;
+import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.watcher.EndpointWatcher;
 import io.multinet.watcher.explain.ExplainReport;
 import java.io.PrintWriter;
@@ -40,6 +45,8 @@ import picocli.CommandLine.Option;
       "  multinet-proxy explain --manifests dump -o json",
       "  multinet-proxy explain --manifests examples/demo --node node-1 \\",
       "      --trace network=red,dst=10.96.0.10:80/TCP,src=10.1.0.99",
+      "  multinet-proxy explain --manifests examples/dns \\",
+      "      --trace network=blue,name=web.shop.svc.cluster.local",
       "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
     })
 final class ExplainCommand implements Callable<Integer> {
@@ -76,8 +83,25 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(
       names = "--trace",
       description =
-          "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR[:PORT]]: the backends eligible on --node, why not the others, and the one chosen; repeatable.")
+          "network=NAME,dst=ADDR:PORT/PROTO[,src=ADDR[:PORT]]: the backends eligible on --node, why not the others, and the one chosen; network=NAME,name=NAME[,type=A|AAAA|CNAME|PTR|SRV|TXT|SOA|ANY]: the answer the node's DNS gives that network's clients; repeatable.")
   List<String> traces = new ArrayList<>();
+
+  @Option(
+      names = "--cluster-domain",
+      paramLabel = "DOMAIN",
+      defaultValue = DnsOptions.DEFAULT_DOMAIN,
+      description =
+          "The node proxy's cluster domain (run --cluster-domain), for networks without"
+              + " spec.dns.clusterDomain. Default: ${DEFAULT-VALUE}.")
+  String clusterDomain = DnsOptions.DEFAULT_DOMAIN;
+
+  @Option(
+      names = "--dns-upstream",
+      paramLabel = "ADDR[:PORT]",
+      description =
+          "The node's resolvers (run --dns-upstream), named by DNS traces of names outside the"
+              + " cluster domain; repeatable. Default: this machine's /etc/resolv.conf.")
+  List<String> dnsUpstreams = new ArrayList<>();
 
   @Option(
       names = "--timeout",
@@ -93,6 +117,22 @@ final class ExplainCommand implements Callable<Integer> {
       err.println("explain: --manifests " + manifests + " (expected: a directory)");
       return 2;
     }
+    DnsOptions dns;
+    try {
+      dns = DnsOptions.defaults().withClusterDomain(clusterDomain);
+    } catch (IllegalArgumentException e) {
+      err.println(
+          "explain: --cluster-domain: "
+              + clusterDomain
+              + " (expected: a DNS name such as cluster.local)");
+      return 2;
+    }
+    try {
+      dns = dns.withNodeUpstreams(DnsFlags.nodeUpstreams(dnsUpstreams));
+    } catch (IllegalArgumentException e) {
+      err.println("explain: " + e.getMessage());
+      return 2;
+    }
     // The controller's own warnings go to the report, not to the terminal.
     Logging.quiet("io.multinet", Level.SEVERE, MultinetProxy.verbose(spec));
     try (var api = new EmbeddedApiServer();
@@ -100,6 +140,7 @@ final class ExplainCommand implements Callable<Integer> {
       List<Problem> problems = new ArrayList<>(Explain.loadCrds(client));
       var loader = new ManifestLoader(client, "default");
       problems.addAll(loader.loadDirectory(manifests).problems());
+      NetworkCatalog loaded = Explain.catalog(client, node);
       try (var watcher = new EndpointWatcher(client, Clock.systemUTC())) {
         watcher.start();
         watcher.setLeading(true);
@@ -108,10 +149,13 @@ final class ExplainCommand implements Callable<Integer> {
           return 1;
         }
         if (!traces.isEmpty()) {
-          List<Trace.Result> results = new ArrayList<>();
+          List<TraceResult> results = new ArrayList<>();
           for (String t : traces) {
             try {
-              results.add(Trace.run(client, watcher.catalog(), node, t));
+              results.add(
+                  DnsTrace.isDns(t)
+                      ? DnsTrace.run(Caches.list(client, node), watcher.catalog(), node, dns, t)
+                      : Trace.run(client, watcher.catalog(), node, t));
             } catch (IllegalArgumentException e) {
               err.println("explain: " + e.getMessage());
               return 2;
@@ -132,6 +176,7 @@ final class ExplainCommand implements Callable<Integer> {
           return 0;
         }
         var report = ExplainReport.build(client, watcher.catalog(), problems);
+        Explain.addDns(report, loaded, Explain.catalog(client, node), dns.clusterDomain());
         if (output == Format.json) {
           out.println(ExplainReport.toJson(report));
         } else if (output == Format.dataplane) {

@@ -6,6 +6,7 @@ import io.multinet.dataplane.programmer.DataplaneProgrammer;
 import io.multinet.nodeproxy.HealthServer;
 import io.multinet.nodeproxy.InProcessNode;
 import io.multinet.nodeproxy.NodeProxy;
+import io.multinet.nodeproxy.dns.DnsOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -30,6 +31,8 @@ import picocli.CommandLine.Option;
       "  multinet-proxy run --hostname-override node-1",
       "  multinet-proxy run --config /etc/multinet/kube-proxy-config.yaml",
       "  multinet-proxy run --dataplane-endpoint unix:///run/multinet/dataplane.sock",
+      "  multinet-proxy run --dns-upstream 192.0.2.53 --dns-ttl 30",
+      "  multinet-proxy run --dns-default-network --dns-default-network-ip 10.96.0.10",
       "  multinet-proxy run --cleanup      # remove the rules, then exit",
     })
 final class RunCommand implements Callable<Integer> {
@@ -92,6 +95,8 @@ final class RunCommand implements Callable<Integer> {
       description = "A KubeProxyConfiguration file; flags given on the command line win.")
   java.nio.file.@Nullable Path config;
 
+  @CommandLine.Mixin DnsFlags dns = new DnsFlags();
+
   @Option(
       names = "--cleanup",
       description = "Remove everything multinet-proxy programmed on this node, then exit.")
@@ -104,6 +109,14 @@ final class RunCommand implements Callable<Integer> {
       applyConfig(ProxyConfig.read(file));
     }
     List<String> nodePorts = nodePortAddresses(nodePortAddresses);
+    NodeProxy.Options options;
+    try {
+      options = options(nodePorts);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("run: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 2;
+    }
     if (cleanup) {
       try (var b = BackendOptions.open(BackendOptions.BackendKind.kernel, netns)) {
         b.cleanup();
@@ -116,9 +129,6 @@ final class RunCommand implements Callable<Integer> {
         nodeName != null
             ? nodeName
             : System.getenv().getOrDefault("NODE_NAME", InetAddress.getLocalHost().getHostName());
-    var options =
-        new NodeProxy.Options(
-            minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, nodePorts);
     var stop = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
         var running = start(client, node, options)) {
@@ -147,6 +157,20 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The node proxy's options from the flags (and the config file applied before). The DNS server's
+   * sockets live where the in-process agent programs ({@code --netns}); with a remote agent, in
+   * this process's namespace (the DaemonSet's: the host's).
+   *
+   * @throws IllegalArgumentException for a bad DNS flag
+   */
+  NodeProxy.Options options(List<String> nodePorts) {
+    DnsOptions server = dns.options(endpoint == null ? netns : null);
+    return new NodeProxy.Options(
+            minSyncPeriod, syncPeriod, serviceProxyName, clusterCidrs, masqueradeAll, nodePorts)
+        .withDns(server, server == null ? List.of() : dns.defaultNetworkIps());
   }
 
   /** The started node proxy and what it owns: an in-process kernel agent, or a remote agent's. */

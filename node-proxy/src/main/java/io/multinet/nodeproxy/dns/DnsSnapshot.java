@@ -69,22 +69,13 @@ public final class DnsSnapshot {
    *     be asked
    */
   public DnsAnswer query(int networkId, String name, String type) {
-    requireNonNull(name, "name");
-    requireNonNull(type, "type");
+    String n = validate(name, type);
+    String t = type.toUpperCase(Locale.ROOT);
+    int qtype = DnsAnswer.typeCode(t);
     Zone z = zones.get(networkId);
     if (z == null) {
       throw new IllegalArgumentException(
           "network: " + networkId + " (expected: a network with DNS: " + networks() + ")");
-    }
-    String t = type.toUpperCase(Locale.ROOT);
-    int qtype = DnsAnswer.typeCode(t);
-    String n = name.toLowerCase(Locale.ROOT);
-    if (n.endsWith(".")) {
-      n = n.substring(0, n.length() - 1);
-    }
-    if (!Wire.validName(n) || !n.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException(
-          "name: " + name + " (expected: a DNS name, labels of 1-63 printable ASCII characters)");
     }
     String fqdn = n + ".";
     Resolution r = z.resolve(n, qtype, true);
@@ -124,5 +115,25 @@ public final class DnsSnapshot {
         forwarded,
         forwarded ? z.upstreams : List.of(),
         z.ownUpstreams);
+  }
+
+  /**
+   * Checks a question {@link #query} would take: the name lowercase without the trailing dot.
+   *
+   * @throws IllegalArgumentException for a name or type that cannot be asked
+   */
+  public static String validate(String name, String type) {
+    requireNonNull(name, "name");
+    requireNonNull(type, "type");
+    DnsAnswer.typeCode(type.toUpperCase(Locale.ROOT));
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.endsWith(".")) {
+      n = n.substring(0, n.length() - 1);
+    }
+    if (!Wire.validName(n) || !n.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException(
+          "name: " + name + " (expected: a DNS name, labels of 1-63 printable ASCII characters)");
+    }
+    return n;
   }
 }
