@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.network.Protocol;
+import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.service.ServicePortKey;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -31,8 +32,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class ThreeNetworks {
 
-  private static final String[] NAMES = {"blue", "red", "green"};
-  private static final int FIRST_ID = 56;
+  static final String[] NAMES = {"blue", "red", "green"};
+  static final int FIRST_ID = 56;
+
+  /**
+   * The DNS address each network asks for in {@link #load(KubernetesClient, int, int, boolean)}
+   * with lab hints: outside the Services' VIPs (10.96.0.10 upwards, a few thousand).
+   */
+  static final String DNS_IP = "10.96.200.10";
 
   private ThreeNetworks() {}
 
@@ -52,12 +59,23 @@ final class ThreeNetworks {
     return ServicePortKey.of(networkId(i), vip(i), Protocol.TCP, 80);
   }
 
-  private static String name(int i) {
+  static String name(int i) {
     return String.format(Locale.ROOT, "svc-%05d", i);
   }
 
   /** CRDs, the three networks, 100 namespaces, the Services and their pods. */
   static void load(KubernetesClient client, int services, int endpoints) throws Exception {
+    load(client, services, endpoints, false);
+  }
+
+  /**
+   * As {@link #load(KubernetesClient, int, int)}; with {@code lab}, each network also names its
+   * node-side interfaces ({@code be*}, {@code rd*}, {@code gn*}: the lab topology's prefixes, see
+   * {@link #interfacePrefix}), its routing table ({@code 1000 + id}) and its DNS address {@link
+   * #DNS_IP}, so that its clients' queries reach the node proxy's DNS through the kernel.
+   */
+  static void load(KubernetesClient client, int services, int endpoints, boolean lab)
+      throws Exception {
     for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
       try (InputStream in = Files.newInputStream(Path.of("charts/multinet-proxy/crds", f))) {
         client.load(in).items().forEach(item -> client.resource(item).create());
@@ -71,6 +89,16 @@ final class ThreeNetworks {
       spec.serviceCIDRs = List.of("10.96.0.0/16");
       spec.podCIDRs = List.of("10.128.0.0/9");
       spec.attachments = List.of("default/" + NAMES[n] + "-net");
+      if (lab) {
+        spec.kernel = new NetworkResource.Kernel();
+        spec.kernel.interfaces = List.of(interfacePrefix(n) + "*");
+        spec.kernel.routingTable = routingTable(n);
+        spec.dns = new NetworkResource.Dns();
+        spec.dns.clusterIPs = List.of(DNS_IP);
+        // The node table drops endpoints outside a network's pod CIDRs, the DNS listener's address
+        // among them (DnsOptions.DEFAULT_LISTEN_V4): listed so the kernel gets the DNS backend.
+        spec.podCIDRs = List.of("10.128.0.0/9", DnsOptions.DEFAULT_LISTEN_V4 + "/32");
+      }
       network.setSpec(spec);
       client.resources(NetworkResource.class).resource(network).create();
     }
@@ -101,7 +129,16 @@ final class ThreeNetworks {
     }
   }
 
-  private static Service service(int i) {
+  /** The node-side interface prefix of network {@code n} (0 blue, 1 red, 2 green) in a lab. */
+  static String interfacePrefix(int n) {
+    return NAMES[n].substring(0, 1) + NAMES[n].charAt(NAMES[n].length() - 1);
+  }
+
+  static int routingTable(int n) {
+    return 1000 + FIRST_ID + n;
+  }
+
+  static Service service(int i) {
     return new ServiceBuilder()
         .withNewMetadata()
         .withName(name(i))
