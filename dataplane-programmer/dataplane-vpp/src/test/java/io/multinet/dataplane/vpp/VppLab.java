@@ -1,12 +1,18 @@
 package io.multinet.dataplane.vpp;
 
 import static java.util.Objects.requireNonNull;
+import static org.awaitility.Awaitility.await;
 
 import io.multinet.dataplane.lab.EchoServer;
 import io.multinet.dataplane.lab.Netns;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +35,9 @@ final class VppLab implements AutoCloseable {
       return vppIf.substring("host-".length());
     }
   }
+
+  /** A VIP outside every test's ranges, for {@link #warmUp}. */
+  static final String WARM_UP_VIP = "10.255.0.1";
 
   private final RealVpp vpp;
   private final Map<String, Host> hosts = new LinkedHashMap<>();
@@ -93,7 +102,81 @@ final class VppLab implements AutoCloseable {
             "route add default via fd00:1:" + n + "::1"));
     batch(vpp.netns(), false, List.of("link set " + veth + " up"));
     attach(host, n);
+    resolve(host, n);
+    if (n == 1) {
+      warmUp(host);
+    }
     return host;
+  }
+
+  /**
+   * Makes VPP create its cnat session table, which it allocates on the first session (128 MB on 4k
+   * pages here): the packet that creates it waits about 1.7 s in VPP, longer than a probe waits.
+   * One datagram from the first host through a translation of its own (10.255.0.1:9 back to itself,
+   * deleted again) does it before any test's traffic.
+   */
+  private void warmUp(Host host) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              vpp.ctl(
+                  "cnat",
+                  "translation",
+                  "add",
+                  "proto",
+                  "udp",
+                  "vip",
+                  WARM_UP_VIP,
+                  "9",
+                  "to",
+                  "->" + host.ipv4() + " 9");
+              Netns.run(
+                  host.netns(),
+                  () -> {
+                    try (DatagramSocket s = new DatagramSocket()) {
+                      s.send(
+                          new DatagramPacket(
+                              new byte[1], 1, InetAddress.ofLiteral(WARM_UP_VIP), 9));
+                    }
+                  });
+              return !vpp.ctl("show", "cnat", "session").contains("uninitialized");
+            });
+    try {
+      vpp.ctl("cnat", "translation", "del", "proto", "udp", "vip", WARM_UP_VIP, "9");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Waits until VPP knows the host's MAC for both addresses, so that no test's first packet is the
+   * one VPP drops while it resolves a neighbour. A datagram to the gateway makes the host ask for
+   * VPP's MAC, and VPP learns the host's from that request.
+   */
+  private void resolve(Host host, int n) {
+    String gw4 = "10.1." + n + ".1";
+    String gw6 = "fd00:1:" + n + "::1";
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              Netns.run(
+                  host.netns(),
+                  () -> {
+                    for (String gw : List.of(gw4, gw6)) {
+                      try (DatagramSocket s = new DatagramSocket()) {
+                        s.send(new DatagramPacket(new byte[1], 1, InetAddress.ofLiteral(gw), 9));
+                      }
+                    }
+                  });
+              String seen = vpp.ctl("show", "ip", "neighbors");
+              return seen.contains(host.ipv4() + " ") && seen.contains(host.ipv6() + " ");
+            });
   }
 
   private void attach(Host host, int n) throws IOException {
@@ -115,6 +198,10 @@ final class VppLab implements AutoCloseable {
       attach(h, ++n);
       batch(h.netns(), false, List.of("neigh flush all"));
       batch(h.netns(), true, List.of("neigh flush all"));
+      resolve(h, n);
+      if (n == 1) {
+        warmUp(h);
+      }
     }
   }
 
