@@ -33,9 +33,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * run side by side (each run directory has its own API socket, CLI socket and shared-memory
  * prefix), so parallel builds do not meet.
  *
- * <p>The runtime is found in {@code $MULTINET_VPP_DIR}, else {@code ../shared/vpp} beside the
- * repository, else {@code /work/shared/vpp}. Without it, or without root, the tests skip with one
- * line saying why.
+ * <p>The runtime is the one {@code $MULTINET_VPP_DIR} names when it is set, else {@code
+ * ../shared/vpp} beside the repository, else {@code /work/shared/vpp}. Without it, or without root,
+ * the tests skip with one line saying why.
  */
 final class RealVpp
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
@@ -80,7 +80,7 @@ final class RealVpp
     List<Path> candidates = new ArrayList<>();
     String env = System.getenv(DIR_ENV);
     if (env != null && !env.isBlank()) {
-      candidates.add(Path.of(env));
+      return isRuntime(Path.of(env)) ? Path.of(env) : null; // named: that one or none
     }
     Path repo = repository();
     if (repo != null && repo.getParent() != null) {
@@ -88,12 +88,16 @@ final class RealVpp
     }
     candidates.add(Path.of("/work/shared/vpp"));
     for (Path dir : candidates) {
-      if (Files.isExecutable(dir.resolve("vpp.sh"))
-          && Files.isRegularFile(dir.resolve("vpp-runtime.tar.gz"))) {
+      if (isRuntime(dir)) {
         return dir;
       }
     }
     return null;
+  }
+
+  private static boolean isRuntime(Path dir) {
+    return Files.isExecutable(dir.resolve("vpp.sh"))
+        && Files.isRegularFile(dir.resolve("vpp-runtime.tar.gz"));
   }
 
   /** The repository this test runs in: the nearest directory above with {@code mvnw}. */
@@ -110,9 +114,12 @@ final class RealVpp
   /** Why no VPP can run here, or null. */
   static @Nullable String unavailableReason() throws IOException {
     if (findDir() == null) {
-      return "no VPP runtime (vpp.sh and vpp-runtime.tar.gz) in $"
-          + DIR_ENV
-          + ", ../shared/vpp beside the repository or /work/shared/vpp";
+      String env = System.getenv(DIR_ENV);
+      return env != null && !env.isBlank()
+          ? "no VPP runtime (vpp.sh and vpp-runtime.tar.gz) in " + DIR_ENV + "=" + env
+          : "no VPP runtime (vpp.sh and vpp-runtime.tar.gz) in $"
+              + DIR_ENV
+              + ", ../shared/vpp beside the repository or /work/shared/vpp";
     }
     return Topology.unsupportedReason();
   }
