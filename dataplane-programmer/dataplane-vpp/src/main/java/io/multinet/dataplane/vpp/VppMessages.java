@@ -43,6 +43,15 @@ final class VppMessages {
       MessageType.of("cnat_translation_dump", 0x51077d14);
   static final MessageType CNAT_TRANSLATION_DETAILS =
       MessageType.of("cnat_translation_details", 0x1a5140b7);
+  // cnat.api.json with vpp-patches/0001 (translations in a FIB table); absent from stock VPP
+  static final MessageType CNAT_TRANSLATION_UPDATE_V2 =
+      MessageType.of("cnat_translation_update_v2", 0x38c76223);
+  static final MessageType CNAT_TRANSLATION_UPDATE_V2_REPLY =
+      MessageType.of("cnat_translation_update_v2_reply", 0xe2fc8294);
+  static final MessageType CNAT_TRANSLATION_V2_DUMP =
+      MessageType.of("cnat_translation_v2_dump", 0x51077d14);
+  static final MessageType CNAT_TRANSLATION_V2_DETAILS =
+      MessageType.of("cnat_translation_v2_details", 0x8431f40d);
   static final MessageType CNAT_SESSION_PURGE = MessageType.of("cnat_session_purge", 0x51077d14);
   static final MessageType CNAT_SESSION_PURGE_REPLY =
       MessageType.of("cnat_session_purge_reply", 0xe8d4e804);
@@ -117,7 +126,22 @@ final class VppMessages {
           CNAT_SNAT_POLICY_ADD_DEL_EXCLUDE_PFX,
           CNAT_SNAT_POLICY_ADD_DEL_EXCLUDE_PFX_REPLY,
           SW_INTERFACE_SET_TABLE,
-          SW_INTERFACE_SET_TABLE_REPLY);
+          SW_INTERFACE_SET_TABLE_REPLY,
+          CNAT_TRANSLATION_UPDATE_V2,
+          CNAT_TRANSLATION_UPDATE_V2_REPLY,
+          CNAT_TRANSLATION_V2_DUMP,
+          CNAT_TRANSLATION_V2_DETAILS);
+
+  /**
+   * The messages of translations in a FIB table (vpp-patches/0001): with all of them the backend
+   * programs each network's translations in its VRF.
+   */
+  static final List<MessageType> TABLES =
+      List.of(
+          CNAT_TRANSLATION_UPDATE_V2,
+          CNAT_TRANSLATION_UPDATE_V2_REPLY,
+          CNAT_TRANSLATION_V2_DUMP,
+          CNAT_TRANSLATION_V2_DETAILS);
 
   /** A request answered by one reply; the client has checked the reply's retval. */
   interface Request<R> {
@@ -209,6 +233,42 @@ final class VppMessages {
     @Override
     public Integer decodeReply(ByteBuf in) {
       Wire.need(in, 4, "cnat_translation_update_reply");
+      return in.readInt();
+    }
+  }
+
+  /**
+   * cnat_translation_update_v2: 54 + 49·n bytes (the translation with its table_id); the reply
+   * carries the translation's id.
+   */
+  record TranslationUpdateV2(CnatTranslation translation, int tableId) implements Request<Integer> {
+    TranslationUpdateV2 {
+      requireNonNull(translation, "translation");
+    }
+
+    @Override
+    public MessageType type() {
+      return CNAT_TRANSLATION_UPDATE_V2;
+    }
+
+    @Override
+    public MessageType replyType() {
+      return CNAT_TRANSLATION_UPDATE_V2_REPLY;
+    }
+
+    @Override
+    public int bodySize() {
+      return translation.sizeV2();
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      translation.encodeV2(out, tableId);
+    }
+
+    @Override
+    public Integer decodeReply(ByteBuf in) {
+      Wire.need(in, 4, "cnat_translation_update_v2_reply");
       return in.readInt();
     }
   }
@@ -550,6 +610,24 @@ final class VppMessages {
     @Override
     public CnatTranslation decodeDetails(ByteBuf in) {
       return CnatTranslation.decode(in);
+    }
+  }
+
+  /** cnat_translation_v2_dump → cnat_translation_v2_details {context, translation_v2 @6}. */
+  record TranslationV2Dump() implements Dump<CnatTranslation.InTable> {
+    @Override
+    public MessageType type() {
+      return CNAT_TRANSLATION_V2_DUMP;
+    }
+
+    @Override
+    public MessageType detailsType() {
+      return CNAT_TRANSLATION_V2_DETAILS;
+    }
+
+    @Override
+    public CnatTranslation.InTable decodeDetails(ByteBuf in) {
+      return CnatTranslation.decodeV2(in);
     }
   }
 
