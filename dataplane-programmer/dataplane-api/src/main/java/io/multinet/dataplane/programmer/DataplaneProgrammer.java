@@ -15,6 +15,7 @@ import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.StatusRequest;
 import io.multinet.dataplane.v1.StatusResponse;
 import io.multinet.dataplane.v1.Update;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -71,6 +72,8 @@ public final class DataplaneProgrammer implements AutoCloseable {
         NettyChannelBuilder.forAddress(
                 new DomainSocketAddress(endpoint.substring("unix://".length())))
             .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
+            // gRPC sets SO_KEEPALIVE on its channels; a unix socket has none (null removes it).
+            .withOption(ChannelOption.SO_KEEPALIVE, null)
             .eventLoopGroup(group)
             .usePlaintext()
             .build();
