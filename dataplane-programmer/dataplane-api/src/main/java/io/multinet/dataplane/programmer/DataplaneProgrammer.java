@@ -164,9 +164,14 @@ public final class DataplaneProgrammer implements AutoCloseable {
   }
 
   public StatusResponse status() {
+    return status(false);
+  }
+
+  /** The agent's status; with {@code view}, also what its backend reads from the dataplane. */
+  public StatusResponse status(boolean view) {
     return DataplaneGrpc.newBlockingStub(channel)
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .status(StatusRequest.getDefaultInstance());
+        .status(StatusRequest.newBuilder().setView(view).build());
   }
 
   /** How many full states and deltas were sent: deltas must dominate once synced. */

@@ -872,6 +872,69 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   /**
+   * What VPP holds, in its terms: whether cnat keeps translations in tables, every FIB table, every
+   * translation with its table, and cnat's clients (the CLI's {@code show cnat client}, over
+   * cli_inband: the API has no dump of them).
+   */
+  @Override
+  public synchronized List<String> describe() throws DataplaneException {
+    try {
+      boolean withTables = client.has(VppMessages.TABLES);
+      List<String> out = new ArrayList<>();
+      out.add(
+          withTables
+              ? "cnat: translations in FIB tables (cnat_translation_update_v2)"
+              : "cnat: stock, every translation in FIB table 0");
+      for (var t : client.sync(client.dump(new VppMessages.IpTableDump()))) {
+        out.add(
+            "table "
+                + Integer.toUnsignedString(t.tableId())
+                + " "
+                + (t.isIp6() ? "ip6" : "ip4")
+                + " "
+                + t.name());
+      }
+      for (CnatTranslation.InTable it : dumpTranslations(withTables)) {
+        CnatTranslation t = it.translation();
+        var line =
+            new StringBuilder("translation ")
+                .append(t.id())
+                .append(" table ")
+                .append(Integer.toUnsignedString(it.tableId()))
+                .append(' ')
+                .append(endpoint(t.vip().address(), t.vip().port()))
+                .append(
+                    t.ipProto() == CnatTranslation.TCP
+                        ? " TCP"
+                        : t.ipProto() == CnatTranslation.UDP ? " UDP" : " proto " + t.ipProto())
+                .append(t.lbType() == CnatTranslation.LB_MAGLEV ? " maglev" : " default")
+                .append(" ->");
+        for (CnatTranslation.Path p : t.paths()) {
+          line.append(' ').append(endpoint(p.dst().address(), p.dst().port()));
+        }
+        out.add(line.toString());
+      }
+      if (client.has(List.of(VppMessages.CLI_INBAND, VppMessages.CLI_INBAND_REPLY))) {
+        String clients = client.sync(client.call(new VppMessages.CliInband("show cnat client")));
+        for (String l : clients.lines().toList()) {
+          if (!l.isBlank()) {
+            out.add("client " + l.strip());
+          }
+        }
+      } else {
+        out.add("clients: unknown (VPP has no cli_inband)");
+      }
+      return out;
+    } catch (VppApiException e) {
+      throw new DataplaneException("describe: " + e.getMessage(), false, e);
+    }
+  }
+
+  private static String endpoint(IpAddress a, int port) {
+    return (a.isV4() ? a.toString() : "[" + a + "]") + ":" + port;
+  }
+
+  /**
    * Deletes every cnat translation, purges sessions (cnat_session_purge also purges translations in
    * VPP) and deletes the tables it created.
    */

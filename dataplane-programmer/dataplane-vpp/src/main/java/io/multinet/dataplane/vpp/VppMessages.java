@@ -83,6 +83,10 @@ final class VppMessages {
   static final MessageType IP_TABLE_DUMP = MessageType.of("ip_table_dump", 0x51077d14);
   static final MessageType IP_TABLE_DETAILS = MessageType.of("ip_table_details", 0xc79fca0f);
 
+  // vlib.api.json (vlibmemory): the CLI over the API, for operators' views (dataplane status)
+  static final MessageType CLI_INBAND = MessageType.of("cli_inband", 0xf8377302);
+  static final MessageType CLI_INBAND_REPLY = MessageType.of("cli_inband_reply", 0x05879051);
+
   // interface.api.json
   static final MessageType SW_INTERFACE_SET_TABLE =
       MessageType.of("sw_interface_set_table", 0xdf42a577);
@@ -127,6 +131,8 @@ final class VppMessages {
           CNAT_SNAT_POLICY_ADD_DEL_EXCLUDE_PFX_REPLY,
           SW_INTERFACE_SET_TABLE,
           SW_INTERFACE_SET_TABLE_REPLY,
+          CLI_INBAND,
+          CLI_INBAND_REPLY,
           CNAT_TRANSLATION_UPDATE_V2,
           CNAT_TRANSLATION_UPDATE_V2_REPLY,
           CNAT_TRANSLATION_V2_DUMP,
@@ -270,6 +276,45 @@ final class VppMessages {
     public Integer decodeReply(ByteBuf in) {
       Wire.need(in, 4, "cnat_translation_update_v2_reply");
       return in.readInt();
+    }
+  }
+
+  /**
+   * cli_inband {string cmd @10 (u32 length, then the bytes)}; the reply's {@code string reply} is
+   * the CLI's output.
+   */
+  record CliInband(String command) implements Request<String> {
+    CliInband {
+      requireNonNull(command, "command");
+    }
+
+    @Override
+    public MessageType type() {
+      return CLI_INBAND;
+    }
+
+    @Override
+    public MessageType replyType() {
+      return CLI_INBAND_REPLY;
+    }
+
+    @Override
+    public int bodySize() {
+      return 4 + command.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      byte[] b = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(b.length).writeBytes(b);
+    }
+
+    @Override
+    public String decodeReply(ByteBuf in) {
+      Wire.need(in, 4, "cli_inband_reply");
+      long n = in.readUnsignedInt();
+      Wire.need(in, (int) Math.min(n, Integer.MAX_VALUE), "cli_inband_reply (" + n + " bytes)");
+      return in.readCharSequence((int) n, java.nio.charset.StandardCharsets.UTF_8).toString();
     }
   }
 

@@ -91,6 +91,8 @@ public final class StrictVppPeer implements AutoCloseable {
       "sockclnt_delete_reply 8f38b1ee",
       "control_ping 51077d14",
       "control_ping_reply f6b0b8ca",
+      "cli_inband f8377302",
+      "cli_inband_reply 05879051",
       "cnat_translation_update f8d40bc5",
       "cnat_translation_update_reply e2fc8294",
       "cnat_translation_del 3a91bde5",
@@ -513,6 +515,17 @@ public final class StrictVppPeer implements AutoCloseable {
           release(ctx);
           var _ = ctx.close();
         }
+        case "cli_inband" -> {
+          // string cmd: u32 length, then the bytes
+          if (body < 4) {
+            throw new IllegalArgumentException((10 + body) + " bytes (expected: at least 14)");
+          }
+          long n = in.readUnsignedInt();
+          exact(body, 4 + (int) Math.min(n, 1 << 20));
+          String command = in.readCharSequence((int) n, StandardCharsets.UTF_8).toString();
+          byte[] text = cli(command).getBytes(StandardCharsets.UTF_8);
+          reply(ctx, "cli_inband_reply", context, 0, b -> b.writeInt(text.length).writeBytes(text));
+        }
         case "cnat_translation_update" -> update(ctx, context, in, false);
         case "cnat_translation_update_v2" -> update(ctx, context, in, true);
         case "cnat_translation_v2_dump" -> {
@@ -610,6 +623,33 @@ public final class StrictVppPeer implements AutoCloseable {
         }
         default -> violation(name + ": not expected from the multinet-proxy client");
       }
+    }
+
+    /**
+     * The CLI's answer: {@code show cnat client} lists one client per VIP (and table) as cnat's
+     * format_cnat_client does, with the number of translations on it; anything else is unknown.
+     */
+    private String cli(String command) {
+      if (!command.equals("show cnat client")) {
+        return "show: unknown input '" + command + "'\n";
+      }
+      Map<String, Integer> clients = new TreeMap<>();
+      for (Translation t : translations.values()) {
+        clients.merge(t.table + " " + t.vip, 1, Integer::sum);
+      }
+      StringBuilder out = new StringBuilder();
+      int i = 0;
+      for (var e : clients.entrySet()) {
+        String vip = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+        out.append("[")
+            .append(i++)
+            .append("] cnat-client:[")
+            .append(vip)
+            .append("] tr:")
+            .append(e.getValue())
+            .append(" sess:0 locks:1 flags: 10 exclusive\n");
+      }
+      return out.toString();
     }
 
     /**
