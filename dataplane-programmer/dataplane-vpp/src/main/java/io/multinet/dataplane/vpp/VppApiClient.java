@@ -154,6 +154,23 @@ public final class VppApiClient implements AutoCloseable {
     return connections.get();
   }
 
+  /**
+   * Whether the VPP of the current connection has every one of {@code types} with this build's CRC
+   * (false while disconnected). A reconnect may reach another VPP: ask again after one.
+   */
+  boolean has(List<MessageType> types) {
+    Session s = session;
+    if (s == null) {
+      return false;
+    }
+    for (MessageType t : types) {
+      if (!s.ids.containsKey(t.nameCrc())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Runs {@code r} (on the event loop) after every successful reconnect. */
   public void onReconnect(Runnable r) {
     reconnectListeners.add(requireNonNull(r, "r"));
