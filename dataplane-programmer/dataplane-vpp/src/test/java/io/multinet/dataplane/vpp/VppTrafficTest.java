@@ -227,15 +227,7 @@ class VppTrafficTest {
   void vppRestart_underTheAgent_stateIsBackWithinTwoSeconds() throws Exception {
     Path dir = VPP.runDir().resolve("agent");
     Path socket = dir.resolve("dataplane.sock");
-    // The agent's reconnect backoff, capped at 1 s: with the default cap (5 s, half to all of it
-    // with jitter) a VPP that is down for seconds, as here (stop 1.5 s, start 3 s on 2 busy cores),
-    // is found again up to 5 s after its socket is back.
-    backend =
-        VppBackend.connect(
-            VPP.socket(),
-            VppApiClient.Options.defaults()
-                .withConnectTimeout(Duration.ofSeconds(10))
-                .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)));
+    // The agent's default reconnect backoff (capped at 1 s), as the agent runs it.
     var agent = AgentServer.unixSocket(socket, new DataplaneAgent(vpp()));
     closing.add(agent);
     var programmer = DataplaneProgrammer.connect("unix://" + socket, Duration.ofSeconds(10));

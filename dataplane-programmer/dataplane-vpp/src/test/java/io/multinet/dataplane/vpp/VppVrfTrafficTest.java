@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.multinet.dataplane.lab.EchoServer;
 import io.multinet.dataplane.lab.LabNamespaces;
+import io.multinet.dataplane.lab.Netns;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.v1.Backend;
 import io.multinet.dataplane.v1.Delta;
@@ -40,7 +41,9 @@ import org.junit.jupiter.api.Test;
  * <p>Addresses, the same in blue (network 56, VRF 1056) and red (57, VRF 1057): VIP 10.96.0.10 (TCP
  * 80 and UDP 53 to port 8080 of the pods), client 10.1.1.2/24, pods a 10.1.2.2/24 and b
  * 10.1.3.2/24, VPP 10.1.{1,2,3}.1 on the links; each namespace is attached by a veth pair and an
- * af_packet host-interface.
+ * af_packet host-interface. The interfaces are bound to their VRFs before the first translation,
+ * as a CNI does before services exist: that order needs vpp-patches/0002 (without it cnat gives
+ * those tables no session budget and drops every new flow).
  */
 class VppVrfTrafficTest {
 
@@ -118,7 +121,7 @@ class VppVrfTrafficTest {
     run(List.of("ip", "-n", ns, "addr", "add", prefix + ".2/24", "dev", "eth0"));
     run(List.of("ip", "-n", ns, "route", "add", "default", "via", prefix + ".1"));
     // af_packet gets no checksum offload: without this, TCP from the namespace arrives broken.
-    run(List.of("ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off", "tso", "off"));
+    Netns.run(ns, () -> Ethtool.txOffloadsOff("eth0"));
     ctl("create host-interface name " + veth);
     ctl("set interface ip table host-" + veth + " " + vrf);
     ctl("set interface state host-" + veth + " up");
