@@ -208,6 +208,34 @@ class VppParityTest {
   }
 
   /**
+   * externalTrafficPolicy Local: the external address reaches only the node's own endpoints (the
+   * state lists only those as external backends) and the backend sees the client's own address, as
+   * with the kernel dataplane, where Local skips the masquerade. cnat's VIP translations do no
+   * source NAT at all, so the cluster IP keeps the client address too.
+   */
+  @Test
+  void externalTrafficLocal_reachesLocalBackendsOnly_keepsTheClientAddress() throws Exception {
+    vpp()
+        .applyFull(
+            DesiredState.newBuilder()
+                .addServicePorts(
+                    port(0, "10.96.0.20", TCP, 80, B1, B2)
+                        .addExternalAddresses("203.0.113.9")
+                        .setExternalTrafficLocal(true)
+                        .addExternalBackends(B1))
+                .build());
+
+    assertThat(c1.count(20, Protocol.TCP, "203.0.113.9", 80)).containsOnlyKeys("b1");
+    var viaExternal = c2.tcp("203.0.113.9", 80);
+    assertThat(viaExternal.outcome()).isEqualTo(Outcome.REPLY);
+    assertThat(String.valueOf(viaExternal.peer())).isEqualTo("/10.1.4.2");
+    var viaCluster = c1.tcp("10.96.0.20", 80);
+    assertThat(viaCluster.outcome()).isEqualTo(Outcome.REPLY);
+    assertThat(String.valueOf(viaCluster.peer())).isEqualTo("/10.1.3.2");
+    assertThat(c1.count(20, Protocol.TCP, "10.96.0.20", 80)).containsOnlyKeys("b1", "b2");
+  }
+
+  /**
    * ClientIP affinity is cnat's flow hash over source address, destination address and protocol:
    * every connection of one client goes to one backend while the backends stay the same. There is
    * no timeout (the kernel forgets a client after affinity_timeout_seconds).

@@ -41,9 +41,9 @@ import org.junit.jupiter.api.Test;
  * <p>Addresses, the same in blue (network 56, VRF 1056) and red (57, VRF 1057): VIP 10.96.0.10 (TCP
  * 80 and UDP 53 to port 8080 of the pods), client 10.1.1.2/24, pods a 10.1.2.2/24 and b
  * 10.1.3.2/24, VPP 10.1.{1,2,3}.1 on the links; each namespace is attached by a veth pair and an
- * af_packet host-interface. The interfaces are bound to their VRFs before the first translation,
- * as a CNI does before services exist: that order needs vpp-patches/0002 (without it cnat gives
- * those tables no session budget and drops every new flow).
+ * af_packet host-interface. The interfaces are bound to their VRFs before the first translation, as
+ * a CNI does before services exist: that order needs vpp-patches/0002 (without it cnat gives those
+ * tables no session budget and drops every new flow).
  */
 class VppVrfTrafficTest {
 
