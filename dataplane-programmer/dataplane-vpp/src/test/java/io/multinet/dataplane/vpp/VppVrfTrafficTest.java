@@ -60,12 +60,37 @@ class VppVrfTrafficTest {
   private final Map<String, String> clients = new java.util.HashMap<>();
   private @Nullable VppBackend backend;
 
+  /** Where a patched runtime is looked for when neither the property nor the variable is set. */
+  static final List<String> SHARED = List.of("../shared/vpp-patched", "/work/shared/vpp-patched");
+
   private static @Nullable String configured() {
     String p = System.getProperty(PROPERTY);
     if (p == null || p.isBlank()) {
       p = System.getenv(ENV);
     }
-    return p == null || p.isBlank() ? null : p;
+    if (p != null && !p.isBlank()) {
+      return p;
+    }
+    for (String dir : SHARED) {
+      Path sh = shared(dir).resolve("vpp.sh");
+      if (Files.isExecutable(sh) && Files.isRegularFile(sh.resolveSibling("vpp-runtime.tar.gz"))) {
+        return sh.toAbsolutePath().normalize().toString();
+      }
+    }
+    return null;
+  }
+
+  /** {@code ../X} beside the repository (the nearest directory above with mvnw), else as given. */
+  private static Path shared(String dir) {
+    if (!dir.startsWith("../")) {
+      return Path.of(dir);
+    }
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.isRegularFile(d.resolve("mvnw")) && d.getParent() != null) {
+        return d.getParent().resolve(dir.substring(3));
+      }
+    }
+    return Path.of(dir);
   }
 
   @BeforeEach
@@ -76,7 +101,8 @@ class VppVrfTrafficTest {
         ENV
             + " (or -D"
             + PROPERTY
-            + ") names no vpp.sh of a VPP built with vpp-patches/0001"
+            + ") names no vpp.sh of a VPP built with vpp-patches, and there is none in "
+            + String.join(" or ", SHARED)
             + " (dataplane-vpp/vpp-patches/build-patched-vpp.sh OUT makes OUT/vpp.sh)");
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     vppSh = Path.of(configured);
