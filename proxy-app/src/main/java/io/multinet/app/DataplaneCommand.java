@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
       "  multinet-proxy dataplane apply --netns node-1 --state state.json",
-      "  multinet-proxy dataplane apply --dataplane-endpoint unix:///run/multinet/dataplane.sock"
-          + " --state state.json",
+      "  multinet-proxy dataplane apply --state state.json \\",
+      "      --dataplane-endpoint unix:///run/multinet/dataplane.sock",
       "  multinet-proxy dataplane status --dataplane-endpoint unix:///tmp/node-1.sock",
       "  multinet-proxy dataplane cleanup --netns node-1",
     },
