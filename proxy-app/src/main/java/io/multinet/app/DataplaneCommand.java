@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,6 +29,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  multinet-proxy explain --manifests examples/demo -o dataplane > state.json",
       "  multinet-proxy dataplane apply --netns node-1 --state state.json",
+      "  multinet-proxy dataplane apply --state state.json \\",
+      "      --dataplane-endpoint unix:///run/multinet/dataplane.sock",
       "  multinet-proxy dataplane status --dataplane-endpoint unix:///tmp/node-1.sock",
       "  multinet-proxy dataplane cleanup --netns node-1",
     },
@@ -47,18 +50,33 @@ final class DataplaneCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** {@code dataplane apply}: exits 0 only when the state is applied. */
+  /**
+   * {@code dataplane apply}: exits 0 only when the state is applied, directly or (with {@code
+   * --dataplane-endpoint}) by a running agent that acknowledged it.
+   */
   @Command(
       name = "apply",
       mixinStandardHelpOptions = true,
       versionProvider = BuildInfo.class,
-      description = "Apply a desired state (proto3 JSON, as explain -o dataplane prints it).")
+      description = {
+        "Apply a desired state (proto3 JSON, as explain -o dataplane prints it) to a dataplane,",
+        "or, with --dataplane-endpoint, through a running agent (the whole state; it replaces",
+        "what the agent serves until its programmer sends the next state)."
+      })
   static final class Apply implements Callable<Integer> {
     @CommandLine.Spec
     @SuppressWarnings("NullAway.Init")
     CommandLine.Model.CommandSpec spec;
 
     @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
+
+    @Option(
+        names = "--dataplane-endpoint",
+        description =
+            "Program through the agent at this endpoint (unix:///path) and wait for its"
+                + " acknowledgement, instead of opening a dataplane (no --backend, --netns or"
+                + " --vpp-socket then).")
+    @Nullable String endpoint;
 
     @Option(
         names = "--state",
@@ -81,11 +99,36 @@ final class DataplaneCommand implements Runnable {
         err.println("dataplane apply: " + e.getMessage());
         return 2;
       }
-      try (DataplaneBackend b = dataplane.open()) {
-        b.applyFull(desired);
-      } catch (DataplaneException e) {
-        err.println("dataplane apply: " + e.getMessage());
-        return 1;
+      String through = "";
+      String agent = endpoint;
+      if (agent != null) {
+        var parsed = spec.commandLine().getParseResult();
+        for (String o : new String[] {"--backend", "--netns", "--vpp-socket"}) {
+          if (parsed.hasMatchedOption(o)) {
+            err.println(
+                "dataplane apply: "
+                    + o
+                    + " (expected: none with --dataplane-endpoint; the agent has its dataplane)");
+            return 2;
+          }
+        }
+        try (var p = DataplaneProgrammer.connect(agent, Duration.ofSeconds(60))) {
+          through = " through " + agent + " (generation " + p.apply(desired) + ")";
+        } catch (DataplaneException | IllegalArgumentException e) {
+          err.println("dataplane apply: " + agent + ": " + e.getMessage());
+          return 1;
+        } catch (RuntimeException e) {
+          // gRPC's own failures (e.g. no agent at the socket) arrive unchecked
+          err.println("dataplane apply: " + agent + ": " + e);
+          return 1;
+        }
+      } else {
+        try (DataplaneBackend b = dataplane.open()) {
+          b.applyFull(desired);
+        } catch (DataplaneException e) {
+          err.println("dataplane apply: " + e.getMessage());
+          return 1;
+        }
       }
       spec.commandLine()
           .getOut()
@@ -94,7 +137,8 @@ final class DataplaneCommand implements Runnable {
                   + desired.getServicePortsCount()
                   + " service ports in "
                   + desired.getNetworksCount()
-                  + " networks");
+                  + " networks"
+                  + through);
       spec.commandLine().getOut().flush();
       return 0;
     }
@@ -125,12 +169,18 @@ final class DataplaneCommand implements Runnable {
     }
   }
 
-  /** {@code dataplane status}: the agent's applied generation and counts. */
+  /**
+   * {@code dataplane status}: the agent's applied generation and counts, then what its backend
+   * reads from the dataplane (VPP: tables, translations, cnat clients; the kernel: its table).
+   */
   @Command(
       name = "status",
       mixinStandardHelpOptions = true,
       versionProvider = BuildInfo.class,
-      description = "Ask a dataplane agent what it has applied.")
+      description = {
+        "Ask a dataplane agent what it has applied, and show what its backend reads from the",
+        "dataplane (VPP: FIB tables, cnat translations and clients; kernel: its nftables table)."
+      })
   static final class Status implements Callable<Integer> {
     @CommandLine.Spec
     @SuppressWarnings("NullAway.Init")
@@ -145,7 +195,7 @@ final class DataplaneCommand implements Runnable {
     @Override
     public Integer call() {
       try (var p = DataplaneProgrammer.connect(endpoint, Duration.ofSeconds(5))) {
-        var s = p.status();
+        var s = p.status(true);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
             "backend %s, generation %d: %d networks, %d service ports, %d backends; %d full syncs, %d deltas, %d errors%s%n",
@@ -158,6 +208,9 @@ final class DataplaneCommand implements Runnable {
             s.getDeltas(),
             s.getErrors(),
             s.getLastError().isEmpty() ? "" : " (last: " + s.getLastError() + ")");
+        for (String line : s.getViewList()) {
+          out.println("  " + line);
+        }
         out.flush();
         return 0;
       } catch (RuntimeException e) {

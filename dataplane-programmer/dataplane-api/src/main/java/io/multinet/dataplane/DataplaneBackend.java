@@ -28,6 +28,15 @@ public interface DataplaneBackend extends AutoCloseable {
    */
   DesiredState observe() throws DataplaneException;
 
+  /**
+   * The dataplane's own view, read from it, as lines for operators ({@code dataplane status}): in
+   * the dataplane's terms (VPP: tables, translations, clients; the kernel: table shape). Empty for
+   * a backend that has none.
+   */
+  default java.util.List<String> describe() throws DataplaneException {
+    return java.util.List.of();
+  }
+
   /** Removes everything this backend owns in the dataplane. */
   void cleanup() throws DataplaneException;
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -49,6 +50,9 @@ public final class AgentServer implements AutoCloseable {
       Server server =
           NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
               .channelType(EpollServerDomainSocketChannel.class)
+              // gRPC sets SO_KEEPALIVE on every connection; a unix socket has none, and Netty
+              // would warn about it once per connection. null removes the option.
+              .withChildOption(ChannelOption.SO_KEEPALIVE, null)
               .bossEventLoopGroup(group)
               .workerEventLoopGroup(group)
               .addService(agent)

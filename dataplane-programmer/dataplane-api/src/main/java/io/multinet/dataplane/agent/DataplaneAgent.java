@@ -109,7 +109,17 @@ public final class DataplaneAgent extends DataplaneGrpc.DataplaneImplBase {
 
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
-    response.onNext(status());
+    StatusResponse s = status();
+    if (request.getView()) {
+      synchronized (lock) {
+        try {
+          s = s.toBuilder().addAllView(backend.describe()).build();
+        } catch (DataplaneException | RuntimeException e) {
+          s = s.toBuilder().addView("unavailable: " + e.getMessage()).build();
+        }
+      }
+    }
+    response.onNext(s);
     response.onCompleted();
   }
 

@@ -15,6 +15,7 @@ import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.StatusRequest;
 import io.multinet.dataplane.v1.StatusResponse;
 import io.multinet.dataplane.v1.Update;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -71,6 +72,8 @@ public final class DataplaneProgrammer implements AutoCloseable {
         NettyChannelBuilder.forAddress(
                 new DomainSocketAddress(endpoint.substring("unix://".length())))
             .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
+            // gRPC sets SO_KEEPALIVE on its channels; a unix socket has none (null removes it).
+            .withOption(ChannelOption.SO_KEEPALIVE, null)
             .eventLoopGroup(group)
             .usePlaintext()
             .build();
@@ -161,9 +164,14 @@ public final class DataplaneProgrammer implements AutoCloseable {
   }
 
   public StatusResponse status() {
+    return status(false);
+  }
+
+  /** The agent's status; with {@code view}, also what its backend reads from the dataplane. */
+  public StatusResponse status(boolean view) {
     return DataplaneGrpc.newBlockingStub(channel)
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .status(StatusRequest.getDefaultInstance());
+        .status(StatusRequest.newBuilder().setView(view).build());
   }
 
   /** How many full states and deltas were sent: deltas must dominate once synced. */

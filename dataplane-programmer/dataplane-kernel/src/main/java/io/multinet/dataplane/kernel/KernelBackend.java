@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -422,6 +423,40 @@ public final class KernelBackend implements DataplaneBackend {
       throw new DataplaneException("observe: " + e.getMessage(), false, e);
     } catch (RuntimeException e) {
       throw new DataplaneException("observe: unreadable nft listing: " + e.getMessage(), false, e);
+    }
+  }
+
+  /**
+   * The shape of the nftables table (its chains, sets and maps with their limits), from terse
+   * listings: elements are not loaded, so this stays cheap at any size.
+   */
+  @Override
+  public List<String> describe() throws DataplaneException {
+    try {
+      TableShape shape = kernelShape();
+      if (shape == null) {
+        return List.of("table " + KernelPlan.TABLE + ": absent");
+      }
+      List<String> out = new ArrayList<>();
+      out.add(
+          "table "
+              + KernelPlan.TABLE
+              + ": "
+              + shape.chains().size()
+              + " chains, "
+              + shape.sets().size()
+              + " sets and maps");
+      for (var e : new TreeMap<>(shape.sets()).entrySet()) {
+        TableShape.SetShape s = e.getValue();
+        out.add(
+            (s.map() ? "map " : "set ")
+                + e.getKey()
+                + (s.size() > 0 ? " size " + s.size() : "")
+                + (s.timeout() ? " timeout" : ""));
+      }
+      return out;
+    } catch (NftException e) {
+      throw new DataplaneException("describe: " + e.getMessage(), false, e);
     }
   }
 

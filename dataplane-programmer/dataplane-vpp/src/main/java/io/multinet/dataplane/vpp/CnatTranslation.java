@@ -6,6 +6,7 @@ import io.multinet.network.IpAddress;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code vl_api_cnat_translation_t} (cnat.api.json): 40 bytes, then {@code n_paths} endpoint tuples
@@ -22,6 +23,9 @@ import java.util.List;
  * 36 flow_hash_config u32 (ip_flow_hash_config_v2; 0 = VPP's default 5-tuple hash)
  * 40 paths[n_paths]   cnat_endpoint_tuple (49)
  * </pre>
+ *
+ * <p>{@code vl_api_cnat_translation_v2_t} (vpp-patches/0001) has {@code u32 table_id} after {@code
+ * id}: 44 bytes, every later field 4 bytes further.
  */
 record CnatTranslation(
     Endpoint vip,
@@ -34,6 +38,7 @@ record CnatTranslation(
     List<Path> paths) {
 
   static final int FIXED = 40;
+  static final int FIXED_V2 = 44;
   static final int PATH = 49;
   static final int TCP = 6;
   static final int UDP = 17;
@@ -55,9 +60,26 @@ record CnatTranslation(
     return FIXED + PATH * paths.size();
   }
 
+  /** The size of {@code vl_api_cnat_translation_v2_t} with these paths. */
+  int sizeV2() {
+    return FIXED_V2 + PATH * paths.size();
+  }
+
   void encode(ByteBuf out) {
+    encode(out, null);
+  }
+
+  /** Encodes {@code vl_api_cnat_translation_v2_t}, in FIB table {@code tableId}. */
+  void encodeV2(ByteBuf out, int tableId) {
+    encode(out, tableId);
+  }
+
+  private void encode(ByteBuf out, @Nullable Integer tableId) {
     vip.encode(out);
     out.writeInt(id);
+    if (tableId != null) {
+      out.writeInt(tableId);
+    }
     out.writeByte(ipProto);
     out.writeByte(isRealIp ? 1 : 0);
     out.writeByte(flags);
@@ -69,10 +91,30 @@ record CnatTranslation(
     }
   }
 
+  /** A translation and the FIB table (table id, not index) it is in. */
+  record InTable(int tableId, CnatTranslation translation) {
+    InTable {
+      requireNonNull(translation, "translation");
+    }
+  }
+
   static CnatTranslation decode(ByteBuf in) {
     Wire.need(in, FIXED, "cnat_translation");
     Endpoint vip = Endpoint.decode(in);
     int id = in.readInt();
+    return decodeRest(in, vip, id);
+  }
+
+  /** Decodes {@code vl_api_cnat_translation_v2_t}. */
+  static InTable decodeV2(ByteBuf in) {
+    Wire.need(in, FIXED_V2, "cnat_translation_v2");
+    Endpoint vip = Endpoint.decode(in);
+    int id = in.readInt();
+    int table = in.readInt();
+    return new InTable(table, decodeRest(in, vip, id));
+  }
+
+  private static CnatTranslation decodeRest(ByteBuf in, Endpoint vip, int id) {
     int proto = in.readUnsignedByte();
     boolean real = in.readUnsignedByte() != 0;
     int flags = in.readUnsignedByte();

@@ -35,14 +35,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The VPP dataplane: every service port (and each of its external addresses) with backends is one
- * cnat translation keyed by (VIP, protocol, port); every network's {@code vpp.vrf} is a FIB table
- * that exists in VPP. A full sync reconciles against cnat_translation_dump and deletes every
+ * cnat translation keyed by (table, VIP, protocol, port); every network's {@code vpp.vrf} is a FIB
+ * table that exists in VPP. A full sync reconciles against the translation dump and deletes every
  * translation that is not desired (the agent owns VPP's cnat translations); a delta sends only the
  * translations that changed, from what this backend remembers having programmed.
  *
- * <p>cnat keeps every VIP in FIB table 0 and resolves every backend there, so a VIP or backend
- * address can belong to one network only: a state that puts one address in two networks is refused
- * before anything is sent (docs/vpp.md).
+ * <p>Stock cnat keeps every VIP in FIB table 0 and resolves every backend there, so a VIP or
+ * backend address can belong to one network only: its ports are skipped in every network that
+ * shares it. A VPP with vpp-patches/0001 ({@code cnat_translation_update_v2}, found in its message
+ * table) puts each network's translations in its VRF's table, and only networks that share a table
+ * cannot share an address (docs/vpp.md).
  *
  * <p>VPP has no transactions. Everything that can be refused is checked before the first message,
  * so a refused state leaves VPP as it was; when VPP fails halfway, the backend asks for a full
@@ -55,10 +57,16 @@ public final class VppBackend implements DataplaneBackend {
   /** FIB tables this backend creates are named so; it deletes no other table. */
   static final String TABLE_PREFIX = "multinet-";
 
-  /** (VIP, protocol, port): how cnat keys translations. */
-  record Key(IpAddress vip, int proto, int port) implements Comparable<Key> {
+  /**
+   * (table, VIP, protocol, port): how cnat keys translations; the table (a table id, the network's
+   * VRF) is 0 on a stock VPP.
+   */
+  record Key(int table, IpAddress vip, int proto, int port) implements Comparable<Key> {
     private static final Comparator<Key> ORDER =
-        Comparator.comparing(Key::vip).thenComparingInt(Key::proto).thenComparingInt(Key::port);
+        Comparator.comparingLong((Key k) -> Integer.toUnsignedLong(k.table))
+            .thenComparing(Key::vip)
+            .thenComparingInt(Key::proto)
+            .thenComparingInt(Key::port);
 
     @Override
     public int compareTo(Key o) {
@@ -67,9 +75,17 @@ public final class VppBackend implements DataplaneBackend {
 
     @Override
     public String toString() {
-      return vip + " " + (proto == CnatTranslation.TCP ? "TCP" : "UDP") + " " + port;
+      return vip
+          + " "
+          + (proto == CnatTranslation.TCP ? "TCP" : "UDP")
+          + " "
+          + port
+          + (table == 0 ? "" : " in table " + Integer.toUnsignedString(table));
     }
   }
+
+  /** An address in a FIB table (table id). */
+  record Addr(int table, IpAddress address) {}
 
   /** One desired translation. {@code lbType} and {@code flowHash} are fixed at creation by cnat. */
   record Want(Key key, int network, String owner, int lbType, int flowHash, List<Backend> paths) {
@@ -100,7 +116,7 @@ public final class VppBackend implements DataplaneBackend {
   /** What a state asks of VPP, checked. */
   record Plan(
       Map<Key, Want> wants,
-      Map<IpAddress, Integer> vipNetworks,
+      Map<Addr, Integer> vipNetworks,
       Set<Integer> vrfs,
       Set<String> warnings) {}
 
@@ -109,7 +125,15 @@ public final class VppBackend implements DataplaneBackend {
   private final VppApiClient client;
   private @Nullable StateModel applied;
   private Map<Key, Programmed> programmed = Map.of();
-  private Map<IpAddress, Integer> vipNetworks = Map.of();
+  private Map<Addr, Integer> vipNetworks = Map.of();
+
+  /**
+   * Whether the VPP of the last full sync has translations in tables (vpp-patches/0001); deltas
+   * follow it. {@code modeLogged} says the mode was logged (once, and again when it changes).
+   */
+  private boolean tables;
+
+  private boolean modeLogged;
 
   /** The warnings last logged: a state's warnings are logged when they change, not per delta. */
   private Set<String> warned = Set.of();
@@ -222,20 +246,22 @@ public final class VppBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("state: " + e.getMessage(), true, e);
     }
-    Plan plan = plan(model);
+    mode(client.has(VppMessages.TABLES));
+    Plan plan = plan(model, tables);
     warn(plan);
     reconnected = false;
     Map<Key, Programmed> next = new HashMap<>();
     try {
       var existing = client.sync(client.dump(new VppMessages.IpTableDump()));
       addTables(plan.vrfs, existing, model);
-      List<CnatTranslation> have = client.sync(client.dump(new VppMessages.TranslationDump()));
+      List<CnatTranslation.InTable> have = dumpTranslations(tables);
       // Requests are pipelined: VPP handles them in order, so a delete before a create of the
       // same key stays before it. Replies are awaited at the end.
       var batch = new Batch();
       List<Integer> unwanted = new ArrayList<>();
-      for (CnatTranslation t : have) {
-        Key key = key(t);
+      for (CnatTranslation.InTable it : have) {
+        CnatTranslation t = it.translation();
+        Key key = key(it.tableId(), t);
         Want w = key == null ? null : plan.wants.get(key);
         if (w == null) {
           unwanted.add(t.id());
@@ -274,6 +300,46 @@ public final class VppBackend implements DataplaneBackend {
     vipNetworks = plan.vipNetworks;
   }
 
+  /** Follows the VPP's capability, logging it the first time and when it changes. */
+  private void mode(boolean withTables) {
+    if (modeLogged && withTables == tables) {
+      return;
+    }
+    if (modeLogged) {
+      programmed = Map.of(); // remembered under the other mode's keys
+    }
+    LOG.info(
+        withTables
+            ? "VPP has cnat_translation_update_v2: each network's translations are in the FIB"
+                + " table of its VRF"
+            : "VPP has no cnat_translation_update_v2 (stock cnat): every translation is in FIB"
+                + " table 0, so a VIP or backend address in two networks is skipped"
+                + " (docs/vpp.md)");
+    tables = withTables;
+    modeLogged = true;
+  }
+
+  /** Every translation with its table: the v2 dump when VPP has it, else all in table 0. */
+  private List<CnatTranslation.InTable> dumpTranslations(boolean withTables)
+      throws VppApiException {
+    if (withTables) {
+      return client.sync(client.dump(new VppMessages.TranslationV2Dump()));
+    }
+    List<CnatTranslation.InTable> out = new ArrayList<>();
+    for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
+      out.add(new CnatTranslation.InTable(0, t));
+    }
+    return out;
+  }
+
+  /**
+   * Whether the VPP this backend is connected to keeps each network's translations in its VRF's FIB
+   * table (it has vpp-patches/0001's messages), so that one VIP can be served in two networks.
+   */
+  public boolean translationsInTables() {
+    return client.has(VppMessages.TABLES);
+  }
+
   @Override
   public synchronized void applyDelta(Delta delta) throws DataplaneException {
     StateModel before = applied;
@@ -291,7 +357,7 @@ public final class VppBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
-    Plan plan = plan(after);
+    Plan plan = plan(after, tables);
     warn(plan);
     Set<Integer> oldVrfs = vrfs(before);
     var next = new HashMap<>(programmed);
@@ -359,7 +425,10 @@ public final class VppBackend implements DataplaneBackend {
     private final Map<Want, CompletableFuture<Integer>> created = new LinkedHashMap<>();
 
     void update(Want w) {
-      var f = client.call(new VppMessages.TranslationUpdate(w.translation()));
+      var f =
+          tables
+              ? client.call(new VppMessages.TranslationUpdateV2(w.translation(), w.key.table))
+              : client.call(new VppMessages.TranslationUpdate(w.translation()));
       sent.add(f);
       created.put(w, f);
     }
@@ -452,31 +521,39 @@ public final class VppBackend implements DataplaneBackend {
     return vrfs;
   }
 
-  /**
-   * Checks a state and turns it into translations. Refuses bad addresses and ports, a backend of
-   * the other family and too many backends. What cnat cannot hold apart, a VIP or backend address
-   * in two networks, is skipped: every port on that address, in every network, and the rest is
-   * served; {@link Plan#warnings} says what was skipped.
-   */
+  /** {@link #plan(StateModel, boolean)} for a stock VPP: every translation in table 0. */
   static Plan plan(StateModel m) throws DataplaneException {
+    return plan(m, false);
+  }
+
+  /**
+   * Checks a state and turns it into translations, in each network's VRF table when {@code tables}
+   * (else all in table 0). Refuses bad addresses and ports, a backend of the other family and too
+   * many backends. What cnat cannot hold apart, a VIP or backend address in two networks of one
+   * table, is skipped: every port on that address, in every such network, and the rest is served;
+   * {@link Plan#warnings} says what was skipped.
+   */
+  static Plan plan(StateModel m, boolean tables) throws DataplaneException {
     Set<String> warnings = new TreeSet<>();
     // First the networks of every VIP and backend address, so that a conflict skips all the
     // ports involved whatever their order.
-    Map<IpAddress, Set<Integer>> vipNets = new HashMap<>();
-    Map<IpAddress, Set<Integer>> backendNets = new HashMap<>();
+    Map<Addr, Set<Integer>> vipNets = new HashMap<>();
+    Map<Addr, Set<Integer>> backendNets = new HashMap<>();
     for (ServicePort sp : m.ports().values()) {
       if (proto(sp) == 0) {
         warnings.add(
             sp.getName() + ": " + sp.getProtocol() + " is not served by VPP's cnat; skipped");
         continue;
       }
-      networks(sp, sp.getAddress(), sp.getBackendsList(), vipNets, backendNets);
+      int table = tables ? vrf(m, sp.getNetworkId()) : 0;
+      networks(sp, table, sp.getAddress(), sp.getBackendsList(), vipNets, backendNets);
       for (String ext : sp.getExternalAddressesList()) {
-        networks(sp, ext, sp.getExternalBackendsList(), vipNets, backendNets);
+        networks(sp, table, ext, sp.getExternalBackendsList(), vipNets, backendNets);
       }
     }
     Map<Key, Want> wants = new TreeMap<>();
-    Map<IpAddress, Integer> owners = new HashMap<>();
+    Map<Addr, Integer> owners = new HashMap<>();
+    var into = new Into(m, tables, wants, owners, vipNets, backendNets, warnings);
     for (ServicePort sp : m.ports().values()) {
       int proto = proto(sp);
       if (proto == 0) {
@@ -486,29 +563,10 @@ public final class VppBackend implements DataplaneBackend {
         throw new DataplaneException(
             sp.getName() + ": port: " + sp.getPort() + " (expected: 1-65535)");
       }
-      add(
-          m,
-          wants,
-          owners,
-          vipNets,
-          backendNets,
-          warnings,
-          sp,
-          proto,
-          sp.getAddress(),
-          sp.getBackendsList());
+      int table = tables ? vrf(m, sp.getNetworkId()) : 0;
+      add(into, sp, proto, table, sp.getAddress(), sp.getBackendsList());
       for (String ext : sp.getExternalAddressesList()) {
-        add(
-            m,
-            wants,
-            owners,
-            vipNets,
-            backendNets,
-            warnings,
-            sp,
-            proto,
-            ext,
-            sp.getExternalBackendsList());
+        add(into, sp, proto, table, ext, sp.getExternalBackendsList());
       }
     }
     long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
@@ -529,6 +587,22 @@ public final class VppBackend implements DataplaneBackend {
     return new Plan(wants, Map.copyOf(owners), vrfs(m), Set.copyOf(warnings));
   }
 
+  /** What {@link #add} fills and reads. */
+  private record Into(
+      StateModel m,
+      boolean tables,
+      Map<Key, Want> wants,
+      Map<Addr, Integer> owners,
+      Map<Addr, Set<Integer>> vipNets,
+      Map<Addr, Set<Integer>> backendNets,
+      Set<String> warnings) {}
+
+  /** The VRF of network {@code id}, 0 without one. */
+  private static int vrf(StateModel m, int id) {
+    NetworkSpec n = m.networks().get(id);
+    return n == null ? 0 : n.getVpp().getVrf();
+  }
+
   private static int proto(ServicePort sp) {
     return switch (sp.getProtocol()) {
       case TCP -> CnatTranslation.TCP;
@@ -539,55 +613,63 @@ public final class VppBackend implements DataplaneBackend {
 
   private static void networks(
       ServicePort sp,
+      int table,
       String address,
       List<Backend> backends,
-      Map<IpAddress, Set<Integer>> vipNets,
-      Map<IpAddress, Set<Integer>> backendNets)
+      Map<Addr, Set<Integer>> vipNets,
+      Map<Addr, Set<Integer>> backendNets)
       throws DataplaneException {
     IpAddress vip = parse(address, sp.getName() + ": address");
-    vipNets.computeIfAbsent(vip, v -> new TreeSet<>()).add(sp.getNetworkId());
+    vipNets.computeIfAbsent(new Addr(table, vip), v -> new TreeSet<>()).add(sp.getNetworkId());
     for (Backend b : backends) {
       IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
-      backendNets.computeIfAbsent(a, v -> new TreeSet<>()).add(sp.getNetworkId());
+      backendNets.computeIfAbsent(new Addr(table, a), v -> new TreeSet<>()).add(sp.getNetworkId());
     }
   }
 
   private static void add(
-      StateModel m,
-      Map<Key, Want> wants,
-      Map<IpAddress, Integer> owners,
-      Map<IpAddress, Set<Integer>> vipNets,
-      Map<IpAddress, Set<Integer>> backendNets,
-      Set<String> warnings,
-      ServicePort sp,
-      int proto,
-      String address,
-      List<Backend> backends)
+      Into in, ServicePort sp, int proto, int table, String address, List<Backend> backends)
       throws DataplaneException {
+    StateModel m = in.m;
     IpAddress vip = parse(address, sp.getName() + ": address");
-    Set<Integer> nets = vipNets.getOrDefault(vip, Set.of());
+    Set<Integer> nets = in.vipNets.getOrDefault(new Addr(table, vip), Set.of());
     if (nets.size() > 1) {
-      warnings.add(
-          "VIP "
-              + vip
-              + " is in networks "
-              + describe(m, nets)
-              + ": VPP's cnat keeps every VIP in FIB table 0 and keys translations by (VIP,"
-              + " protocol, port), so it cannot keep the networks apart; every port on it is"
-              + " skipped until one of them gets another VIP (docs/vpp.md)");
+      in.warnings.add(
+          in.tables
+              ? "VIP "
+                  + vip
+                  + " is in networks "
+                  + describe(m, nets)
+                  + ", which share FIB table "
+                  + Integer.toUnsignedString(table)
+                  + ": cnat keys translations by (table, VIP, protocol, port), so it cannot keep"
+                  + " them apart; every port on it is skipped until one of them gets another VIP"
+                  + " or VRF (docs/vpp.md)"
+              : "VIP "
+                  + vip
+                  + " is in networks "
+                  + describe(m, nets)
+                  + ": VPP's cnat keeps every VIP in FIB table 0 and keys translations by (VIP,"
+                  + " protocol, port), so it cannot keep the networks apart; every port on it is"
+                  + " skipped until one of them gets another VIP (docs/vpp.md)");
       return;
     }
     for (Backend b : backends) {
       IpAddress a = parse(b.getAddress(), sp.getName() + ": backend address");
-      Set<Integer> bn = backendNets.getOrDefault(a, Set.of());
+      Set<Integer> bn = in.backendNets.getOrDefault(new Addr(table, a), Set.of());
       if (bn.size() > 1) {
-        warnings.add(
+        in.warnings.add(
             "backend "
                 + a
                 + " is in networks "
                 + describe(m, bn)
-                + ": VPP's cnat resolves every backend in FIB table 0, so it would send the"
-                + " networks' traffic to one of them; "
+                + (in.tables
+                    ? ", which share FIB table "
+                        + Integer.toUnsignedString(table)
+                        + ": cnat resolves backends in that table, so it would send the"
+                        + " networks' traffic to one of them; "
+                    : ": VPP's cnat resolves every backend in FIB table 0, so it would send the"
+                        + " networks' traffic to one of them; ")
                 + sp.getName()
                 + " at "
                 + vip
@@ -595,7 +677,7 @@ public final class VppBackend implements DataplaneBackend {
         return;
       }
     }
-    owners.put(vip, sp.getNetworkId());
+    in.owners.put(new Addr(table, vip), sp.getNetworkId());
     if (backends.isEmpty()) {
       return; // no translation: cnat cannot hold one without paths (docs/vpp.md)
     }
@@ -631,7 +713,7 @@ public final class VppBackend implements DataplaneBackend {
     paths.sort(
         Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
             .thenComparingInt(Backend::getPort));
-    Key key = new Key(vip, proto, sp.getPort());
+    Key key = new Key(table, vip, proto, sp.getPort());
     int lb =
         sp.getLoadBalancing() == LoadBalancing.MAGLEV
             ? CnatTranslation.LB_MAGLEV
@@ -644,7 +726,7 @@ public final class VppBackend implements DataplaneBackend {
                 | CnatTranslation.FLOW_HASH_PROTO
             : 0;
     Want prev =
-        wants.putIfAbsent(key, new Want(key, sp.getNetworkId(), sp.getName(), lb, hash, paths));
+        in.wants.putIfAbsent(key, new Want(key, sp.getNetworkId(), sp.getName(), lb, hash, paths));
     if (prev != null) {
       throw new DataplaneException(
           key + " is wanted by both " + prev.owner + " and " + sp.getName() + " (expected: one)");
@@ -669,11 +751,11 @@ public final class VppBackend implements DataplaneBackend {
     }
   }
 
-  private static @Nullable Key key(CnatTranslation t) {
+  private static @Nullable Key key(int table, CnatTranslation t) {
     if (t.ipProto() != CnatTranslation.TCP && t.ipProto() != CnatTranslation.UDP) {
       return null;
     }
-    return new Key(t.vip().address(), t.ipProto(), t.vip().port());
+    return new Key(table, t.vip().address(), t.ipProto(), t.vip().port());
   }
 
   private static List<Backend> paths(CnatTranslation t) {
@@ -692,9 +774,9 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   /**
-   * What VPP holds, read back with ip_table_dump and cnat_translation_dump. VPP does not know
-   * networks: a translation's network is the one its VIP was programmed for (0 if unknown), and a
-   * network is shown while its FIB table exists.
+   * What VPP holds, read back with ip_table_dump and the translation dump. VPP does not know
+   * networks: a translation's network is the one its VIP (in its table) was programmed for (0 if
+   * unknown), and a network is shown while its FIB table exists.
    */
   @Override
   public synchronized DesiredState observe() throws DataplaneException {
@@ -716,14 +798,15 @@ public final class VppBackend implements DataplaneBackend {
         }
       }
       List<ServicePort> ports = new ArrayList<>();
-      for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
-        Key key = key(t);
+      for (CnatTranslation.InTable it : dumpTranslations(client.has(VppMessages.TABLES))) {
+        CnatTranslation t = it.translation();
+        Key key = key(it.tableId(), t);
         if (key == null) {
           continue;
         }
         ports.add(
             ServicePort.newBuilder()
-                .setNetworkId(vipNetworks.getOrDefault(key.vip, 0))
+                .setNetworkId(vipNetworks.getOrDefault(new Addr(key.table, key.vip), 0))
                 .setAddress(key.vip.toString())
                 .setProtocol(key.proto == CnatTranslation.TCP ? Protocol.TCP : Protocol.UDP)
                 .setPort(key.port)
@@ -763,12 +846,20 @@ public final class VppBackend implements DataplaneBackend {
    * external addresses are translations of their own.
    */
   public static DesiredState expected(DesiredState desired) {
+    return expected(desired, false);
+  }
+
+  /**
+   * {@link #expected(DesiredState)} on a VPP that keeps translations in tables ({@code tables}, see
+   * {@link #translationsInTables()}) or not.
+   */
+  public static DesiredState expected(DesiredState desired, boolean tables) {
     StateModel m = StateModel.of(desired);
     var out = DesiredState.newBuilder();
     m.networks().values().forEach(n -> out.addNetworks(observedNetwork(n)));
     List<ServicePort> ports = new ArrayList<>();
     try {
-      for (Want w : plan(m).wants.values()) {
+      for (Want w : plan(m, tables).wants.values()) {
         ports.add(
             ServicePort.newBuilder()
                 .setNetworkId(w.network)
@@ -788,6 +879,69 @@ public final class VppBackend implements DataplaneBackend {
     }
     ports.sort(PORT_ORDER);
     return out.addAllServicePorts(ports).build();
+  }
+
+  /**
+   * What VPP holds, in its terms: whether cnat keeps translations in tables, every FIB table, every
+   * translation with its table, and cnat's clients (the CLI's {@code show cnat client}, over
+   * cli_inband: the API has no dump of them).
+   */
+  @Override
+  public synchronized List<String> describe() throws DataplaneException {
+    try {
+      boolean withTables = client.has(VppMessages.TABLES);
+      List<String> out = new ArrayList<>();
+      out.add(
+          withTables
+              ? "cnat: translations in FIB tables (cnat_translation_update_v2)"
+              : "cnat: stock, every translation in FIB table 0");
+      for (var t : client.sync(client.dump(new VppMessages.IpTableDump()))) {
+        out.add(
+            "table "
+                + Integer.toUnsignedString(t.tableId())
+                + " "
+                + (t.isIp6() ? "ip6" : "ip4")
+                + " "
+                + t.name());
+      }
+      for (CnatTranslation.InTable it : dumpTranslations(withTables)) {
+        CnatTranslation t = it.translation();
+        var line =
+            new StringBuilder("translation ")
+                .append(t.id())
+                .append(" table ")
+                .append(Integer.toUnsignedString(it.tableId()))
+                .append(' ')
+                .append(endpoint(t.vip().address(), t.vip().port()))
+                .append(
+                    t.ipProto() == CnatTranslation.TCP
+                        ? " TCP"
+                        : t.ipProto() == CnatTranslation.UDP ? " UDP" : " proto " + t.ipProto())
+                .append(t.lbType() == CnatTranslation.LB_MAGLEV ? " maglev" : " default")
+                .append(" ->");
+        for (CnatTranslation.Path p : t.paths()) {
+          line.append(' ').append(endpoint(p.dst().address(), p.dst().port()));
+        }
+        out.add(line.toString());
+      }
+      if (client.has(List.of(VppMessages.CLI_INBAND, VppMessages.CLI_INBAND_REPLY))) {
+        String clients = client.sync(client.call(new VppMessages.CliInband("show cnat client")));
+        for (String l : clients.lines().toList()) {
+          if (!l.isBlank()) {
+            out.add("client " + l.strip());
+          }
+        }
+      } else {
+        out.add("clients: unknown (VPP has no cli_inband)");
+      }
+      return out;
+    } catch (VppApiException e) {
+      throw new DataplaneException("describe: " + e.getMessage(), false, e);
+    }
+  }
+
+  private static String endpoint(IpAddress a, int port) {
+    return (a.isV4() ? a.toString() : "[" + a + "]") + ":" + port;
   }
 
   /**

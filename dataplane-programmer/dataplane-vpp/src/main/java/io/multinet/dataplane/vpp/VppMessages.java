@@ -43,6 +43,15 @@ final class VppMessages {
       MessageType.of("cnat_translation_dump", 0x51077d14);
   static final MessageType CNAT_TRANSLATION_DETAILS =
       MessageType.of("cnat_translation_details", 0x1a5140b7);
+  // cnat.api.json with vpp-patches/0001 (translations in a FIB table); absent from stock VPP
+  static final MessageType CNAT_TRANSLATION_UPDATE_V2 =
+      MessageType.of("cnat_translation_update_v2", 0x38c76223);
+  static final MessageType CNAT_TRANSLATION_UPDATE_V2_REPLY =
+      MessageType.of("cnat_translation_update_v2_reply", 0xe2fc8294);
+  static final MessageType CNAT_TRANSLATION_V2_DUMP =
+      MessageType.of("cnat_translation_v2_dump", 0x51077d14);
+  static final MessageType CNAT_TRANSLATION_V2_DETAILS =
+      MessageType.of("cnat_translation_v2_details", 0x8431f40d);
   static final MessageType CNAT_SESSION_PURGE = MessageType.of("cnat_session_purge", 0x51077d14);
   static final MessageType CNAT_SESSION_PURGE_REPLY =
       MessageType.of("cnat_session_purge_reply", 0xe8d4e804);
@@ -73,6 +82,10 @@ final class VppMessages {
       MessageType.of("ip_table_add_del_reply", 0xe8d4e804);
   static final MessageType IP_TABLE_DUMP = MessageType.of("ip_table_dump", 0x51077d14);
   static final MessageType IP_TABLE_DETAILS = MessageType.of("ip_table_details", 0xc79fca0f);
+
+  // vlib.api.json (vlibmemory): the CLI over the API, for operators' views (dataplane status)
+  static final MessageType CLI_INBAND = MessageType.of("cli_inband", 0xf8377302);
+  static final MessageType CLI_INBAND_REPLY = MessageType.of("cli_inband_reply", 0x05879051);
 
   // interface.api.json
   static final MessageType SW_INTERFACE_SET_TABLE =
@@ -117,7 +130,24 @@ final class VppMessages {
           CNAT_SNAT_POLICY_ADD_DEL_EXCLUDE_PFX,
           CNAT_SNAT_POLICY_ADD_DEL_EXCLUDE_PFX_REPLY,
           SW_INTERFACE_SET_TABLE,
-          SW_INTERFACE_SET_TABLE_REPLY);
+          SW_INTERFACE_SET_TABLE_REPLY,
+          CLI_INBAND,
+          CLI_INBAND_REPLY,
+          CNAT_TRANSLATION_UPDATE_V2,
+          CNAT_TRANSLATION_UPDATE_V2_REPLY,
+          CNAT_TRANSLATION_V2_DUMP,
+          CNAT_TRANSLATION_V2_DETAILS);
+
+  /**
+   * The messages of translations in a FIB table (vpp-patches/0001): with all of them the backend
+   * programs each network's translations in its VRF.
+   */
+  static final List<MessageType> TABLES =
+      List.of(
+          CNAT_TRANSLATION_UPDATE_V2,
+          CNAT_TRANSLATION_UPDATE_V2_REPLY,
+          CNAT_TRANSLATION_V2_DUMP,
+          CNAT_TRANSLATION_V2_DETAILS);
 
   /** A request answered by one reply; the client has checked the reply's retval. */
   interface Request<R> {
@@ -210,6 +240,81 @@ final class VppMessages {
     public Integer decodeReply(ByteBuf in) {
       Wire.need(in, 4, "cnat_translation_update_reply");
       return in.readInt();
+    }
+  }
+
+  /**
+   * cnat_translation_update_v2: 54 + 49·n bytes (the translation with its table_id); the reply
+   * carries the translation's id.
+   */
+  record TranslationUpdateV2(CnatTranslation translation, int tableId) implements Request<Integer> {
+    TranslationUpdateV2 {
+      requireNonNull(translation, "translation");
+    }
+
+    @Override
+    public MessageType type() {
+      return CNAT_TRANSLATION_UPDATE_V2;
+    }
+
+    @Override
+    public MessageType replyType() {
+      return CNAT_TRANSLATION_UPDATE_V2_REPLY;
+    }
+
+    @Override
+    public int bodySize() {
+      return translation.sizeV2();
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      translation.encodeV2(out, tableId);
+    }
+
+    @Override
+    public Integer decodeReply(ByteBuf in) {
+      Wire.need(in, 4, "cnat_translation_update_v2_reply");
+      return in.readInt();
+    }
+  }
+
+  /**
+   * cli_inband {string cmd @10 (u32 length, then the bytes)}; the reply's {@code string reply} is
+   * the CLI's output.
+   */
+  record CliInband(String command) implements Request<String> {
+    CliInband {
+      requireNonNull(command, "command");
+    }
+
+    @Override
+    public MessageType type() {
+      return CLI_INBAND;
+    }
+
+    @Override
+    public MessageType replyType() {
+      return CLI_INBAND_REPLY;
+    }
+
+    @Override
+    public int bodySize() {
+      return 4 + command.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      byte[] b = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(b.length).writeBytes(b);
+    }
+
+    @Override
+    public String decodeReply(ByteBuf in) {
+      Wire.need(in, 4, "cli_inband_reply");
+      long n = in.readUnsignedInt();
+      Wire.need(in, (int) Math.min(n, Integer.MAX_VALUE), "cli_inband_reply (" + n + " bytes)");
+      return in.readCharSequence((int) n, java.nio.charset.StandardCharsets.UTF_8).toString();
     }
   }
 
@@ -550,6 +655,24 @@ final class VppMessages {
     @Override
     public CnatTranslation decodeDetails(ByteBuf in) {
       return CnatTranslation.decode(in);
+    }
+  }
+
+  /** cnat_translation_v2_dump → cnat_translation_v2_details {context, translation_v2 @6}. */
+  record TranslationV2Dump() implements Dump<CnatTranslation.InTable> {
+    @Override
+    public MessageType type() {
+      return CNAT_TRANSLATION_V2_DUMP;
+    }
+
+    @Override
+    public MessageType detailsType() {
+      return CNAT_TRANSLATION_V2_DETAILS;
+    }
+
+    @Override
+    public CnatTranslation.InTable decodeDetails(ByteBuf in) {
+      return CnatTranslation.decodeV2(in);
     }
   }
 

@@ -68,6 +68,55 @@ class VppCodecTest {
   }
 
   @Test
+  void translationUpdateV2_ipv4OnePathInTable1056_isByteExact() {
+    // cnat_translation_update_v2 (vpp-patches/0001): cnat_translation_v2 has u32 table_id @38.
+    var t =
+        new CnatTranslation(
+            CnatTranslation.Endpoint.of(IpAddress.parse("10.96.0.10"), 80),
+            0,
+            CnatTranslation.TCP,
+            false,
+            0,
+            CnatTranslation.LB_DEFAULT,
+            0,
+            List.of(CnatTranslation.Path.to(IpAddress.parse("10.1.0.11"), 8080)));
+    String expected =
+        hex(
+            // header: length 103 = 54 + 49·1
+            "0000000000000000 00000067 00000000"
+                + "0124 80000001 00000008"
+                // @10 vip 10.96.0.10 port 80
+                + "00 0a60000a 000000000000000000000000 ffffffff 00 0050"
+                // @34 id 0, @38 table_id 1056, @42 ip_proto 6, @43 is_real_ip, @44 flags, @45 lb
+                + "00000000 00000420 06 00 00 00"
+                // @46 n_paths 1, @50 flow_hash_config 0
+                + "00000001 00000000"
+                // @54 paths[0]: dst 10.1.0.11:8080, src any, flags 0
+                + "00 0a01000b 000000000000000000000000 ffffffff 00 1f90"
+                + "00 00000000 000000000000000000000000 ffffffff 00 0000"
+                + "00");
+    assertThat(frame(0x0124, 8, new VppMessages.TranslationUpdateV2(t, 1056))).isEqualTo(expected);
+  }
+
+  @Test
+  void translationV2Details_decodeTheTableAndTheTranslation() {
+    String vip = "00 0a60000a 000000000000000000000000 ffffffff 00 0050";
+    String path =
+        "00 0a01000b 000000000000000000000000 ffffffff 00 1f90"
+            + "00 00000000 000000000000000000000000 ffffffff 00 0000 00";
+    // id 4, table_id 0x80000001 (a u32 above 2^31), TCP, lb maglev, 1 path, no flow hash
+    byte[] bytes =
+        HexFormat.of()
+            .parseHex(hex(vip + "00000004 80000001 06 00 00 01 00000001 00000000" + path));
+    var d = CnatTranslation.decodeV2(Unpooled.wrappedBuffer(bytes));
+    assertThat(Integer.toUnsignedLong(d.tableId())).isEqualTo(0x8000_0001L);
+    assertThat(d.translation().id()).isEqualTo(4);
+    assertThat(d.translation().lbType()).isEqualTo(CnatTranslation.LB_MAGLEV);
+    assertThat(d.translation().paths()).hasSize(1);
+    assertThat(bytes).hasSize(CnatTranslation.FIXED_V2 + CnatTranslation.PATH);
+  }
+
+  @Test
   void translationDel_isByteExact() {
     // cnat_translation_del: 14 bytes; @10 u32 id 5.
     assertThat(frame(0x0200, 9, new VppMessages.TranslationDel(5)))

@@ -46,10 +46,18 @@ import java.util.function.Consumer;
  * #failNext}). Replies are never sent in request order: those to one read's requests go out at the
  * end of the read, newest request first and requests' frames interleaved ({@link #holdReplies}
  * holds them across reads), while state changes happen in arrival order as in VPP.
+ *
+ * <p>With {@link #speakTranslationTables} it is a VPP with the project's cnat patch
+ * (dataplane-vpp/vpp-patches/0001): cnat_translation_update_v2 and cnat_translation_v2_dump carry a
+ * table id, the table must exist (else retval -3, no such FIB) and translations are keyed by
+ * (table, VIP, protocol, port).
  */
 public final class StrictVppPeer implements AutoCloseable {
 
-  /** One cnat translation as the peer holds it; paths are "address port". */
+  /**
+   * One cnat translation as the peer holds it; paths are "address port"; {@code table} is the table
+   * id (0 unless created with cnat_translation_update_v2).
+   */
   public record Translation(
       int id,
       String vip,
@@ -59,7 +67,8 @@ public final class StrictVppPeer implements AutoCloseable {
       int flowHash,
       int flags,
       boolean realIp,
-      List<String> paths) {}
+      List<String> paths,
+      long table) {}
 
   // Ids: memclnt's fixed ones, then the rest from 100 in a shuffled ("hash") order.
   private static final Map<String, Integer> FIXED =
@@ -82,6 +91,8 @@ public final class StrictVppPeer implements AutoCloseable {
       "sockclnt_delete_reply 8f38b1ee",
       "control_ping 51077d14",
       "control_ping_reply f6b0b8ca",
+      "cli_inband f8377302",
+      "cli_inband_reply 05879051",
       "cnat_translation_update f8d40bc5",
       "cnat_translation_update_reply e2fc8294",
       "cnat_translation_del 3a91bde5",
@@ -122,6 +133,17 @@ public final class StrictVppPeer implements AutoCloseable {
     }
   }
 
+  /**
+   * The messages vpp-patches/0001 adds to cnat.api, with the CRCs vppapigen computes for them
+   * (cnat.api.json of VPP b575ec2c56d with the patch).
+   */
+  private static final Map<String, String> TABLE_CRCS =
+      Map.of(
+          "cnat_translation_update_v2", "38c76223",
+          "cnat_translation_update_v2_reply", "e2fc8294",
+          "cnat_translation_v2_dump", "51077d14",
+          "cnat_translation_v2_details", "8431f40d");
+
   private static final int NO_INTERFACE = 0xffff_ffff;
 
   private final Path socket;
@@ -137,6 +159,7 @@ public final class StrictVppPeer implements AutoCloseable {
   private final Map<String, String> tables = new TreeMap<>();
   private final Map<String, Object> snat = new TreeMap<>();
   private int registrations;
+  private boolean translationTables;
   private int holdFor;
   private boolean wrongHandshakeContext;
   private int purges;
@@ -188,6 +211,11 @@ public final class StrictVppPeer implements AutoCloseable {
   /** From the next registration on, the message table names {@code message} with {@code crc}. */
   public synchronized void reportCrc(String message, String crc) {
     crcOverrides.put(requireNonNull(message, "message"), requireNonNull(crc, "crc"));
+  }
+
+  /** From the next registration on, the peer is a VPP with the cnat table patch. */
+  public synchronized void speakTranslationTables() {
+    translationTables = true;
   }
 
   /** The next request named {@code message} is answered with {@code retval} and not applied. */
@@ -435,6 +463,9 @@ public final class StrictVppPeer implements AutoCloseable {
       registrations++;
       handle = 0x8000_0000 | registrations;
       List<String> order = new ArrayList<>(CRCS.keySet());
+      if (translationTables) {
+        order.addAll(new java.util.TreeSet<>(TABLE_CRCS.keySet()));
+      }
       Collections.shuffle(order, new Random(registrations));
       int next = 100;
       for (String n : order) {
@@ -458,7 +489,8 @@ public final class StrictVppPeer implements AutoCloseable {
       for (String n : order) {
         out.writeShort(requireNonNull(ids.get(n), n));
         byte[] nameCrc =
-            (n + "_" + crcOverrides.getOrDefault(n, CRCS.get(n))).getBytes(StandardCharsets.UTF_8);
+            (n + "_" + crcOverrides.getOrDefault(n, CRCS.getOrDefault(n, TABLE_CRCS.get(n))))
+                .getBytes(StandardCharsets.UTF_8);
         out.writeBytes(nameCrc);
         out.writeZero(64 - nameCrc.length);
       }
@@ -483,7 +515,25 @@ public final class StrictVppPeer implements AutoCloseable {
           release(ctx);
           var _ = ctx.close();
         }
-        case "cnat_translation_update" -> update(ctx, context, in);
+        case "cli_inband" -> {
+          // string cmd: u32 length, then the bytes
+          if (body < 4) {
+            throw new IllegalArgumentException((10 + body) + " bytes (expected: at least 14)");
+          }
+          long n = in.readUnsignedInt();
+          exact(body, 4 + (int) Math.min(n, 1 << 20));
+          String command = in.readCharSequence((int) n, StandardCharsets.UTF_8).toString();
+          byte[] text = cli(command).getBytes(StandardCharsets.UTF_8);
+          reply(ctx, "cli_inband_reply", context, 0, b -> b.writeInt(text.length).writeBytes(text));
+        }
+        case "cnat_translation_update" -> update(ctx, context, in, false);
+        case "cnat_translation_update_v2" -> update(ctx, context, in, true);
+        case "cnat_translation_v2_dump" -> {
+          exact(body, 0);
+          for (Translation t : translations.values()) {
+            details(ctx, context, t, true);
+          }
+        }
         case "cnat_translation_del" -> {
           exact(body, 4);
           int id = in.readInt();
@@ -493,7 +543,7 @@ public final class StrictVppPeer implements AutoCloseable {
         case "cnat_translation_dump" -> {
           exact(body, 0);
           for (Translation t : translations.values()) {
-            details(ctx, context, t);
+            details(ctx, context, t, false);
           }
         }
         case "cnat_session_purge" -> {
@@ -576,23 +626,54 @@ public final class StrictVppPeer implements AutoCloseable {
     }
 
     /**
-     * cnat_translation_update: translation @10 = vip (24), id, ip_proto, is_real_ip, flags,
-     * lb_type, n_paths, flow_hash_config, then n_paths × 49.
+     * The CLI's answer: {@code show cnat client} lists one client per VIP (and table) as cnat's
+     * format_cnat_client does, with the number of translations on it; anything else is unknown.
      */
-    private void update(ChannelHandlerContext ctx, int context, ByteBuf in) {
-      String name = "cnat_translation_update";
-      if (in.readableBytes() < 40) {
-        throw new IllegalArgumentException(in.readableBytes() + " body bytes (expected: >= 40)");
+    private String cli(String command) {
+      if (!command.equals("show cnat client")) {
+        return "show: unknown input '" + command + "'\n";
+      }
+      Map<String, Integer> clients = new TreeMap<>();
+      for (Translation t : translations.values()) {
+        clients.merge(t.table + " " + t.vip, 1, Integer::sum);
+      }
+      StringBuilder out = new StringBuilder();
+      int i = 0;
+      for (var e : clients.entrySet()) {
+        String vip = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+        out.append("[")
+            .append(i++)
+            .append("] cnat-client:[")
+            .append(vip)
+            .append("] tr:")
+            .append(e.getValue())
+            .append(" sess:0 locks:1 flags: 10 exclusive\n");
+      }
+      return out.toString();
+    }
+
+    /**
+     * cnat_translation_update: translation @10 = vip (24), id, ip_proto, is_real_ip, flags,
+     * lb_type, n_paths, flow_hash_config, then n_paths × 49. cnat_translation_update_v2 ({@code
+     * v2}): u32 table_id after id, every later field 4 bytes further.
+     */
+    private void update(ChannelHandlerContext ctx, int context, ByteBuf in, boolean v2) {
+      String name = v2 ? "cnat_translation_update_v2" : "cnat_translation_update";
+      int fixed = v2 ? 44 : 40;
+      if (in.readableBytes() < fixed) {
+        throw new IllegalArgumentException(
+            in.readableBytes() + " body bytes (expected: >= " + fixed + ")");
       }
       String[] vip = endpoint(in, "vip");
       in.readInt(); // id: ignored by VPP on update
+      long table = v2 ? in.readUnsignedInt() : 0;
       int proto = in.readUnsignedByte();
       boolean real = bool(in.readUnsignedByte(), "is_real_ip");
       int flags = in.readUnsignedByte();
       int lb = in.readUnsignedByte();
       long n = in.readUnsignedInt();
       int fhc = in.readInt();
-      exact(in.readableBytes() + 40, 40 + 49 * (int) Math.min(n, 1 << 20));
+      exact(in.readableBytes() + fixed, fixed + 49 * (int) Math.min(n, 1 << 20));
       if (proto != 6 && proto != 17) {
         violation(name + ": ip_proto " + proto + " (expected: 6 or 17)");
       }
@@ -630,9 +711,14 @@ public final class StrictVppPeer implements AutoCloseable {
         paths.add(dst[0] + " " + dst[1]);
       }
       int port = Integer.parseInt(vip[1]);
+      if (!tables.containsKey(table + (vip[2].equals("0") ? "/ip4" : "/ip6"))) {
+        // cnat_api.c: fib_table_find fails, VNET_API_ERROR_NO_SUCH_FIB
+        reply(ctx, name + "_reply", context, -3, b -> b.writeInt(-1));
+        return;
+      }
       Translation old = null;
       for (Translation t : translations.values()) {
-        if (t.vip.equals(vip[0]) && t.proto == proto && t.port == port) {
+        if (t.table == table && t.vip.equals(vip[0]) && t.proto == proto && t.port == port) {
           old = t;
         }
       }
@@ -641,23 +727,37 @@ public final class StrictVppPeer implements AutoCloseable {
         id = old.id;
         translations.put(
             id,
-            new Translation(id, vip[0], proto, port, old.lbType, old.flowHash, flags, real, paths));
+            new Translation(
+                id, vip[0], proto, port, old.lbType, old.flowHash, flags, real, paths, table));
       } else {
         id = 0;
         while (translations.containsKey(id)) {
           id++;
         }
-        translations.put(id, new Translation(id, vip[0], proto, port, lb, fhc, flags, real, paths));
+        translations.put(
+            id, new Translation(id, vip[0], proto, port, lb, fhc, flags, real, paths, table));
       }
       int assigned = id;
-      reply(ctx, "cnat_translation_update_reply", context, 0, b -> b.writeInt(assigned));
+      reply(ctx, name + "_reply", context, 0, b -> b.writeInt(assigned));
     }
 
-    /** {@code {u16 id, u32 context, translation}} as cnat_translation_send_details fills it. */
-    private void details(ChannelHandlerContext ctx, int context, Translation t) {
-      ByteBuf out = frame(ctx, "cnat_translation_details", context, 40 + 49 * t.paths.size());
+    /**
+     * {@code {u16 id, u32 context, translation}} as cnat_translation_send_details fills it; {@code
+     * v2}: cnat_translation_v2_details, with the table id after the id.
+     */
+    private void details(ChannelHandlerContext ctx, int context, Translation t, boolean v2) {
+      ByteBuf out =
+          frame(
+              ctx,
+              v2 ? "cnat_translation_v2_details" : "cnat_translation_details",
+              context,
+              (v2 ? 44 : 40) + 49 * t.paths.size());
       writeEndpoint(out, t.vip, t.port);
-      out.writeInt(t.id).writeByte(t.proto).writeByte(0).writeByte(0).writeByte(t.lbType);
+      out.writeInt(t.id);
+      if (v2) {
+        out.writeInt((int) t.table);
+      }
+      out.writeByte(t.proto).writeByte(0).writeByte(0).writeByte(t.lbType);
       out.writeInt(t.paths.size()).writeInt(0);
       for (String p : t.paths) {
         String address = p.substring(0, p.indexOf(' '));
