@@ -8,9 +8,15 @@ import io.multinet.dataplane.v1.Delta;
 import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
+import io.multinet.kube.network.NetworkCatalog;
 import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
+import io.multinet.nodeproxy.view.NodeView;
+import io.multinet.nodeproxy.view.ServicePortMapper;
+import io.multinet.service.NodeInfo;
+import io.multinet.table.ServiceTable;
+import io.multinet.table.TableDiff;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -38,9 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link NodePipeline}: from the cached API objects to the delta the programmer sends (the gRPC
  * call and the kernel left out: KernelProgrammingBenchmark measures those). {@code partial} is the
  * partial sync the node proxy runs after slice updates (the changed Services named); {@code full}
- * is the periodic full sync over the same caches (every Service remapped). The pipeline carries its
- * state from one invocation to the next, as the proxy does, and each invocation moves endpoint 0 of
- * the next {@code changed} Services.
+ * is the periodic full sync over the same caches (every Service remapped); {@code table} is the
+ * node side of {@code partial} without the proto conversion. The pipeline carries its state from
+ * one invocation to the next, as the proxy does, and each invocation moves endpoint 0 of the next
+ * {@code changed} Services.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar NodeSyncBenchmark -prof gc}
  */
@@ -60,9 +68,13 @@ public class NodeSyncBenchmark {
   @Param({"1", "100"})
   int changed;
 
+  private static final NodeInfo NODE = new NodeInfo(ScaleHarness.NODE, null);
+  private final NetworkCatalog catalog = NetworkCatalog.build(List.of(), List.of(), List.of());
   private final BenchCaches caches = new BenchCaches();
   private final NodePipeline pipeline =
       new NodePipeline(ScaleHarness.NODE, NodeProxy.Options.DEFAULTS);
+  private final NodeView.Assembly assembly = new NodeView.Assembly();
+  private ServiceTable table = ServiceTable.empty(NODE);
   private int next;
   private int version = 1;
 
@@ -76,6 +88,13 @@ public class NodeSyncBenchmark {
       throw new IllegalStateException(
           "table: " + first.table().size() + " ports (expected: " + services + ")");
     }
+    caches.services.forEach((k, s) -> assembly.put(k, remap(k, s)));
+    table = assembly.assemble(NODE, catalog).table();
+  }
+
+  private ServicePortMapper.Result remap(String key, Service s) {
+    return Objects.requireNonNull(
+        NodeView.service(s, null, catalog, caches.slices(key), null), "mapped");
   }
 
   /** The informers' view after {@code changed} more slice updates; returns the Services named. */
@@ -105,6 +124,24 @@ public class NodeSyncBenchmark {
       throw new IllegalStateException("not a delta of " + changed + " ports: " + r.delta());
     }
     return r.delta();
+  }
+
+  /**
+   * The node side of {@code partial} without the proto conversion: remap the changed Services,
+   * patch the table ({@link NodeView.Assembly}), diff it against the previous one.
+   */
+  @Benchmark
+  public TableDiff table() {
+    for (String k : change()) {
+      assembly.put(k, remap(k, Objects.requireNonNull(caches.service(k), k)));
+    }
+    ServiceTable next = assembly.assemble(NODE, catalog).table();
+    TableDiff d = ServiceTable.diff(table, next);
+    table = next;
+    if (d.changed().size() != changed) {
+      throw new IllegalStateException("not " + changed + " changed ports: " + d);
+    }
+    return d;
   }
 
   @Benchmark
