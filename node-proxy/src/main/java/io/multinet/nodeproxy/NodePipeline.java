@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,9 +54,8 @@ public final class NodePipeline {
   private final DesiredStates.Converter converter = new DesiredStates.Converter();
   // Each served Service's ports by namespace/name, sorted so that a clash of addresses between two
   // Services is decided the same way at every run.
-  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
+  private final NodeView.Assembly mapped = new NodeView.Assembly();
   private boolean mappedAll;
-  private @Nullable ServiceTable table;
   private long revision;
 
   public NodePipeline(String nodeName, NodeProxy.Options options) {
@@ -92,7 +90,7 @@ public final class NodePipeline {
         remap(caches, k, s, catalog);
         remapped++;
       }
-      mapped.keySet().retainAll(present);
+      mapped.retainAll(present);
     } else {
       for (String key : dirty) {
         remap(caches, key, caches.service(key), catalog);
@@ -100,7 +98,7 @@ public final class NodePipeline {
       }
     }
     mappedAll = true;
-    var view = NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), table);
+    var view = mapped.assemble(new NodeInfo(nodeName, zone), catalog);
     DesiredStates.Conversion conversion =
         converter.convert(
             view.table(),
@@ -111,7 +109,6 @@ public final class NodePipeline {
                 .setMasqueradeAll(options.masqueradeAll())
                 .addAllNodePortAddresses(options.nodePortAddresses())
                 .build());
-    table = view.table();
     long base = conversion.base() == null ? 0 : revision;
     revision++;
     return new Result(
