@@ -39,7 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -87,9 +86,8 @@ public final class NodePipeline {
   private final DesiredStates.Converter converter = new DesiredStates.Converter();
   // Each served Service's ports by namespace/name, sorted so that a clash of addresses between two
   // Services is decided the same way at every run.
-  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
+  private final NodeView.Assembly mapped = new NodeView.Assembly();
   private boolean mappedAll;
-  private @Nullable ServiceTable table;
   private long revision;
 
   private final @Nullable DnsRecords dnsRecords;
@@ -142,7 +140,7 @@ public final class NodePipeline {
         remap(caches, k, s, catalog);
         remapped++;
       }
-      mapped.keySet().retainAll(present);
+      mapped.retainAll(present);
     } else {
       for (String key : dirty) {
         remap(caches, key, caches.service(key), catalog);
@@ -159,10 +157,9 @@ public final class NodePipeline {
       }
     }
     mappedAll = true;
-    var view = NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), table);
+    var view = mapped.assemble(new NodeInfo(nodeName, zone), catalog);
     DesiredStates.Conversion conversion =
         converter.convert(view.table(), networkSpecs(catalog, dnsPorts), nodeFacts());
-    table = view.table();
     long base = conversion.base() == null ? 0 : revision;
     revision++;
     return new Result(
@@ -196,7 +193,7 @@ public final class NodePipeline {
    * queries there as it steers a Service's connections, in the network's zone.
    */
   private void remapDns(NetworkCatalog catalog) {
-    mapped.keySet().removeIf(k -> k.startsWith(DNS_KEY));
+    mapped.removeStartingWith(DNS_KEY);
     for (var e : dnsPorts.entrySet()) {
       int id = e.getKey();
       String name;

@@ -57,7 +57,7 @@ import org.jspecify.annotations.Nullable;
 public final class ScaleHarness {
 
   static final String NODE = "node-1";
-  private static final String NS = "scale";
+  static final String NS = "scale";
   private static final int ENDPOINTS = 10;
 
   // The mock server logs every request at INFO: at 1000 writes/s that is the harness's main cost.
@@ -504,9 +504,10 @@ public final class ScaleHarness {
     }
   }
 
+  /** Cluster IP of service {@code i}: 10.96.0.10 on, into 10.97.0.0/16 past 65,526 Services. */
   static String vip(int i) {
     int n = i + 10;
-    return "10.96." + (n >> 8 & 255) + "." + (n & 255);
+    return "10." + (96 + (n >> 16)) + "." + (n >> 8 & 255) + "." + (n & 255);
   }
 
   /** Endpoint address {@code j} of service {@code i} in version {@code v}: 10.128.0.0/9 + ... */
