@@ -53,17 +53,24 @@ public final class NodePipeline {
   /**
    * One run: the table and state, the delta from the state of run {@code baseRevision} to this one
    * ({@code revision}); {@code baseRevision} is 0 when there is none to start from (the first run,
-   * or the node's zone changed), and the delta is then empty.
+   * or the node's zone changed), and the delta is then empty. The whole state ({@code snapshot}) is
+   * built only when read: a sync that sends only its delta does not need it.
    */
   public record Result(
       ServiceTable table,
-      DesiredState state,
+      DesiredStates.State snapshot,
       Delta delta,
       long revision,
       long baseRevision,
       int remapped,
       List<String> skipped,
-      @Nullable DnsSnapshot dns) {}
+      @Nullable DnsSnapshot dns) {
+
+    /** The whole desired state (built on the first read). */
+    public DesiredState state() {
+      return snapshot.get();
+    }
+  }
 
   /**
    * The DNS server's side of a run: serves {@code snapshot} and says where each network (by id)
@@ -160,11 +167,11 @@ public final class NodePipeline {
     var view = mapped.assemble(new NodeInfo(nodeName, zone), catalog);
     DesiredStates.Conversion conversion =
         converter.convert(view.table(), networkSpecs(catalog, dnsPorts), nodeFacts());
-    long base = conversion.base() == null ? 0 : revision;
+    long base = conversion.baseSnapshot() == null ? 0 : revision;
     revision++;
     return new Result(
         view.table(),
-        conversion.state(),
+        conversion.snapshot(),
         conversion.delta(),
         revision,
         base,

@@ -251,6 +251,16 @@ public final class ServiceTable {
   }
 
   /**
+   * The service port keys (cluster IPs) whose ports or entries may differ from {@code previous}'s,
+   * when this table was patched from {@code previous} ({@link #patch}); null when it was not, and
+   * then any port may differ. Every other port has {@code previous}'s entries, the same objects.
+   */
+  public @Nullable List<ServicePortKey> touchedSince(ServiceTable previous) {
+    requireNonNull(previous, "previous");
+    return baseId == previous.id ? Collections.unmodifiableList(Arrays.asList(touched)) : null;
+  }
+
+  /**
    * Exactly the service ports added, removed and changed from {@code previous} to {@code next}:
    * empty when a rebuild changed nothing. When {@code next} was patched from {@code previous}
    * ({@link #patch}), only the ports the patch touched are compared.

@@ -19,6 +19,7 @@ import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.Endpoint;
 import io.multinet.service.ServicePort;
 import io.multinet.service.ServicePortKey;
+import io.multinet.table.ServiceTable;
 import io.multinet.watcher.EndpointWatcher;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -493,8 +494,8 @@ public final class ScaleHarness {
   /** Waits until {@code proxy} has the whole state (every service port) acknowledged. */
   private void awaitProgrammed(NodeProxy proxy, long start) {
     while (true) {
-      DesiredState s = proxy.lastState();
-      if (s != null && s.getServicePortsCount() >= services) {
+      // The table is published once the dataplane acknowledged it.
+      if (proxy.table().size() >= services) {
         return;
       }
       if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(5)) {
@@ -597,16 +598,17 @@ public final class ScaleHarness {
             .name("scale-checker")
             .start(
                 () -> {
-                  DesiredState seen = proxy.lastState();
+                  // The table, not lastState(): that builds a whole state at each sync.
+                  ServiceTable seen = proxy.table();
                   while (!done.get() || !pending.isEmpty()) {
-                    DesiredState now = proxy.lastState();
+                    ServiceTable now = proxy.table();
                     if (now == seen) {
                       LockSupport.parkNanos(100_000);
                       continue;
                     }
                     long at = System.nanoTime();
                     seen = now;
-                    var t = proxy.table();
+                    var t = now;
                     for (var e : pending.entrySet()) {
                       Change c = e.getValue();
                       ServicePort sp = t.servicePort(key(c.service()));
