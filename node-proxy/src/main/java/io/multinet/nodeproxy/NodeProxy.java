@@ -255,10 +255,12 @@ public final class NodeProxy implements AutoCloseable {
       metrics.syncFailed();
       throw e;
     }
+    ServiceTable before = holder.current();
     TableDiff diff = holder.publish(run.table());
     syncServiceHealth(run.table());
     lastState = run.snapshot();
-    metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, run.table(), diff, full);
+    metrics.synced(
+        Duration.ofNanos(System.nanoTime() - start), queued, before, run.table(), diff, full);
     observeProgrammingLatency(run.table(), diff);
     if (!run.skipped().isEmpty()) {
       LOG.log(Level.FINE, "skipped: {0}", run.skipped());

@@ -166,7 +166,7 @@ public final class NodeView {
   public static final class Assembly {
     private final TreeMap<String, ServicePortMapper.Result> mapped = new TreeMap<>();
     // What each Service changed since the last assembly had then (null: nothing).
-    private final Map<String, ServicePortMapper.@Nullable Result> before = new HashMap<>();
+    private Map<String, ServicePortMapper.@Nullable Result> before = new HashMap<>();
     // Only the Services that skipped something, so that collecting them stays cheap.
     private final TreeMap<String, List<String>> skipped = new TreeMap<>();
     private @Nullable ServiceTable table;
@@ -273,7 +273,9 @@ public final class NodeView {
           }
         }
       }
-      before.clear();
+      // A new map, not clear(): after a full sync of n Services, clearing and iterating the old one
+      // would cost O(n) at every sync that follows.
+      before = new HashMap<>();
       table = next;
       List<String> out = new ArrayList<>();
       skipped.values().forEach(out::addAll);
