@@ -39,7 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,17 +53,24 @@ public final class NodePipeline {
   /**
    * One run: the table and state, the delta from the state of run {@code baseRevision} to this one
    * ({@code revision}); {@code baseRevision} is 0 when there is none to start from (the first run,
-   * or the node's zone changed), and the delta is then empty.
+   * or the node's zone changed), and the delta is then empty. The whole state ({@code snapshot}) is
+   * built only when read: a sync that sends only its delta does not need it.
    */
   public record Result(
       ServiceTable table,
-      DesiredState state,
+      DesiredStates.State snapshot,
       Delta delta,
       long revision,
       long baseRevision,
       int remapped,
       List<String> skipped,
-      @Nullable DnsSnapshot dns) {}
+      @Nullable DnsSnapshot dns) {
+
+    /** The whole desired state (built on the first read). */
+    public DesiredState state() {
+      return snapshot.get();
+    }
+  }
 
   /**
    * The DNS server's side of a run: serves {@code snapshot} and says where each network (by id)
@@ -87,9 +93,8 @@ public final class NodePipeline {
   private final DesiredStates.Converter converter = new DesiredStates.Converter();
   // Each served Service's ports by namespace/name, sorted so that a clash of addresses between two
   // Services is decided the same way at every run.
-  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
+  private final NodeView.Assembly mapped = new NodeView.Assembly();
   private boolean mappedAll;
-  private @Nullable ServiceTable table;
   private long revision;
 
   private final @Nullable DnsRecords dnsRecords;
@@ -142,7 +147,7 @@ public final class NodePipeline {
         remap(caches, k, s, catalog);
         remapped++;
       }
-      mapped.keySet().retainAll(present);
+      mapped.retainAll(present);
     } else {
       for (String key : dirty) {
         remap(caches, key, caches.service(key), catalog);
@@ -159,15 +164,14 @@ public final class NodePipeline {
       }
     }
     mappedAll = true;
-    var view = NodeView.assemble(new NodeInfo(nodeName, zone), catalog, mapped.values(), table);
+    var view = mapped.assemble(new NodeInfo(nodeName, zone), catalog);
     DesiredStates.Conversion conversion =
         converter.convert(view.table(), networkSpecs(catalog, dnsPorts), nodeFacts());
-    table = view.table();
-    long base = conversion.base() == null ? 0 : revision;
+    long base = conversion.baseSnapshot() == null ? 0 : revision;
     revision++;
     return new Result(
         view.table(),
-        conversion.state(),
+        conversion.snapshot(),
         conversion.delta(),
         revision,
         base,
@@ -196,7 +200,7 @@ public final class NodePipeline {
    * queries there as it steers a Service's connections, in the network's zone.
    */
   private void remapDns(NetworkCatalog catalog) {
-    mapped.keySet().removeIf(k -> k.startsWith(DNS_KEY));
+    mapped.removeStartingWith(DNS_KEY);
     for (var e : dnsPorts.entrySet()) {
       int id = e.getKey();
       String name;

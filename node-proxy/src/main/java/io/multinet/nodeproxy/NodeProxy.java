@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -142,7 +143,7 @@ public final class NodeProxy implements AutoCloseable {
   private @Nullable SharedIndexInformer<CalicoNetworkResource> calico;
   private @Nullable SharedIndexInformer<NetworkAttachmentDefinition> nads;
   private @Nullable SharedIndexInformer<Node> node;
-  private volatile @Nullable DesiredState lastState;
+  private volatile @Nullable Supplier<DesiredState> lastState;
   private volatile @Nullable ServiceHealthServers serviceHealth;
   private final ChangeTracker<String, Relevant> changes = new ChangeTracker<>();
   private final NodePipeline pipeline;
@@ -249,15 +250,17 @@ public final class NodeProxy implements AutoCloseable {
       programmer.forceFull();
     }
     try {
-      programmer.apply(run.state(), run.revision(), run.baseRevision(), run.delta());
+      programmer.apply(run.snapshot(), run.revision(), run.baseRevision(), run.delta());
     } catch (Exception e) {
       metrics.syncFailed();
       throw e;
     }
+    ServiceTable before = holder.current();
     TableDiff diff = holder.publish(run.table());
     syncServiceHealth(run.table());
-    lastState = run.state();
-    metrics.synced(Duration.ofNanos(System.nanoTime() - start), queued, run.table(), diff, full);
+    lastState = run.snapshot();
+    metrics.synced(
+        Duration.ofNanos(System.nanoTime() - start), queued, before, run.table(), diff, full);
     observeProgrammingLatency(run.table(), diff);
     if (!run.skipped().isEmpty()) {
       LOG.log(Level.FINE, "skipped: {0}", run.skipped());
@@ -388,9 +391,13 @@ public final class NodeProxy implements AutoCloseable {
     return holder.current();
   }
 
-  /** The desired state last acknowledged by the dataplane, or null before the first sync. */
+  /**
+   * The desired state last acknowledged by the dataplane, or null before the first sync. Built on
+   * the first read of each state (O(ports)); {@link #table} is the cheap way to watch for syncs.
+   */
   public @Nullable DesiredState lastState() {
-    return lastState;
+    Supplier<DesiredState> s = lastState;
+    return s == null ? null : s.get();
   }
 
   public SyncRunner runner() {

@@ -2,6 +2,8 @@ package io.multinet.nodeproxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.multinet.service.ServicePort;
+import io.multinet.service.ServicePortKey;
 import io.multinet.table.ServiceTable;
 import io.multinet.table.TableDiff;
 import java.time.Clock;
@@ -44,13 +46,26 @@ public final class ProxyMetrics {
   private final List<Consumer<StringBuilder>> extra = new CopyOnWriteArrayList<>();
   private volatile Map<String, Long> portsByNetwork = Map.of();
   private volatile Map<String, Long> backendsByNetwork = Map.of();
+  // Ports and backends by network id in the table last counted; only the sync thread writes them.
+  private final Map<Integer, long[]> counts = new HashMap<>();
+  private @Nullable ServiceTable counted;
 
   ProxyMetrics(Clock clock) {
     this.clock = clock;
   }
 
+  /**
+   * One sync published {@code table} in place of {@code previous}, which differ by {@code diff}.
+   * The per-network counts follow the diff when the previous sync counted {@code previous} (a sync
+   * of k changes costs O(k)), else they are counted over the table.
+   */
   void synced(
-      Duration took, @Nullable Instant queued, ServiceTable table, TableDiff diff, boolean full) {
+      Duration took,
+      @Nullable Instant queued,
+      ServiceTable previous,
+      ServiceTable table,
+      TableDiff diff,
+      boolean full) {
     syncDuration.observe(took.toNanos() / 1e9);
     lastSyncMillis.set(clock.millis());
     if (queued != null) {
@@ -60,14 +75,22 @@ public final class ProxyMetrics {
     if (full) {
       fullSyncs.increment();
     }
-    // Counted by network id first: one small map lookup a port, names only at the end.
-    var counts = new HashMap<Integer, long[]>();
-    table.forEachPort(
-        (sp, internal, external) -> {
-          long[] c = counts.computeIfAbsent(sp.key().networkId(), id -> new long[2]);
-          c[0]++;
-          c[1] += sp.endpoints().size();
-        });
+    if (counted == previous) {
+      for (ServicePortKey k : diff.removed()) {
+        count(previous.servicePort(k), -1);
+      }
+      for (ServicePortKey k : diff.changed()) {
+        count(previous.servicePort(k), -1);
+        count(table.servicePort(k), 1);
+      }
+      for (ServicePortKey k : diff.added()) {
+        count(table.servicePort(k), 1);
+      }
+    } else {
+      counts.clear();
+      table.forEachPort((sp, internal, external) -> count(sp, 1));
+    }
+    counted = table;
     var ports = new TreeMap<String, Long>();
     var backends = new TreeMap<String, Long>();
     counts.forEach(
@@ -79,6 +102,19 @@ public final class ProxyMetrics {
         });
     portsByNetwork = ports;
     backendsByNetwork = backends;
+  }
+
+  // Counted by network id: one small map lookup a port, names only at the end.
+  private void count(@Nullable ServicePort sp, int by) {
+    if (sp == null) {
+      return;
+    }
+    long[] c = counts.computeIfAbsent(sp.key().networkId(), id -> new long[2]);
+    c[0] += by;
+    c[1] += (long) by * sp.endpoints().size();
+    if (c[0] == 0) {
+      counts.remove(sp.key().networkId());
+    }
   }
 
   /** One EndpointSlice change reached the dataplane {@code latency} after its trigger time. */

@@ -1,23 +1,33 @@
 package io.multinet.benchmarks.scale;
 
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.multinet.dataplane.DesiredStates;
-import io.multinet.dataplane.StateModel;
 import io.multinet.dataplane.v1.Delta;
-import io.multinet.dataplane.v1.DesiredState;
-import io.multinet.dataplane.v1.NodeFacts;
+import io.multinet.kube.crd.CalicoNetworkResource;
+import io.multinet.kube.crd.NetworkAttachmentDefinition;
+import io.multinet.kube.crd.NetworkResource;
 import io.multinet.kube.network.NetworkCatalog;
+import io.multinet.nodeproxy.Caches;
+import io.multinet.nodeproxy.NodePipeline;
+import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
 import io.multinet.service.NodeInfo;
 import io.multinet.table.ServiceTable;
+import io.multinet.table.TableDiff;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,14 +41,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One node proxy sync after one EndpointSlice changed, from the cached API objects to the delta the
- * programmer sends (the gRPC call and the kernel left out: KernelProgrammingBenchmark measures
- * those). {@code whole} is what every sync did before partial syncs: map every Service, build the
- * table, convert every port, diff every port. {@code partial} is the node proxy's partial sync:
- * remap the one Service, assemble the table reusing every other port's entries, convert with the
- * proto cache, which yields the delta (the programmer sends it as it is). Both carry their state
- * from one invocation to the next, as the proxy does, and each invocation moves endpoint 0 of the
- * next Service.
+ * One node proxy sync after {@code changed} EndpointSlices changed, through the node proxy's own
+ * {@link NodePipeline}: from the cached API objects to the delta the programmer sends (the gRPC
+ * call and the kernel left out: KernelProgrammingBenchmark measures those). {@code partial} is the
+ * partial sync the node proxy runs after slice updates (the changed Services named); {@code full}
+ * is the periodic full sync over the same caches (every Service remapped); {@code table} is the
+ * node side of {@code partial} without the proto conversion. The pipeline carries its state from
+ * one invocation to the next, as the proxy does, and each invocation moves endpoint 0 of the next
+ * {@code changed} Services.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar NodeSyncBenchmark -prof gc}
  */
@@ -50,80 +60,147 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 1,
     jvmArgs = {"-Xmx4g"})
-@SuppressWarnings("ReferenceEquality") // the conversion's base must be the very last state
 public class NodeSyncBenchmark {
 
-  @Param({"1000", "10000"})
+  @Param({"1000", "10000", "100000"})
   int services;
 
+  @Param({"1", "100"})
+  int changed;
+
   private static final NodeInfo NODE = new NodeInfo(ScaleHarness.NODE, null);
-  private static final NodeFacts FACTS = NodeFacts.newBuilder().setName(ScaleHarness.NODE).build();
   private final NetworkCatalog catalog = NetworkCatalog.build(List.of(), List.of(), List.of());
-  private final List<Service> serviceObjects = new ArrayList<>();
-  private final List<EndpointSlice> sliceObjects = new ArrayList<>();
-  private final Map<String, ServicePortMapper.Result> mapped = new TreeMap<>();
-  private final DesiredStates.Converter converter = new DesiredStates.Converter();
+  private final BenchCaches caches = new BenchCaches();
+  private final NodePipeline pipeline =
+      new NodePipeline(ScaleHarness.NODE, NodeProxy.Options.DEFAULTS);
+  private final NodeView.Assembly assembly = new NodeView.Assembly();
   private ServiceTable table = ServiceTable.empty(NODE);
-  private StateModel model = StateModel.of(DesiredState.getDefaultInstance());
-  private DesiredState last = DesiredState.getDefaultInstance();
   private int next;
   private int version = 1;
 
   @Setup
   public void setUp() {
     for (int i = 0; i < services; i++) {
-      serviceObjects.add(ScaleHarness.service(i));
-      sliceObjects.add(ScaleHarness.slice(i, 0));
+      caches.put(ScaleHarness.service(i), ScaleHarness.slice(i, 0));
     }
-    for (int i = 0; i < services; i++) {
-      mapped.put(key(i), remap(i));
+    NodePipeline.Result first = pipeline.run(caches, null);
+    if (first.table().size() != services) {
+      throw new IllegalStateException(
+          "table: " + first.table().size() + " ports (expected: " + services + ")");
     }
-    table = NodeView.assemble(NODE, catalog, mapped.values(), null).table();
-    last = converter.convert(table, Map.of(), FACTS).state();
-    model = StateModel.of(last);
+    caches.services.forEach((k, s) -> assembly.put(k, remap(k, s)));
+    table = assembly.assemble(NODE, catalog).table();
+  }
+
+  private ServicePortMapper.Result remap(String key, Service s) {
+    return Objects.requireNonNull(
+        NodeView.service(s, null, catalog, caches.slices(key), null), "mapped");
+  }
+
+  /** The informers' view after {@code changed} more slice updates; returns the Services named. */
+  private Set<String> change() {
+    Set<String> keys = new HashSet<>();
+    for (int c = 0; c < changed; c++) {
+      int i = next;
+      next = (next + 1) % services;
+      if (i == 0) {
+        version++;
+      }
+      EndpointSlice s = ScaleHarness.slice(i, version);
+      caches.slices.put(key(i), List.of(s));
+      keys.add(key(i));
+    }
+    return keys;
   }
 
   private static String key(int i) {
-    return "scale/" + String.format(java.util.Locale.ROOT, "svc-%05d", i);
-  }
-
-  private ServicePortMapper.Result remap(int i) {
-    return Objects.requireNonNull(
-        NodeView.service(serviceObjects.get(i), null, catalog, List.of(sliceObjects.get(i)), null));
-  }
-
-  /** The informer's view after one more slice update. */
-  private int change() {
-    int i = next;
-    next = (next + 1) % services;
-    if (i == 0) {
-      version++;
-    }
-    sliceObjects.set(i, ScaleHarness.slice(i, version));
-    return i;
-  }
-
-  @Benchmark
-  public Delta whole() {
-    change();
-    var view = NodeView.build(NODE, catalog, serviceObjects, sliceObjects, ns -> null, null, table);
-    table = view.table();
-    StateModel nextModel = StateModel.of(DesiredStates.from(table, Map.of(), FACTS));
-    Delta d = StateModel.diff(model, nextModel);
-    model = nextModel;
-    return d;
+    return ScaleHarness.NS + "/" + String.format(Locale.ROOT, "svc-%05d", i);
   }
 
   @Benchmark
   public Delta partial() {
-    int i = change();
-    mapped.put(key(i), remap(i));
-    table = NodeView.assemble(NODE, catalog, mapped.values(), table).table();
-    DesiredStates.Conversion c = converter.convert(table, Map.of(), FACTS);
-    if (c.base() != last) {
-      throw new IllegalStateException("the conversion does not start from the last state");
+    NodePipeline.Result r = pipeline.run(caches, change());
+    if (r.baseRevision() == 0 || r.delta().getUpsertServicePortsCount() != changed) {
+      throw new IllegalStateException("not a delta of " + changed + " ports: " + r.delta());
     }
-    last = c.state();
-    return c.delta();
+    return r.delta();
+  }
+
+  /**
+   * The node side of {@code partial} without the proto conversion: remap the changed Services,
+   * patch the table ({@link NodeView.Assembly}), diff it against the previous one.
+   */
+  @Benchmark
+  public TableDiff table() {
+    for (String k : change()) {
+      assembly.put(k, remap(k, Objects.requireNonNull(caches.service(k), k)));
+    }
+    ServiceTable next = assembly.assemble(NODE, catalog).table();
+    TableDiff d = ServiceTable.diff(table, next);
+    table = next;
+    if (d.changed().size() != changed) {
+      throw new IllegalStateException("not " + changed + " changed ports: " + d);
+    }
+    return d;
+  }
+
+  @Benchmark
+  public Delta full() {
+    change();
+    return pipeline.run(caches, null).delta();
+  }
+
+  /** The informer caches as the node proxy keeps them: by {@code namespace/name}. */
+  private static final class BenchCaches implements Caches {
+    private final Map<String, Service> services = new HashMap<>();
+    private final Map<String, List<EndpointSlice>> slices = new HashMap<>();
+    private final List<Service> all = new ArrayList<>();
+
+    void put(Service service, EndpointSlice slice) {
+      String key = service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
+      services.put(key, service);
+      slices.put(key, List.of(slice));
+      all.add(service);
+    }
+
+    @Override
+    public Collection<Service> services() {
+      return all;
+    }
+
+    @Override
+    public @Nullable Service service(String key) {
+      return services.get(key);
+    }
+
+    @Override
+    public Collection<EndpointSlice> slices(String key) {
+      return slices.getOrDefault(key, List.of());
+    }
+
+    @Override
+    public @Nullable Namespace namespace(String name) {
+      return null;
+    }
+
+    @Override
+    public Collection<NetworkResource> networks() {
+      return List.of();
+    }
+
+    @Override
+    public Collection<CalicoNetworkResource> calicoNetworks() {
+      return List.of();
+    }
+
+    @Override
+    public Collection<NetworkAttachmentDefinition> attachments() {
+      return List.of();
+    }
+
+    @Override
+    public @Nullable Node node() {
+      return null;
+    }
   }
 }

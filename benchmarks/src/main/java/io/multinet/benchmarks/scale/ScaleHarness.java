@@ -19,6 +19,7 @@ import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.service.Endpoint;
 import io.multinet.service.ServicePort;
 import io.multinet.service.ServicePortKey;
+import io.multinet.table.ServiceTable;
 import io.multinet.watcher.EndpointWatcher;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -57,7 +58,7 @@ import org.jspecify.annotations.Nullable;
 public final class ScaleHarness {
 
   static final String NODE = "node-1";
-  private static final String NS = "scale";
+  static final String NS = "scale";
   private static final int ENDPOINTS = 10;
 
   // The mock server logs every request at INFO: at 1000 writes/s that is the harness's main cost.
@@ -493,8 +494,8 @@ public final class ScaleHarness {
   /** Waits until {@code proxy} has the whole state (every service port) acknowledged. */
   private void awaitProgrammed(NodeProxy proxy, long start) {
     while (true) {
-      DesiredState s = proxy.lastState();
-      if (s != null && s.getServicePortsCount() >= services) {
+      // The table is published once the dataplane acknowledged it.
+      if (proxy.table().size() >= services) {
         return;
       }
       if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(5)) {
@@ -504,9 +505,10 @@ public final class ScaleHarness {
     }
   }
 
+  /** Cluster IP of service {@code i}: 10.96.0.10 on, into 10.97.0.0/16 past 65,526 Services. */
   static String vip(int i) {
     int n = i + 10;
-    return "10.96." + (n >> 8 & 255) + "." + (n & 255);
+    return "10." + (96 + (n >> 16)) + "." + (n >> 8 & 255) + "." + (n & 255);
   }
 
   /** Endpoint address {@code j} of service {@code i} in version {@code v}: 10.128.0.0/9 + ... */
@@ -596,16 +598,17 @@ public final class ScaleHarness {
             .name("scale-checker")
             .start(
                 () -> {
-                  DesiredState seen = proxy.lastState();
+                  // The table, not lastState(): that builds a whole state at each sync.
+                  ServiceTable seen = proxy.table();
                   while (!done.get() || !pending.isEmpty()) {
-                    DesiredState now = proxy.lastState();
+                    ServiceTable now = proxy.table();
                     if (now == seen) {
                       LockSupport.parkNanos(100_000);
                       continue;
                     }
                     long at = System.nanoTime();
                     seen = now;
-                    var t = proxy.table();
+                    var t = now;
                     for (var e : pending.entrySet()) {
                       Change c = e.getValue();
                       ServicePort sp = t.servicePort(key(c.service()));

@@ -19,9 +19,11 @@ import io.multinet.service.NodeInfo;
 import io.multinet.table.ServiceEntry;
 import io.multinet.table.ServiceTable;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,18 +50,71 @@ public final class DesiredStates {
   }
 
   /**
-   * One conversion: the state, and the delta from the converter's previous state ({@code base},
-   * null when there is none to start from).
+   * One conversion: the state ({@link State}, built when first read), the state it started from
+   * ({@code baseState}, null when there is none to start from) and the delta between them.
    */
-  public record Conversion(DesiredState state, @Nullable DesiredState base, Delta delta) {}
+  public record Conversion(State snapshot, @Nullable State baseSnapshot, Delta delta) {
+
+    /** The desired state; see {@link State#get}. */
+    public DesiredState state() {
+      return snapshot.get();
+    }
+
+    /** The state the delta starts from, or null. */
+    public @Nullable DesiredState base() {
+      State b = baseSnapshot;
+      return b == null ? null : b.get();
+    }
+  }
+
+  /**
+   * The desired state of one conversion, built on its first {@link #get} from that conversion's
+   * immutable inputs: a sync that only sends a delta never builds the whole state, which is
+   * O(ports). Read before the converter's next conversion, it reuses the converter's protos; later
+   * (or from another thread meanwhile) it converts the table again. Either way the same state, and
+   * the same object at every read.
+   */
+  public static final class State implements Supplier<DesiredState> {
+    private final Converter converter;
+    private final long epoch;
+    private final ServiceTable table;
+    private final List<NetworkSpec> networks;
+    private final NodeFacts facts;
+    private @Nullable DesiredState state;
+
+    private State(
+        Converter converter,
+        long epoch,
+        ServiceTable table,
+        List<NetworkSpec> networks,
+        NodeFacts facts) {
+      this.converter = converter;
+      this.epoch = epoch;
+      this.table = table;
+      this.networks = networks;
+      this.facts = facts;
+    }
+
+    @Override
+    public synchronized DesiredState get() {
+      DesiredState s = state;
+      if (s == null) {
+        s = converter.materialize(this);
+        state = s;
+      }
+      return s;
+    }
+  }
 
   /**
    * Converts one table after another, as a node proxy does at each sync: a service port equal to
    * the one last converted, with entries of the same Maglev sizes, keeps its proto (a port the
    * table reused, see {@code ServiceTable.Builder#previous}, compares in a few identity checks),
    * and the ports stay sorted between syncs, so a sync that changed one Service converts one port
-   * and yields the delta at once, with no diff of the whole state. Not thread-safe: one sync thread
-   * owns it.
+   * and yields the delta at once, with no diff of the whole state. When the table was patched from
+   * the one converted last ({@link ServiceTable#touchedSince}), only the ports it touched are
+   * looked at: a conversion of k changed ports costs O(k log n), whatever the number of ports n.
+   * One sync thread converts; {@link State}s may be read from any thread.
    */
   public static final class Converter {
 
@@ -76,10 +131,13 @@ public final class DesiredStates {
     private Map<io.multinet.service.ServicePortKey, Converted> converted = new HashMap<>();
     private final TreeMap<io.multinet.service.ServicePortKey, ServicePort> sorted = new TreeMap<>();
     private @Nullable NodeInfo node;
-    private @Nullable DesiredState last;
+    private @Nullable ServiceTable lastTable;
+    private @Nullable State last;
+    private Map<Integer, NetworkSpec> lastNetworks = Map.of();
+    private long epoch;
 
     /** The desired state of {@code table}'s node; see {@link DesiredStates#from}. */
-    public Conversion convert(
+    public synchronized Conversion convert(
         ServiceTable table, Map<Integer, NetworkSpec> hints, NodeFacts facts) {
       requireNonNull(table, "table");
       requireNonNull(hints, "hints");
@@ -90,6 +148,7 @@ public final class DesiredStates {
         converted = new HashMap<>();
         sorted.clear();
         last = null;
+        lastTable = null;
         node = nodeInfo;
       }
       var networks = new TreeMap<Integer, NetworkSpec>();
@@ -100,60 +159,116 @@ public final class DesiredStates {
             spec != null ? spec : NetworkSpec.newBuilder().setId(n.id()).setName(n.name()).build());
       }
       var upserts = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
-      var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(table.size() * 2);
-      table.forEachPort(
-          (sp, internal, external) -> {
-            var key = sp.key();
-            Converted c = converted.remove(key); // what is left at the end was removed
-            int externalMaglev = external == null ? -1 : external.maglevTableSize();
-            // A port the table reused is the same object: its record equals is a few identity
-            // checks, so an unchanged port costs no conversion.
-            if (c == null
-                || !c.port.equals(sp)
-                || c.internalMaglev != internal.maglevTableSize()
-                || c.externalMaglev != externalMaglev) {
-              ServicePort proto = port(sp, internal, external, nodeInfo);
-              if (c == null || !c.proto.equals(proto)) {
-                upserts.put(key, proto);
-                sorted.put(key, proto);
-              } else {
-                proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
-              }
-              c = new Converted(sp, internal.maglevTableSize(), externalMaglev, proto);
-            }
-            next.put(key, c);
-          });
       var removed = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
-      for (var e : converted.entrySet()) {
-        sorted.remove(e.getKey());
-        removed.put(e.getKey(), e.getValue().proto);
+      ServiceTable previousTable = lastTable;
+      List<io.multinet.service.ServicePortKey> touched =
+          previousTable == null ? null : table.touchedSince(previousTable);
+      if (touched != null) {
+        // Every other port has the previous table's entries: its proto stands.
+        for (var key : touched) {
+          ServiceEntry internal = table.entry(key);
+          if (internal == null) {
+            Converted c = converted.remove(key);
+            if (c != null) {
+              sorted.remove(key);
+              removed.put(key, c.proto);
+            }
+          } else {
+            Converted c =
+                convert(
+                    converted.get(key),
+                    internal.servicePort(),
+                    internal,
+                    table.externalEntry(key),
+                    nodeInfo,
+                    upserts);
+            converted.put(key, c);
+          }
+        }
+      } else {
+        var before = converted;
+        var next = new HashMap<io.multinet.service.ServicePortKey, Converted>(table.size() * 2);
+        table.forEachPort(
+            (sp, internal, external) -> {
+              // What is left in before at the end was removed.
+              Converted c =
+                  convert(before.remove(sp.key()), sp, internal, external, nodeInfo, upserts);
+              next.put(sp.key(), c);
+            });
+        for (var e : before.entrySet()) {
+          sorted.remove(e.getKey());
+          removed.put(e.getKey(), e.getValue().proto);
+        }
+        converted = next;
       }
-      converted = next;
-      DesiredState state =
-          DesiredState.newBuilder()
-              .setNode(facts)
-              .addAllNetworks(networks.values())
-              .addAllServicePorts(sorted.values())
-              .build();
-      DesiredState base = last;
+      epoch++;
+      State state = new State(this, epoch, table, List.copyOf(networks.values()), facts);
+      State base = last;
+      Delta delta =
+          base == null
+              ? Delta.getDefaultInstance()
+              : delta(lastNetworks, base.facts, networks, facts, upserts, removed);
       last = state;
-      return new Conversion(
-          state,
-          base,
-          base == null ? Delta.getDefaultInstance() : delta(base, state, upserts, removed));
+      lastTable = table;
+      lastNetworks = networks;
+      return new Conversion(state, base, delta);
+    }
+
+    /** {@code c} if it still stands for {@code sp}'s entries, else the port converted again. */
+    private Converted convert(
+        @Nullable Converted c,
+        io.multinet.service.ServicePort sp,
+        ServiceEntry internal,
+        @Nullable ServiceEntry external,
+        NodeInfo nodeInfo,
+        Map<io.multinet.service.ServicePortKey, ServicePort> upserts) {
+      int externalMaglev = external == null ? -1 : external.maglevTableSize();
+      // A port the table reused is the same object: its record equals is a few identity checks,
+      // so an unchanged port costs no conversion.
+      if (c != null
+          && c.port.equals(sp)
+          && c.internalMaglev == internal.maglevTableSize()
+          && c.externalMaglev == externalMaglev) {
+        return c;
+      }
+      ServicePort proto = port(sp, internal, external, nodeInfo);
+      if (c == null || !c.proto.equals(proto)) {
+        upserts.put(sp.key(), proto);
+        sorted.put(sp.key(), proto);
+      } else {
+        proto = c.proto; // rebuilt but equal: keep the object the programmer has seen
+      }
+      return new Converted(sp, internal.maglevTableSize(), externalMaglev, proto);
+    }
+
+    /**
+     * {@code state}'s whole desired state: from the converter's protos while it is still the last
+     * conversion, else by converting its table again.
+     */
+    private synchronized DesiredState materialize(State state) {
+      var b = DesiredState.newBuilder().setNode(state.facts).addAllNetworks(state.networks);
+      if (state.epoch == epoch) {
+        b.addAllServicePorts(sorted.values());
+      } else {
+        var ports = new TreeMap<io.multinet.service.ServicePortKey, ServicePort>();
+        NodeInfo nodeInfo = state.table.node();
+        state.table.forEachPort(
+            (sp, internal, external) ->
+                ports.put(sp.key(), port(sp, internal, external, nodeInfo)));
+        b.addAllServicePorts(ports.values());
+      }
+      return b.build();
     }
 
     /** What {@link StateModel#diff} would find, from what the conversion already knows. */
     private static Delta delta(
-        DesiredState base,
-        DesiredState state,
+        Map<Integer, NetworkSpec> before,
+        NodeFacts beforeFacts,
+        Map<Integer, NetworkSpec> after,
+        NodeFacts facts,
         Map<io.multinet.service.ServicePortKey, ServicePort> upserts,
         Map<io.multinet.service.ServicePortKey, ServicePort> removed) {
       var d = Delta.newBuilder();
-      var before = new TreeMap<Integer, NetworkSpec>();
-      base.getNetworksList().forEach(n -> before.put(n.getId(), n));
-      var after = new TreeMap<Integer, NetworkSpec>();
-      state.getNetworksList().forEach(n -> after.put(n.getId(), n));
       after.forEach(
           (id, spec) -> {
             if (!spec.equals(before.get(id))) {
@@ -176,8 +291,8 @@ public final class DesiredStates {
                   .setPort(sp.getPort()));
         }
       }
-      if (!base.getNode().equals(state.getNode())) {
-        d.setNode(state.getNode());
+      if (!beforeFacts.equals(facts)) {
+        d.setNode(facts);
       }
       return d.build();
     }

@@ -100,6 +100,90 @@ class DesiredStatesConverterTest {
   }
 
   @Test
+  void convert_afterPatchedTables_equalsAFreshConversion_evenWhenReadLater() {
+    var random = new Random(12);
+    var converter = new DesiredStates.Converter();
+    NodeInfo node = new NodeInfo("node-a", null);
+    NodeFacts facts = NodeFacts.newBuilder().setName("node-a").build();
+    Map<ServicePortKey, ServicePort> ports = new HashMap<>();
+    ServiceTable table = ServiceTable.builder(node).network(BLUE).network(RED).build();
+    var unread = new java.util.ArrayList<Map.Entry<DesiredStates.State, DesiredState>>();
+    int patched = 0;
+    for (int step = 0; step < 300; step++) {
+      var b = ServiceTable.patch(table);
+      for (int n = random.nextInt(3); n >= 0; n--) {
+        ServicePort p = randomPort(random);
+        ServicePort old = ports.get(p.key());
+        if (old != null) {
+          b.remove(old);
+        }
+        if (random.nextInt(4) == 0) {
+          ports.remove(p.key());
+        } else {
+          ports.put(p.key(), p);
+          b.add(p);
+        }
+      }
+      ServiceTable next = b.build();
+      assertThat(next.touchedSince(table)).isNotNull();
+      table = next;
+      patched++;
+
+      DesiredStates.Conversion c = converter.convert(table, Map.of(), facts);
+
+      DesiredState fresh = DesiredStates.from(table, Map.of(), facts);
+      assertThat(c.delta().getUpsertServicePortsCount() + c.delta().getRemoveServicePortsCount())
+          .as("step %d", step)
+          .isLessThanOrEqualTo(3); // at most the ports this step touched
+      switch (random.nextInt(3)) {
+        case 0 -> assertThat(c.state()).as("step %d", step).isEqualTo(fresh); // before the next
+        case 1 -> unread.add(Map.entry(c.snapshot(), fresh)); // read after later conversions
+        default -> {} // never read: only the delta goes out
+      }
+    }
+    for (var e : unread) {
+      assertThat(e.getKey().get()).isEqualTo(e.getValue());
+      assertThat(e.getKey().get()).isSameAs(e.getKey().get());
+    }
+    assertThat(unread).hasSizeGreaterThan(50);
+    assertThat(patched).isEqualTo(300);
+  }
+
+  @Test
+  void convert_afterPatchedTables_deltaLeadsFromEachStateToTheNext() {
+    var random = new Random(13);
+    var converter = new DesiredStates.Converter();
+    NodeFacts facts = NodeFacts.newBuilder().setName("node-a").build();
+    Map<ServicePortKey, ServicePort> ports = new HashMap<>();
+    ServiceTable table =
+        ServiceTable.builder(new NodeInfo("node-a", "zone-a")).network(BLUE).network(RED).build();
+    StateModel model = StateModel.of(converter.convert(table, Map.of(), facts).state());
+    for (int step = 0; step < 300; step++) {
+      var b = ServiceTable.patch(table);
+      ServicePort p = randomPort(random);
+      ServicePort old = ports.get(p.key());
+      if (old != null) {
+        b.remove(old);
+      }
+      if (random.nextInt(4) == 0) {
+        ports.remove(p.key());
+      } else {
+        ports.put(p.key(), p);
+        b.add(p);
+      }
+      table = b.build();
+
+      Delta d = converter.convert(table, Map.of(), facts).delta();
+
+      // Applied to the state the agent holds, without reading any conversion's whole state.
+      model = model.apply(d);
+      assertThat(model.toState())
+          .as("step %d", step)
+          .isEqualTo(StateModel.of(DesiredStates.from(table, Map.of(), facts)).toState());
+    }
+  }
+
+  @Test
   void convert_listenerOrLocalAddressChange_isANetworkUpsertOrNewNodeFacts() {
     var converter = new DesiredStates.Converter();
     ServiceTable table = ServiceTable.builder(new NodeInfo("node-a", null)).network(BLUE).build();

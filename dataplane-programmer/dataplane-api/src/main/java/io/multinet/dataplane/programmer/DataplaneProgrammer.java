@@ -24,6 +24,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,7 +39,7 @@ public final class DataplaneProgrammer implements AutoCloseable {
   private final Duration timeout;
   private final LinkedBlockingQueue<Object> acks = new LinkedBlockingQueue<>();
   private @Nullable StreamObserver<Update> stream;
-  private @Nullable DesiredState acked;
+  private @Nullable Supplier<DesiredState> acked;
   // The producer's revision of `acked`, 0 when unknown.
   private long ackedRevision;
   private long generation;
@@ -96,8 +97,18 @@ public final class DataplaneProgrammer implements AutoCloseable {
    * which keeps a sync of one change cheap with tens of thousands of ports; otherwise (a revision
    * that was never acknowledged, or 0 for none) the states are diffed as usual.
    */
+  public long apply(DesiredState desired, long revision, long baseRevision, Delta fromBase)
+      throws DataplaneException {
+    requireNonNull(desired, "desired");
+    return apply(() -> desired, revision, baseRevision, fromBase);
+  }
+
+  /**
+   * {@link #apply(DesiredState, long, long, Delta)} with a state that is built only when it must be
+   * sent whole or diffed: a sync whose delta is sent as it is never reads it.
+   */
   public synchronized long apply(
-      DesiredState desired, long revision, long baseRevision, Delta fromBase)
+      Supplier<DesiredState> desired, long revision, long baseRevision, Delta fromBase)
       throws DataplaneException {
     requireNonNull(desired, "desired");
     requireNonNull(fromBase, "fromBase");
@@ -105,7 +116,7 @@ public final class DataplaneProgrammer implements AutoCloseable {
       throw new IllegalArgumentException(
           "revision: " + revision + ", baseRevision: " + baseRevision + " (expected: 0 or more)");
     }
-    DesiredState previous = acked;
+    Supplier<DesiredState> previous = acked;
     StreamObserver<Update> s = stream;
     Update update;
     if (s == null || previous == null) {
@@ -113,14 +124,14 @@ public final class DataplaneProgrammer implements AutoCloseable {
       update =
           Update.newBuilder()
               .setGeneration(++generation)
-              .setFull(StateModel.of(desired).toState())
+              .setFull(StateModel.of(desired.get()).toState())
               .build();
       fullSends++;
     } else {
       Delta delta =
           baseRevision != 0 && baseRevision == ackedRevision
               ? fromBase
-              : StateModel.diff(StateModel.of(previous), StateModel.of(desired));
+              : StateModel.diff(StateModel.of(previous.get()), StateModel.of(desired.get()));
       if (delta.equals(Delta.getDefaultInstance())) {
         acked = desired; // equal content: the next delta may start from this revision
         ackedRevision = revision;

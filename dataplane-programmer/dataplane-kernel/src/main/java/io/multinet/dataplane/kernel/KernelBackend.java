@@ -293,84 +293,119 @@ public final class KernelBackend implements DataplaneBackend {
     SortedSet<IpAddress> addresses = KernelPlanner.localAddresses(after.node());
     boolean newAddresses =
         delta.hasNode() && !addresses.equals(KernelPlanner.localAddresses(before.node()));
-    var nextPorts = new HashMap<>(ports);
-    var nextChains = new HashSet<>(chains);
-    var nextRefs = new HashMap<>(hairpinRefs);
-    // Only what this delta touches is counted or compared: the rest of the state is not walked.
-    var touched = new HashSet<Hairpin>();
+    // The maps are written in place with an undo log: a delta costs what it touches, not a copy of
+    // every port, and one that fails leaves them exactly as they were.
+    var undo = new ArrayList<Runnable>();
+    // Each touched hairpin's count before this delta (null: it had none).
+    var refsBefore = new HashMap<Hairpin, @Nullable Integer>();
     int instancesAfter = instanceTotal;
     int slotsAfter = slotTotal;
     try {
-      for (var k : delta.getRemoveServicePortsList()) {
-        Port old = nextPorts.remove(KernelPlanner.key(k));
-        if (old != null) {
-          ops.addAll(ElementOps.nodePort(old.nodePort(), null));
-          old.instances().forEach(i -> ops.addAll(ElementOps.delete(i)));
-          old.instances().forEach(i -> count(nextRefs, i, -1, touched));
-          instancesAfter -= old.instances().size();
-          slotsAfter -= KernelPlan.slotCount(old.instances());
-        }
-      }
-      for (ServicePort sp : delta.getUpsertServicePortsList()) {
-        Port fresh = KernelPlanner.port(sp);
-        Port old = nextPorts.put(KernelPlanner.key(sp), fresh);
-        List<Instance> oldInstances = old == null ? List.of() : old.instances();
-        oldInstances.forEach(i -> count(nextRefs, i, -1, touched));
-        instancesAfter -= oldInstances.size();
-        slotsAfter -= KernelPlan.slotCount(oldInstances);
-        fresh.instances().forEach(i -> count(nextRefs, i, 1, touched));
-        instancesAfter += fresh.instances().size();
-        slotsAfter += KernelPlan.slotCount(fresh.instances());
-        ops.addAll(ElementOps.nodePort(old == null ? null : old.nodePort(), fresh.nodePort()));
-        for (SharedChain chain : KernelPlan.sharedChains(fresh.instances())) {
-          if (nextChains.add(chain)) {
-            ops.add(new ElementOps.DefineShared(chain));
+      try {
+        for (var k : delta.getRemoveServicePortsList()) {
+          String key = KernelPlanner.key(k);
+          Port old = ports.remove(key);
+          if (old != null) {
+            undo.add(() -> ports.put(key, old));
+            ops.addAll(ElementOps.nodePort(old.nodePort(), null));
+            old.instances().forEach(i -> ops.addAll(ElementOps.delete(i)));
+            old.instances().forEach(i -> count(i, -1, refsBefore));
+            instancesAfter -= old.instances().size();
+            slotsAfter -= KernelPlan.slotCount(old.instances());
           }
         }
-        ops.addAll(ElementOps.change(oldInstances, fresh.instances()));
+        for (ServicePort sp : delta.getUpsertServicePortsList()) {
+          Port fresh = KernelPlanner.port(sp);
+          String key = KernelPlanner.key(sp);
+          Port old = ports.put(key, fresh);
+          undo.add(old == null ? () -> ports.remove(key) : () -> ports.put(key, old));
+          List<Instance> oldInstances = old == null ? List.of() : old.instances();
+          oldInstances.forEach(i -> count(i, -1, refsBefore));
+          instancesAfter -= oldInstances.size();
+          slotsAfter -= KernelPlan.slotCount(oldInstances);
+          fresh.instances().forEach(i -> count(i, 1, refsBefore));
+          instancesAfter += fresh.instances().size();
+          slotsAfter += KernelPlan.slotCount(fresh.instances());
+          ops.addAll(ElementOps.nodePort(old == null ? null : old.nodePort(), fresh.nodePort()));
+          for (SharedChain chain : KernelPlan.sharedChains(fresh.instances())) {
+            if (chains.add(chain)) {
+              undo.add(() -> chains.remove(chain));
+              ops.add(new ElementOps.DefineShared(chain));
+            }
+          }
+          ops.addAll(ElementOps.change(oldInstances, fresh.instances()));
+        }
+      } catch (IllegalArgumentException e) {
+        throw new DataplaneException("delta: " + e.getMessage(), false, e);
       }
-    } catch (IllegalArgumentException e) {
-      throw new DataplaneException("delta: " + e.getMessage(), false, e);
-    }
-    if (!fits(instancesAfter, slotsAfter, nextRefs.size())) {
-      // The maps were sized at the last full sync; past their limits the kernel refuses elements.
-      applyFull(after.toState());
-      return;
-    }
-    var gone = new TreeSet<Hairpin>();
-    var fresh = new TreeSet<Hairpin>();
-    for (Hairpin e : touched) {
-      boolean was = hairpinRefs.containsKey(e);
-      boolean is = nextRefs.containsKey(e);
-      if (was && !is) {
-        gone.add(e);
-      } else if (is && !was) {
-        fresh.add(e);
+      if (!fits(instancesAfter, slotsAfter, hairpinRefs.size())) {
+        // The maps were sized at the last full sync; past their limits the kernel refuses elements.
+        rollback(undo, refsBefore);
+        applyFull(after.toState());
+        return;
       }
-    }
-    ops.addAll(ElementOps.hairpin(gone, fresh));
-    String text = NftRenderer.render(ops);
-    try {
-      if (newAddresses) {
-        loopback.add(addresses);
+      var gone = new TreeSet<Hairpin>();
+      var fresh = new TreeSet<Hairpin>();
+      for (var e : refsBefore.entrySet()) {
+        boolean was = e.getValue() != null;
+        boolean is = hairpinRefs.containsKey(e.getKey());
+        if (was && !is) {
+          gone.add(e.getKey());
+        } else if (is && !was) {
+          fresh.add(e.getKey());
+        }
       }
-      if (!text.isEmpty()) {
-        nft.run(text);
-        lastBatch = () -> text;
+      ops.addAll(ElementOps.hairpin(gone, fresh));
+      String text = NftRenderer.render(ops);
+      try {
+        if (newAddresses) {
+          loopback.add(addresses);
+        }
+        if (!text.isEmpty()) {
+          nft.run(text);
+          lastBatch = () -> text;
+        }
+        if (newAddresses) {
+          loopback.removeExcept(addresses);
+        }
+      } catch (NftException | IOException e) {
+        throw new DataplaneException("delta: " + e.getMessage(), true, e);
       }
-      if (newAddresses) {
-        loopback.removeExcept(addresses);
-      }
-    } catch (NftException | IOException e) {
-      throw new DataplaneException("delta: " + e.getMessage(), true, e);
+    } catch (DataplaneException | RuntimeException e) {
+      rollback(undo, refsBefore);
+      throw e;
     }
     applied = after;
     listeners = nextListeners;
-    ports = nextPorts;
     instanceTotal = instancesAfter;
     slotTotal = slotsAfter;
-    chains = nextChains;
-    hairpinRefs = nextRefs;
+  }
+
+  /** Counts {@code i}'s hairpins up or down, noting each one's count before this delta first. */
+  private void count(Instance i, int by, Map<Hairpin, @Nullable Integer> before) {
+    for (Hairpin e : i.hairpins()) {
+      if (!before.containsKey(e)) {
+        before.put(e, hairpinRefs.get(e));
+      }
+      hairpinRefs.merge(e, by, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
+  /** Undoes a delta's writes to the maps, newest first. */
+  private void rollback(List<Runnable> undo, Map<Hairpin, @Nullable Integer> refsBefore) {
+    for (int i = undo.size() - 1; i >= 0; i--) {
+      undo.get(i).run();
+    }
+    undo.clear();
+    refsBefore.forEach(
+        (e, n) -> {
+          if (n == null) {
+            hairpinRefs.remove(e);
+          } else {
+            hairpinRefs.put(e, n);
+          }
+        });
+    refsBefore.clear();
   }
 
   /**

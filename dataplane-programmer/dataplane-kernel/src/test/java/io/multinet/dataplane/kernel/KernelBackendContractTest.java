@@ -175,6 +175,61 @@ class KernelBackendContractTest extends DataplaneBackendContract {
   }
 
   @org.junit.jupiter.api.Test
+  void applyDelta_failingPartWay_leavesTheBackendAsBefore_forTheNextDelta() throws Exception {
+    var s = io.multinet.dataplane.States.twoNetworks();
+    backend.applyFull(s);
+    var removed = s.getServicePorts(io.multinet.dataplane.States.indexOf(s, "10.96.0.30"));
+    // A port with a shared chain's worth of local backends, only in this delta.
+    var added =
+        io.multinet.dataplane.States.port(
+                56,
+                "10.96.7.9",
+                io.multinet.dataplane.v1.Protocol.TCP,
+                80,
+                io.multinet.dataplane.States.backend("10.1.0.77", 8080, true))
+            .build();
+    // Last in the delta, after the removal and the addition were planned: an IPv6 backend for an
+    // IPv4 VIP cannot be programmed.
+    var bad =
+        s.getServicePorts(io.multinet.dataplane.States.indexOf(s, "10.96.0.20")).toBuilder()
+            .addBackends(io.multinet.dataplane.States.backend("fd00:1::99", 80, false))
+            .build();
+    var failing =
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addRemoveServicePorts(key(removed))
+            .addUpsertServicePorts(added)
+            .addUpsertServicePorts(bad)
+            .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> backend.applyDelta(failing))
+        .hasMessageContaining("fd00:1::99");
+
+    // As if the failed delta never came: the added port is not there to take out, the removed one
+    // is there to change, and 10.1.0.77's hairpin element was never counted.
+    var next =
+        io.multinet.dataplane.v1.Delta.newBuilder()
+            .addRemoveServicePorts(key(added))
+            .addUpsertServicePorts(removed.toBuilder().removeBackends(1))
+            .build();
+    backend.applyDelta(next);
+
+    org.assertj.core.api.Assertions.assertThat(backend.observe())
+        .isEqualTo(expected(io.multinet.dataplane.StateModel.of(s).apply(next).toState()));
+    org.assertj.core.api.Assertions.assertThat(list("list", "set", "inet", "multinet", "hairpin4"))
+        .doesNotContain("10.1.0.77")
+        .contains("56 . 10.1.0.11 . 10.1.0.11");
+  }
+
+  private static io.multinet.dataplane.v1.ServicePortKey key(
+      io.multinet.dataplane.v1.ServicePort p) {
+    return io.multinet.dataplane.v1.ServicePortKey.newBuilder()
+        .setNetworkId(p.getNetworkId())
+        .setAddress(p.getAddress())
+        .setProtocol(p.getProtocol())
+        .setPort(p.getPort())
+        .build();
+  }
+
+  @org.junit.jupiter.api.Test
   void applyFull_byARestartedBackendOverTheOldTable_resyncsInPlace() throws Exception {
     var before = io.multinet.dataplane.States.twoNetworks().toBuilder();
     int ext = io.multinet.dataplane.States.indexOf(before.build(), "172.30.0.5");
