@@ -85,8 +85,8 @@ public final class NodePipeline {
   private static final String DNS_KEY = " dns/";
   private static final int DNS_PORT = 53;
 
-  /** The namespace part of the DNS service ports' names: no Kubernetes namespace has a dot. */
-  public static final String DNS_NAMESPACE = "multinet.io";
+  /** The namespace part of the DNS service ports' names: they are node-local ports. */
+  public static final String DNS_NAMESPACE = ServicePortName.NODE_LOCAL_NAMESPACE;
 
   private final String nodeName;
   private final NodeProxy.Options options;

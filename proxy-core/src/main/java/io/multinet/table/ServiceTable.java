@@ -801,7 +801,8 @@ public final class ServiceTable {
     }
 
     private ServicePort dropForeignEndpoints(ServicePort port, Network network) {
-      if (network.podCidrs().isEmpty()) {
+      // A node-local port's endpoint is the node's own listener, in no network's pod range.
+      if (network.podCidrs().isEmpty() || port.name().isNodeLocal()) {
         return port;
       }
       List<Endpoint> kept = new ArrayList<>(port.endpoints().size());

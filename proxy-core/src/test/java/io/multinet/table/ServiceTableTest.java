@@ -16,6 +16,7 @@ import io.multinet.service.LoadBalancing;
 import io.multinet.service.NodeInfo;
 import io.multinet.service.ServicePort;
 import io.multinet.service.ServicePortKey;
+import io.multinet.service.ServicePortName;
 import io.multinet.service.ServicePortPolicy;
 import io.multinet.service.TrafficPolicy;
 import java.util.List;
@@ -153,6 +154,30 @@ class ServiceTableTest {
         .extracting(Rejection::reason)
         .containsExactly(
             "endpoint: 10.9.0.1:8080 (expected: within network blue's pod CIDRs [10.1.0.0/16, fd00:1::/64])");
+  }
+
+  @Test
+  void add_nodeLocalPortOutsidePodCidrs_keepsItsEndpoint() {
+    Endpoint listener = Endpoint.builder("169.254.53.53", 35353).build();
+    ServicePort dns =
+        new ServicePort(
+            new ServicePortName(ServicePortName.NODE_LOCAL_NAMESPACE, "dns-blue", "dns"),
+            new ServicePortKey(56, IpAddress.parse("10.96.0.53"), Protocol.UDP, 53),
+            ServicePortPolicy.DEFAULT,
+            0,
+            List.of(),
+            List.of(listener));
+    ServicePort web = port("web", 56, "10.96.0.10", 80, 1, 8080).withEndpoints(List.of(listener));
+    var b = twoNetworks();
+    assertThat(b.add(dns)).isTrue();
+    assertThat(b.add(web)).isTrue();
+    ServiceTable t = b.build();
+    assertThat(t.entry(dns.key()).backends()).containsExactly(listener);
+    assertThat(t.entry(web.key()).backends()).isEmpty();
+    assertThat(t.rejections())
+        .extracting(Rejection::toString)
+        .containsExactly(
+            "ns/web:p80: endpoint: 169.254.53.53:35353 (expected: within network blue's pod CIDRs [10.1.0.0/16, fd00:1::/64])");
   }
 
   @Test
