@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.multinet.dataplane.kernel.KernelBackend;
+import io.multinet.dataplane.lab.DnsProbe;
 import io.multinet.dataplane.lab.Probe;
 import io.multinet.dataplane.lab.Topology;
 import io.multinet.dataplane.v1.DesiredState;
@@ -12,7 +13,9 @@ import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.IpAddress;
 import io.multinet.network.Protocol;
 import io.multinet.nodeproxy.InProcessNode;
+import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
+import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.service.ServicePort;
 import io.multinet.watcher.EndpointWatcher;
 import java.io.PrintWriter;
@@ -31,8 +34,9 @@ import org.jspecify.annotations.Nullable;
  * network) with a client namespace each, a {@link Kubelet} that gives every pod of the node its
  * network namespace, interfaces, echo servers and status as they are created and deleted, the
  * default network's EndpointSlices ({@link DefaultEndpointSlices}), the controller, and a node
- * proxy programming the kernel dataplane of the lab's node. {@link #probeAll} shows which backend
- * answers each VIP.
+ * proxy programming the kernel dataplane of the lab's node, with each network's DNS. {@link
+ * #probeAll} shows which backend answers each VIP, {@link #resolveAll} what each network's client
+ * resolves a name of its network to and which backend then answers.
  */
 public final class Demo implements AutoCloseable {
 
@@ -44,6 +48,7 @@ public final class Demo implements AutoCloseable {
   private final KubernetesClient kubeletClient;
   private final PrintWriter out;
   private final Topology topology;
+  private final DnsOptions dnsOptions;
   private final Map<String, String> clients = new ConcurrentHashMap<>();
   private int nextIndex = 2;
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -67,6 +72,7 @@ public final class Demo implements AutoCloseable {
     this.kubeletClient = kubeletClient;
     this.out = out;
     this.topology = topology;
+    this.dnsOptions = DnsOptions.defaults().withNetns(topology.node());
   }
 
   /** Builds the lab from the API server's current objects and starts the controller and proxy. */
@@ -205,8 +211,7 @@ public final class Demo implements AutoCloseable {
    */
   private void startNodeProxy() throws Exception {
     var next =
-        InProcessNode.start(
-            client, NODE, new KernelBackend(topology.node()), NodeProxy.Options.DEFAULTS);
+        InProcessNode.start(client, NODE, new KernelBackend(topology.node()), nodeProxyOptions());
     node = next;
     proxy = next.proxy();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -216,6 +221,14 @@ public final class Demo implements AutoCloseable {
     if (proxy.lastState() == null) {
       throw new IllegalStateException("the node proxy programmed nothing within 30 s");
     }
+  }
+
+  /**
+   * The node proxy's settings: kube-proxy's defaults, and DNS for every network with its listeners
+   * in the node's namespace, as the DaemonSet's pod has them in the host's.
+   */
+  private NodeProxy.Options nodeProxyOptions() {
+    return NodeProxy.Options.DEFAULTS.withDns(dnsOptions, List.of());
   }
 
   /**
@@ -257,7 +270,7 @@ public final class Demo implements AutoCloseable {
       var net = proxy.table().networks().get(sp.key().networkId());
       String network = net == null || net.isDefault() ? "default" : net.name();
       String client = clients.get(network);
-      if (client == null || sp.key().protocol() != Protocol.TCP) {
+      if (client == null || sp.key().protocol() != Protocol.TCP || isDns(sp)) {
         continue;
       }
       IpAddress vip = sp.key().address();
@@ -284,6 +297,100 @@ public final class Demo implements AutoCloseable {
       results.put(label, counts);
       out.printf("%-46s from %-15s -> %s%n", label, "outside", counts);
     }
+  }
+
+  private static boolean isDns(ServicePort sp) {
+    return sp.name().namespace().equals(NodePipeline.DNS_NAMESPACE);
+  }
+
+  /**
+   * One network's chain: {@code name}, asked from the network's client at its DNS address {@code
+   * dns}, resolved to {@code answer}, whose {@code port} then answered from {@code backends}.
+   *
+   * @param answer what the DNS answered: its A records, or its rcode when it has none
+   * @param backends what {@code n} requests to the first address and {@code port} got, by backend
+   *     (empty when nothing resolved)
+   */
+  public record DnsChain(
+      String network,
+      String clientNamespace,
+      IpAddress dns,
+      String name,
+      List<String> answer,
+      int port,
+      Map<String, Integer> backends) {
+    public DnsChain {
+      answer = List.copyOf(answer);
+      backends = Map.copyOf(backends);
+    }
+
+    /** {@code blue: web.demo.svc.cluster.local -> 10.96.0.10 -> {web-blue-1=3, web-blue-2=3}}. */
+    @Override
+    public String toString() {
+      String resolved = String.join(",", answer);
+      return backends.isEmpty()
+          ? network + ": " + name + " -> " + resolved
+          : network + ": " + name + " -> " + resolved + " -> " + new TreeMap<>(backends);
+    }
+  }
+
+  /**
+   * For each network with a DNS address on this node: resolves the name of its first TCP Service
+   * (by name) from the network's client over UDP, as the client's resolver would, then sends {@code
+   * n} requests to the first address it got; prints each chain.
+   */
+  public List<DnsChain> resolveAll(int n) throws Exception {
+    var dnsByNetwork = new TreeMap<String, IpAddress>();
+    var serviceByNetwork = new TreeMap<String, ServicePort>();
+    for (ServicePort sp : proxy.table().servicePorts()) {
+      var net = proxy.table().networks().get(sp.key().networkId());
+      if (net == null || net.isDefault() || !clients.containsKey(net.name())) {
+        continue;
+      }
+      if (isDns(sp)) {
+        dnsByNetwork.merge(net.name(), sp.key().address(), (a, b) -> a.isV4() ? a : b);
+      } else if (sp.key().protocol() == Protocol.TCP) {
+        serviceByNetwork.merge(
+            net.name(),
+            sp,
+            (a, b) -> a.name().toString().compareTo(b.name().toString()) <= 0 ? a : b);
+      }
+    }
+    List<DnsChain> chains = new ArrayList<>();
+    for (var e : dnsByNetwork.entrySet()) {
+      ServicePort sp = serviceByNetwork.get(e.getKey());
+      if (sp == null) {
+        continue;
+      }
+      String netns = clientNamespace(e.getKey());
+      String name =
+          sp.name().name() + "." + sp.name().namespace() + ".svc." + clusterDomain(e.getKey());
+      DnsProbe.Answer answer = DnsProbe.from(netns).udp(e.getValue().toString(), 53, name, "A");
+      List<String> addresses = answer.data("A");
+      Map<String, Integer> backends =
+          addresses.isEmpty()
+              ? Map.of()
+              : Probe.from(netns).count(n, Protocol.TCP, addresses.getFirst(), sp.key().port());
+      var chain =
+          new DnsChain(
+              e.getKey(),
+              netns,
+              e.getValue(),
+              name,
+              addresses.isEmpty() ? List.of(answer.rcode()) : addresses,
+              sp.key().port(),
+              backends);
+      chains.add(chain);
+      out.printf("  %s%n", chain);
+    }
+    out.flush();
+    return chains;
+  }
+
+  private String clusterDomain(String network) {
+    NetworkDefinition d = watcher.catalog().byName(network);
+    String domain = d == null || d.dns() == null ? null : requireNonNull(d.dns()).clusterDomain();
+    return domain != null ? domain : dnsOptions.clusterDomain();
   }
 
   public Topology topology() {

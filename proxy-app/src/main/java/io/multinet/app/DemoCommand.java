@@ -77,6 +77,16 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * For each chain, the dig command that asks its question from its client as the demo did: {@code
+   * ip netns exec CLIENT dig @DNS NAME}.
+   */
+  static List<String> digLines(List<Demo.DnsChain> chains) {
+    return chains.stream()
+        .map(c -> "ip netns exec " + c.clientNamespace() + " dig @" + c.dns() + " " + c.name())
+        .toList();
+  }
+
   /** Loads our CRDs, then every manifest under {@code dir}, into the API server. */
   static ManifestLoader.Result load(KubernetesClient client, Path dir) throws java.io.IOException {
     var loader = new ManifestLoader(client, "default");
@@ -124,6 +134,11 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         out.println("requests from each network's client to its VIPs (backend -> answers):");
         demo.probeAll(requests);
+        out.println();
+        out.println(
+            "a name from each network's client, asked at its network's DNS address"
+                + " (name -> VIP -> backend -> answers):");
+        List<Demo.DnsChain> chains = demo.resolveAll(requests);
         if (keep) {
           out.println();
           out.println("the cluster keeps running; in another shell, as root:");
@@ -138,6 +153,7 @@ final class DemoCommand implements Callable<Integer> {
                     + demo.clientNamespace("blue")
                     + " curl -s --max-time 2 telnet://10.96.0.10:80");
           }
+          digLines(chains).forEach(l -> out.println("  " + l));
           Path dir = Files.createTempDirectory("multinet-demo-");
           dir.toFile().deleteOnExit();
           Path kubeconfig = dir.resolve("kubeconfig");

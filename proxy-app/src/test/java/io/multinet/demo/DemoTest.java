@@ -46,6 +46,14 @@ class DemoTest {
         .containsPattern("\\{web-(blue-[12]|red-1)=")
         .doesNotContain("-def=")
         .doesNotContain("TIMEOUT");
+    // Each network's client resolves a name of its network at its DNS address, then reaches it.
+    assertThat(line(text, "  blue: web.demo.svc.cluster.local -> 10.96.0.10 -> "))
+        .contains("web-blue-1")
+        .contains("web-blue-2")
+        .doesNotContain("web-red");
+    assertThat(line(text, "  red: web-red.demo.svc.cluster.local -> 10.96.0.10 -> "))
+        .contains("web-red-1")
+        .doesNotContain("web-blue");
     assertThat(text)
         .contains("demo cluster removed")
         .doesNotContain("TIMEOUT")
