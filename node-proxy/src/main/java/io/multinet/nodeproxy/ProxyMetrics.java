@@ -106,8 +106,8 @@ public final class ProxyMetrics {
 
   // Counted by network id: one small map lookup a port, names only at the end.
   private void count(@Nullable ServicePort sp, int by) {
-    if (sp == null) {
-      return;
+    if (sp == null || sp.name().isNodeLocal()) {
+      return; // the node's own DNS ports: multinet_dns_* counts them
     }
     long[] c = counts.computeIfAbsent(sp.key().networkId(), id -> new long[2]);
     c[0] += by;
@@ -172,12 +172,12 @@ public final class ProxyMetrics {
     labelled(
         sb,
         "multinet_network_service_ports",
-        "Service ports this node serves, by network",
+        "Service ports of the cluster's Services this node serves, by network",
         portsByNetwork);
     labelled(
         sb,
         "multinet_network_backends",
-        "Backends of this node's service ports, by network",
+        "Backends of the cluster's Service ports this node serves, by network",
         backendsByNetwork);
     extra.forEach(e -> e.accept(sb));
     return sb.toString();

@@ -77,6 +77,41 @@ class ProxyMetricsTest {
     assertThat(gauges(metrics.render())).anyMatch(l -> l.contains("network=\"blue\""));
   }
 
+  @Test
+  void synced_nodeLocalDnsPorts_areNotCountedAsServicePorts() {
+    var metrics = new ProxyMetrics(Clock.systemUTC());
+    ServicePort web =
+        new ServicePort(
+            new ServicePortName("ns", "web", "http"),
+            new ServicePortKey(56, IpAddress.parse("10.96.0.10"), Protocol.TCP, 80),
+            io.multinet.service.ServicePortPolicy.DEFAULT,
+            0,
+            List.of(),
+            List.of(Endpoint.builder("10.1.0.1", 8080).build()));
+    ServicePort dns =
+        new ServicePort(
+            new ServicePortName(ServicePortName.NODE_LOCAL_NAMESPACE, "dns-blue", "dns"),
+            new ServicePortKey(56, IpAddress.parse("10.96.0.53"), Protocol.UDP, 53),
+            io.multinet.service.ServicePortPolicy.DEFAULT,
+            0,
+            List.of(),
+            List.of(Endpoint.builder("169.254.53.53", 35353).build()));
+    var b = ServiceTable.builder(NODE).network(BLUE);
+    b.add(web);
+    b.add(dns);
+    ServiceTable table = b.build();
+    var holder = new ServiceTableHolder(ServiceTable.empty(NODE));
+    ServiceTable before = holder.current();
+    TableDiff diff = holder.publish(table);
+
+    metrics.synced(Duration.ofMillis(1), null, before, table, diff, true);
+
+    assertThat(gauges(metrics.render()))
+        .contains(
+            "multinet_network_service_ports{network=\"blue\"} 1",
+            "multinet_network_backends{network=\"blue\"} 1");
+  }
+
   private static List<String> gauges(String text) {
     var out = new ArrayList<String>();
     for (String line : text.split("\n")) {
