@@ -25,6 +25,7 @@ import picocli.CommandLine.ScopeType;
       ExplainCommand.class,
       AgentCommand.class,
       DataplaneCommand.class,
+      AotTrainingCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class MultinetProxy implements Runnable {
@@ -41,6 +42,10 @@ public final class MultinetProxy implements Runnable {
   boolean verbose;
 
   public static void main(String[] args) {
+    String aot = AotCache.unusedMessage();
+    if (aot != null) {
+      System.err.println(aot);
+    }
     System.exit(newCommandLine().execute(args));
   }
 
