@@ -1,5 +1,5 @@
 # Sourced by bin/multinet-proxy and bin/test: checks for the system parts the kernel dataplane uses
-# (libnftables.so.1, nft, ip, conntrack) and, as root on Debian or Ubuntu, installs the missing ones
+# (libnftables.so.1, nft, ip, conntrack; bin/test also dig) and, as root on Debian or Ubuntu, installs the missing ones
 # with apt. Otherwise it prints one line naming what is missing and the command that installs it.
 #
 # Where it looks (both settable, e.g. for unusual layouts):
@@ -9,6 +9,8 @@
 #   MULTINET_OS_RELEASE      the os-release file naming the distribution; default: /etc/os-release
 
 PREREQ_ALL=(libnftables.so.1 nft ip conntrack)
+# What bin/test adds: the real DNS client the DNS tests query the node proxy with.
+PREREQ_TEST=(dig)
 
 # Prints the first executable NAME in the search path; fails when there is none.
 prereq_find_command() {
@@ -76,6 +78,10 @@ prereq_package() {
     apt:conntrack) echo conntrack ;;
     *:iptables-legacy-restore | *:iptables-nft-restore) echo iptables ;;
     *:conntrack) echo conntrack-tools ;;
+    apt:dig) echo bind9-dnsutils ;;
+    dnf:dig | zypper:dig) echo bind-utils ;;
+    apk:dig) echo bind-tools ;;
+    pacman:dig) echo bind ;;
     *) echo "$2" ;; # a command its own package provides, such as unzip
   esac
 }

@@ -78,7 +78,10 @@ class PrerequisitesTest {
     assertThat(run.lines())
         .singleElement()
         .asString()
-        .startsWith("test: missing libnftables.so.1, nft, conntrack; install with: ");
+        .isEqualTo(
+            "test: missing libnftables.so.1, nft, conntrack, dig; install with: "
+                + installCommand(
+                    "apt-get install -y libnftables1 nftables conntrack bind9-dnsutils"));
   }
 
   @Test
