@@ -23,8 +23,5 @@ RUN java -XX:AOTCacheOutput=/opt/multinet-proxy/multinet-proxy.aot -XX:+UseSeria
 # With 75% of the chart's 512 MiB limit its RSS reached 528 MiB (docs/benchmarks.md). Two malloc
 # arenas: glibc would otherwise give each of the many gRPC and Netty threads its own.
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=50", \
-  "-XX:AOTCache=/opt/multinet-proxy/multinet-proxy.aot", "-Xlog:aot=off", "-Xlog:cds=off", \
-  "-Dmultinet.aotCache=/opt/multinet-proxy/multinet-proxy.aot", \
-  "-jar", "/opt/multinet-proxy/multinet-proxy.jar"]
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:MaxRAMPercentage=50", "-XX:AOTCache=/opt/multinet-proxy/multinet-proxy.aot", "-Xlog:aot=off", "-Xlog:cds=off", "-Dmultinet.aotCache=/opt/multinet-proxy/multinet-proxy.aot", "-jar", "/opt/multinet-proxy/multinet-proxy.jar"]
 CMD ["run"]
