@@ -193,6 +193,31 @@ class VppNodePortTest {
     assertThat(allLocal).isEqualTo("10.1.2.1");
   }
 
+  /**
+   * Hairpin: a backend reaching its own service and landing on itself. kube-proxy masquerades that
+   * flow; cnat's per-path source NAT cannot depend on the client, so without masqueradeAll VPP
+   * sends the backend a packet from its own address, which its kernel drops as a martian: no reply
+   * (docs/vpp.md, "SNAT"). With masqueradeAll every path is source-NATed and the hairpin works.
+   */
+  @Test
+  void hairpin_repliesOnlyWithMasqueradeAll() throws Exception {
+    Probe b1 = Probe.from(lab.host("b1").netns()).timeout(Duration.ofSeconds(1));
+    DesiredState s =
+        DesiredState.newBuilder().addServicePorts(port(0, "10.96.0.30", TCP, 80, B1)).build();
+    vpp().applyFull(s);
+    ProbeResult plain = b1.tcp("10.96.0.30", 80);
+    assertThat(c1.count(3, Protocol.TCP, "10.96.0.30", 80)).containsOnlyKeys("b1");
+
+    vpp().applyFull(s.toBuilder().setNode(NodeFacts.newBuilder().setMasqueradeAll(true)).build());
+    String masqueraded = seen(b1.tcp("10.96.0.30", 80), "b1");
+    System.out.printf(
+        "VppNodePortTest: hairpin from b1 to its own VIP: without masqueradeAll %s, with it b1"
+            + " saw %s%n",
+        plain.outcome(), masqueraded);
+    assertThat(plain.outcome()).isNotEqualTo(Outcome.REPLY);
+    assertThat(masqueraded).isEqualTo("10.1.1.1");
+  }
+
   private static String seen(ProbeResult r, String backendName) {
     assertThat(r.outcome()).as("%s", r.detail()).isEqualTo(Outcome.REPLY);
     assertThat(r.backend()).isEqualTo(backendName);
