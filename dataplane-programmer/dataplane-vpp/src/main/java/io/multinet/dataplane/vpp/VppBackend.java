@@ -46,6 +46,11 @@ import org.jspecify.annotations.Nullable;
  * table) puts each network's translations in its VRF's table, and only networks that share a table
  * cannot share an address (docs/vpp.md).
  *
+ * <p>NodePorts are translations on VPP's own interface addresses (those in {@code
+ * nodePortAddresses}); where kube-proxy masquerades whatever the client (masqueradeAll, external
+ * traffic with externalTrafficPolicy Cluster) every path is source-NATed to VPP's address towards
+ * the backend. Deleted VIPs' cnat clients, which cnat keeps, are released ({@code Batch#release}).
+ *
  * <p>VPP has no transactions. Everything that can be refused is checked before the first message,
  * so a refused state leaves VPP as it was; when VPP fails halfway, the backend asks for a full
  * state, which reconciles from VPP's own dump.
@@ -1188,7 +1193,8 @@ public final class VppBackend implements DataplaneBackend {
    * What {@link #observe} shows once {@code desired} is applied: what a translation can hold.
    * Names, kernel hints, node facts, Maglev table sizes (VPP-wide in cnat) and affinity timeouts
    * (cnat does not dump its flow hash) are not kept; ports without backends have no translation;
-   * external addresses are translations of their own.
+   * external addresses are translations of their own. NodePorts are left out: their translations
+   * are on VPP's own addresses, which only VPP knows.
    */
   public static DesiredState expected(DesiredState desired) {
     return expected(desired, false);
