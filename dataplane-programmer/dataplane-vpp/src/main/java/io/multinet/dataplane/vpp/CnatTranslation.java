@@ -44,6 +44,10 @@ record CnatTranslation(
   static final int UDP = 17;
   static final int LB_DEFAULT = 0;
   static final int LB_MAGLEV = 1;
+
+  /** CNAT_TRANSLATION_ALLOC_PORT: a source-NATed flow gets a source port from cnat's allocator. */
+  static final int FLAG_ALLOC_PORT = 1;
+
   static final int FLOW_HASH_SRC_IP = 1;
   static final int FLOW_HASH_DST_IP = 2;
   static final int FLOW_HASH_PROTO = 16;

@@ -224,12 +224,14 @@ public final class VppApiClient implements AutoCloseable {
       return f;
     }
     int context = contexts.incrementAndGet();
-    int length = VppMessages.REQUEST_HEADER;
-    ByteBuf buf = s.channel.alloc().buffer(2 * (VppFrameDecoder.HEADER + length));
-    for (int msg : new int[] {id, ping}) {
-      VppFrameDecoder.writeHeader(buf, length);
-      buf.writeShort(msg).writeInt(s.handle).writeInt(context);
-    }
+    int length = VppMessages.REQUEST_HEADER + dump.bodySize();
+    ByteBuf buf =
+        s.channel.alloc().buffer(2 * VppFrameDecoder.HEADER + length + VppMessages.REQUEST_HEADER);
+    VppFrameDecoder.writeHeader(buf, length);
+    buf.writeShort(id).writeInt(s.handle).writeInt(context);
+    dump.writeBody(buf);
+    VppFrameDecoder.writeHeader(buf, VppMessages.REQUEST_HEADER);
+    buf.writeShort(ping).writeInt(s.handle).writeInt(context);
     send(s, context, new DumpPending<>(dump, f), buf);
     return f;
   }

@@ -46,6 +46,11 @@ import org.jspecify.annotations.Nullable;
  * table) puts each network's translations in its VRF's table, and only networks that share a table
  * cannot share an address (docs/vpp.md).
  *
+ * <p>NodePorts are translations on VPP's own interface addresses (those in {@code
+ * nodePortAddresses}); where kube-proxy masquerades whatever the client (masqueradeAll, external
+ * traffic with externalTrafficPolicy Cluster) every path is source-NATed to VPP's address towards
+ * the backend. Deleted VIPs' cnat clients, which cnat keeps, are released ({@code Batch#release}).
+ *
  * <p>VPP has no transactions. Everything that can be refused is checked before the first message,
  * so a refused state leaves VPP as it was; when VPP fails halfway, the backend asks for a full
  * state, which reconciles from VPP's own dump.
@@ -53,6 +58,12 @@ import org.jspecify.annotations.Nullable;
 public final class VppBackend implements DataplaneBackend {
 
   private static final Logger LOG = Logger.getLogger(VppBackend.class.getName());
+
+  /**
+   * The forward FIB index of the scratch source-NAT entry that frees deleted VIPs' clients: an
+   * index no FIB table of a node has in practice (cnat sizes per-index vectors up to it: 64 KiB).
+   */
+  static final int SCRATCH_FIB_INDEX = 1023;
 
   /** FIB tables this backend creates are named so; it deletes no other table. */
   static final String TABLE_PREFIX = "multinet-";
@@ -87,26 +98,78 @@ public final class VppBackend implements DataplaneBackend {
   /** An address in a FIB table (table id). */
   record Addr(int table, IpAddress address) {}
 
-  /** One desired translation. {@code lbType} and {@code flowHash} are fixed at creation by cnat. */
-  record Want(Key key, int network, String owner, int lbType, int flowHash, List<Backend> paths) {
+  /**
+   * One desired translation. {@code lbType} and {@code flowHash} are fixed at creation by cnat.
+   * {@code sources} is empty (no source NAT) or, path by path, the address the backend sees instead
+   * of the client's (VPP's own address towards that backend). {@code realIp}: the VIP is one of
+   * VPP's own addresses (a NodePort), whose FIB entry cnat interposes on instead of replacing.
+   */
+  record Want(
+      Key key,
+      int network,
+      String owner,
+      int lbType,
+      int flowHash,
+      List<Backend> paths,
+      List<IpAddress> sources,
+      boolean realIp) {
+    Want {
+      paths = List.copyOf(paths);
+      sources = List.copyOf(sources);
+    }
+
+    Want(Key key, int network, String owner, int lbType, int flowHash, List<Backend> paths) {
+      this(key, network, owner, lbType, flowHash, paths, List.of(), false);
+    }
+
     boolean sameTranslation(Want o) {
       return key.equals(o.key)
           && lbType == o.lbType
           && flowHash == o.flowHash
-          && paths.equals(o.paths);
+          && paths.equals(o.paths)
+          && sources.equals(o.sources)
+          && realIp == o.realIp;
+    }
+
+    /** With source NAT, cnat allocates each flow's source port (two clients may use the same). */
+    int flags() {
+      return sources.isEmpty() ? 0 : CnatTranslation.FLAG_ALLOC_PORT;
+    }
+
+    /** Each path as "address port source", in path order: what a dump can be compared with. */
+    List<String> signature() {
+      List<String> out = new ArrayList<>(paths.size());
+      for (int i = 0; i < paths.size(); i++) {
+        Backend b = paths.get(i);
+        out.add(
+            IpAddress.parse(b.getAddress())
+                + " "
+                + b.getPort()
+                + " "
+                + (sources.isEmpty() ? "-" : sources.get(i).toString()));
+      }
+      return out;
     }
 
     CnatTranslation translation() {
       var p = new ArrayList<CnatTranslation.Path>(paths.size());
-      for (Backend b : paths) {
-        p.add(CnatTranslation.Path.to(IpAddress.parse(b.getAddress()), b.getPort()));
+      for (int i = 0; i < paths.size(); i++) {
+        Backend b = paths.get(i);
+        IpAddress dst = IpAddress.parse(b.getAddress());
+        p.add(
+            sources.isEmpty()
+                ? CnatTranslation.Path.to(dst, b.getPort())
+                : new CnatTranslation.Path(
+                    CnatTranslation.Endpoint.of(dst, b.getPort()),
+                    CnatTranslation.Endpoint.of(sources.get(i), 0),
+                    0));
       }
       return new CnatTranslation(
           CnatTranslation.Endpoint.of(key.vip, key.port),
           0,
           key.proto,
-          false,
-          0,
+          realIp,
+          flags(),
           lbType,
           flowHash,
           p);
@@ -126,6 +189,9 @@ public final class VppBackend implements DataplaneBackend {
   private @Nullable StateModel applied;
   private Map<Key, Programmed> programmed = Map.of();
   private Map<Addr, Integer> vipNetworks = Map.of();
+
+  /** VPP's interface addresses, read at the last full sync; null when VPP cannot list them. */
+  private @Nullable List<VppMessages.InterfaceAddress> addresses;
 
   /**
    * Whether the VPP of the last full sync has translations in tables (vpp-patches/0001); deltas
@@ -247,7 +313,14 @@ public final class VppBackend implements DataplaneBackend {
       throw new DataplaneException("state: " + e.getMessage(), true, e);
     }
     mode(client.has(VppMessages.TABLES));
-    Plan plan = plan(model, tables);
+    try {
+      // Read even when the state needs none: releasing a deleted VIP must skip node addresses.
+      addresses = readAddresses();
+    } catch (VppApiException e) {
+      failed();
+      throw new DataplaneException("full sync: " + e.getMessage(), true, e);
+    }
+    Plan plan = plan(model, tables, addresses);
     warn(plan);
     reconnected = false;
     Map<Key, Programmed> next = new HashMap<>();
@@ -259,12 +332,16 @@ public final class VppBackend implements DataplaneBackend {
       // same key stays before it. Replies are awaited at the end.
       var batch = new Batch();
       List<Integer> unwanted = new ArrayList<>();
+      Set<IpAddress> gone = new TreeSet<>();
       for (CnatTranslation.InTable it : have) {
         CnatTranslation t = it.translation();
         Key key = key(it.tableId(), t);
         Want w = key == null ? null : plan.wants.get(key);
         if (w == null) {
           unwanted.add(t.id());
+          if (it.tableId() == 0) {
+            gone.add(t.vip().address());
+          }
           continue;
         }
         Programmed known = programmed.get(key);
@@ -274,7 +351,8 @@ public final class VppBackend implements DataplaneBackend {
                 || (known == null ? w.flowHash != 0 : known.want.flowHash != w.flowHash);
         if (fixedDiffers) {
           batch.delete(t.id());
-        } else if (paths(t).equals(w.paths)) {
+        } else if (signature(t).equals(w.signature())
+            && (known == null || known.want.realIp == w.realIp)) {
           next.put(key, new Programmed(t.id(), w));
         }
       }
@@ -286,6 +364,7 @@ public final class VppBackend implements DataplaneBackend {
       for (int id : unwanted) {
         batch.delete(id);
       }
+      batch.release(gone, plan.wants.keySet());
       next.putAll(batch.await());
       // No cnat_session_purge here: VPP's handler (cnat_api.c → cnat_purge) deletes every
       // translation as well as the sessions, undoing this sync. Deleting a translation already
@@ -357,7 +436,7 @@ public final class VppBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
-    Plan plan = plan(after, tables);
+    Plan plan = plan(after, tables, addresses);
     warn(plan);
     Set<Integer> oldVrfs = vrfs(before);
     var next = new HashMap<>(programmed);
@@ -378,12 +457,17 @@ public final class VppBackend implements DataplaneBackend {
         next.remove(w.key);
         batch.update(w);
       }
+      Set<IpAddress> gone = new TreeSet<>();
       for (var e : programmed.entrySet()) {
         if (!plan.wants.containsKey(e.getKey())) {
           batch.delete(e.getValue().id);
           next.remove(e.getKey());
+          if (e.getKey().table == 0) {
+            gone.add(e.getKey().vip);
+          }
         }
       }
+      batch.release(gone, plan.wants.keySet());
       next.putAll(batch.await());
       if (!plan.vrfs.containsAll(oldVrfs)) {
         deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), plan.vrfs);
@@ -435,6 +519,56 @@ public final class VppBackend implements DataplaneBackend {
 
     void delete(int id) {
       sent.add(client.call(new VppMessages.TranslationDel(id)));
+    }
+
+    /**
+     * Frees the cnat clients of deleted VIPs (in table 0) that no wanted translation still uses.
+     * cnat keeps a VIP's client, and its FIB entry, while the client counts sessions, and nothing
+     * gives that count back (docs/vpp.md). One path frees a client whatever it counts: deleting a
+     * source-NAT entry frees the client of its address when no translation holds it
+     * (cnat_snat_cleanup → cnat_client_free_by_ip, not a session release). So the address becomes
+     * the source-NAT address of a scratch entry (forward FIB index {@link #SCRATCH_FIB_INDEX},
+     * return FIB 0, where the VIP's client is), which takes the existing client, and the entry is
+     * deleted at once. Without a leftover client the pair adds a client and frees it again.
+     *
+     * <p>VPP's own addresses are never released: they are source-NAT addresses too, whose client
+     * return sessions count on and free by address when they expire (cnat_session.c), which on a
+     * client freed here would be a NULL dereference in VPP.
+     */
+    void release(Set<IpAddress> vips, Set<Key> wanted) {
+      if (vips.isEmpty() || !client.has(VppMessages.SNAT_V2)) {
+        return;
+      }
+      Set<IpAddress> kept = new HashSet<>();
+      List<VppMessages.InterfaceAddress> own = addresses;
+      if (own != null) {
+        own.forEach(a -> kept.add(a.address()));
+      }
+      for (Key k : wanted) {
+        if (k.table == 0) {
+          kept.add(k.vip);
+        }
+      }
+      IpAddress any4 = IpAddress.ofV4(0);
+      IpAddress any6 = IpAddress.of(0, 0);
+      for (IpAddress vip : vips) {
+        if (kept.contains(vip)) {
+          continue;
+        }
+        sent.add(
+            client.call(
+                new VppMessages.SetSnatAddressesV2(
+                    SCRATCH_FIB_INDEX,
+                    0,
+                    vip.isV4() ? vip : any4,
+                    vip.isV4() ? any6 : vip,
+                    Wire.NO_INTERFACE,
+                    0)));
+        sent.add(
+            client.call(
+                new VppMessages.SetSnatAddressesV2(
+                    SCRATCH_FIB_INDEX, 0, any4, any6, Wire.NO_INTERFACE, 0)));
+      }
     }
 
     /** The ids VPP gave the created or updated translations. */
@@ -526,14 +660,135 @@ public final class VppBackend implements DataplaneBackend {
     return plan(m, false);
   }
 
+  /** {@link #plan(StateModel, boolean, List)} without VPP's addresses: no NodePorts, no SNAT. */
+  static Plan plan(StateModel m, boolean tables) throws DataplaneException {
+    return plan(m, tables, null);
+  }
+
+  /**
+   * VPP's interface addresses (sw_interface_dump, then ip_address_dump per interface and family,
+   * pipelined), or null when VPP lacks those messages. IPv6 link-local addresses are left out.
+   */
+  private @Nullable List<VppMessages.InterfaceAddress> readAddresses() throws VppApiException {
+    if (!client.has(VppMessages.ADDRESSES)) {
+      return null;
+    }
+    List<CompletableFuture<List<VppMessages.InterfaceAddress>>> dumps = new ArrayList<>();
+    for (int index : client.sync(client.dump(new VppMessages.SwInterfaceDump()))) {
+      dumps.add(client.dump(new VppMessages.IpAddressDump(index, false)));
+      dumps.add(client.dump(new VppMessages.IpAddressDump(index, true)));
+    }
+    List<VppMessages.InterfaceAddress> out = new ArrayList<>();
+    for (var f : dumps) {
+      for (var a : client.sync(f)) {
+        if (a.address().isV4()
+            || (a.address().toBytes()[0] & 0xff) != 0xfe
+            || (a.address().toBytes()[1] & 0xc0) != 0x80) {
+          out.add(a);
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Whether {@code a} is in {@code net}/{@code len} (host bits of {@code net} ignored). */
+  static boolean inPrefix(IpAddress a, IpAddress net, int len) {
+    if (a.isV4() != net.isV4()) {
+      return false;
+    }
+    byte[] x = a.toBytes();
+    byte[] y = net.toBytes();
+    int bits = Math.min(len, x.length * 8);
+    for (int i = 0; i < bits; i++) {
+      int mask = 0x80 >>> (i % 8);
+      if ((x[i / 8] & mask) != (y[i / 8] & mask)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The node's addresses NodePorts answer on: VPP's interface addresses of the family, inside one
+   * of {@code nodePortAddresses} when any are given (an address alone is its /32 or /128); a family
+   * without entries then has none, as in kube-proxy.
+   */
+  private static List<IpAddress> nodePortAddresses(
+      StateModel m, List<VppMessages.InterfaceAddress> addrs, boolean v4)
+      throws DataplaneException {
+    List<String> given = m.node().getNodePortAddressesList();
+    List<IpAddress> nets = new ArrayList<>();
+    List<Integer> lens = new ArrayList<>();
+    for (String text : given) {
+      String[] parts = text.split("/", 2);
+      IpAddress net = parse(parts[0], "nodePortAddresses");
+      int len;
+      try {
+        len = parts.length == 2 ? Integer.parseInt(parts[1]) : (net.isV4() ? 32 : 128);
+      } catch (NumberFormatException e) {
+        len = -1;
+      }
+      if (len < 0 || len > (net.isV4() ? 32 : 128)) {
+        throw new DataplaneException(
+            "nodePortAddresses: " + text + " (expected: a CIDR such as 192.0.2.0/24)");
+      }
+      nets.add(net);
+      lens.add(len);
+    }
+    Set<IpAddress> out = new TreeSet<>();
+    for (var a : addrs) {
+      if (a.address().isV4() != v4) {
+        continue;
+      }
+      boolean in = given.isEmpty();
+      for (int i = 0; i < nets.size() && !in; i++) {
+        in = inPrefix(a.address(), nets.get(i), lens.get(i));
+      }
+      if (in) {
+        out.add(a.address());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The address VPP masquerades a flow to {@code backend} with: its own address on the link whose
+   * prefix holds the backend (the longest), else its first address of the family, as a kernel's
+   * MASQUERADE takes the outgoing interface's address; null without any.
+   */
+  private static @Nullable IpAddress masqueradeAddress(
+      IpAddress backend, List<VppMessages.InterfaceAddress> addrs) {
+    VppMessages.InterfaceAddress best = null;
+    VppMessages.InterfaceAddress first = null;
+    for (var a : addrs) {
+      if (a.address().isV4() != backend.isV4()) {
+        continue;
+      }
+      if (first == null) {
+        first = a;
+      }
+      if (inPrefix(backend, a.address(), a.prefixLength())
+          && (best == null || a.prefixLength() > best.prefixLength())) {
+        best = a;
+      }
+    }
+    return best != null ? best.address() : first != null ? first.address() : null;
+  }
+
   /**
    * Checks a state and turns it into translations, in each network's VRF table when {@code tables}
    * (else all in table 0). Refuses bad addresses and ports, a backend of the other family and too
    * many backends. What cnat cannot hold apart, a VIP or backend address in two networks of one
    * table, is skipped: every port on that address, in every such network, and the rest is served;
    * {@link Plan#warnings} says what was skipped.
+   *
+   * <p>With VPP's interface addresses ({@code addrs}, null when unknown), NodePorts become
+   * translations on the node's addresses (those in {@code nodePortAddresses}), and the ports where
+   * kube-proxy masquerades unconditionally are source-NATed: every port with {@code
+   * masquerade_all}, and external addresses and NodePorts with externalTrafficPolicy Cluster.
    */
-  static Plan plan(StateModel m, boolean tables) throws DataplaneException {
+  static Plan plan(StateModel m, boolean tables, @Nullable List<VppMessages.InterfaceAddress> addrs)
+      throws DataplaneException {
     Set<String> warnings = new TreeSet<>();
     // First the networks of every VIP and backend address, so that a conflict skips all the
     // ports involved whatever their order.
@@ -551,9 +806,12 @@ public final class VppBackend implements DataplaneBackend {
         networks(sp, table, ext, sp.getExternalBackendsList(), vipNets, backendNets);
       }
     }
+    List<IpAddress> nodePorts4 = addrs == null ? List.of() : nodePortAddresses(m, addrs, true);
+    List<IpAddress> nodePorts6 = addrs == null ? List.of() : nodePortAddresses(m, addrs, false);
     Map<Key, Want> wants = new TreeMap<>();
     Map<Addr, Integer> owners = new HashMap<>();
-    var into = new Into(m, tables, wants, owners, vipNets, backendNets, warnings);
+    var into = new Into(m, tables, wants, owners, vipNets, backendNets, warnings, addrs);
+    boolean all = m.node().getMasqueradeAll();
     for (ServicePort sp : m.ports().values()) {
       int proto = proto(sp);
       if (proto == 0) {
@@ -564,15 +822,60 @@ public final class VppBackend implements DataplaneBackend {
             sp.getName() + ": port: " + sp.getPort() + " (expected: 1-65535)");
       }
       int table = tables ? vrf(m, sp.getNetworkId()) : 0;
-      add(into, sp, proto, table, sp.getAddress(), sp.getBackendsList());
+      boolean external = all || !sp.getExternalTrafficLocal();
+      add(into, sp, proto, table, sp.getAddress(), sp.getPort(), sp.getBackendsList(), all, false);
       for (String ext : sp.getExternalAddressesList()) {
-        add(into, sp, proto, table, ext, sp.getExternalBackendsList());
+        add(
+            into,
+            sp,
+            proto,
+            table,
+            ext,
+            sp.getPort(),
+            sp.getExternalBackendsList(),
+            external,
+            false);
+      }
+      if (sp.getNodePort() != 0 && addrs != null) {
+        if (sp.getNodePort() > 65535) {
+          throw new DataplaneException(
+              sp.getName() + ": nodePort: " + sp.getNodePort() + " (expected: 1-65535)");
+        }
+        boolean v4 = parse(sp.getAddress(), sp.getName() + ": address").isV4();
+        for (IpAddress node : v4 ? nodePorts4 : nodePorts6) {
+          Key k = new Key(table, node, proto, sp.getNodePort());
+          Want taken = wants.get(k);
+          if (taken != null) {
+            warnings.add(
+                sp.getName()
+                    + ": NodePort "
+                    + sp.getNodePort()
+                    + " on "
+                    + node
+                    + " is taken by "
+                    + taken.owner
+                    + "; skipped there");
+            continue;
+          }
+          add(
+              into,
+              sp,
+              proto,
+              table,
+              node.toString(),
+              sp.getNodePort(),
+              sp.getExternalBackendsList(),
+              external,
+              true);
+        }
       }
     }
     long nodePorts = m.ports().values().stream().filter(p -> p.getNodePort() != 0).count();
-    if (nodePorts > 0) {
+    if (nodePorts > 0 && addrs == null) {
       warnings.add(
-          nodePorts + " service ports have NodePorts, which the VPP backend does not serve yet");
+          nodePorts
+              + " service ports have NodePorts, which are not served: this VPP has no"
+              + " sw_interface_dump and ip_address_dump to find the node's addresses");
     }
     long listeners =
         m.networks().values().stream().mapToLong(n -> n.getLocalListenersCount()).sum();
@@ -595,7 +898,8 @@ public final class VppBackend implements DataplaneBackend {
       Map<Addr, Integer> owners,
       Map<Addr, Set<Integer>> vipNets,
       Map<Addr, Set<Integer>> backendNets,
-      Set<String> warnings) {}
+      Set<String> warnings,
+      @Nullable List<VppMessages.InterfaceAddress> addrs) {}
 
   /** The VRF of network {@code id}, 0 without one. */
   private static int vrf(StateModel m, int id) {
@@ -628,7 +932,15 @@ public final class VppBackend implements DataplaneBackend {
   }
 
   private static void add(
-      Into in, ServicePort sp, int proto, int table, String address, List<Backend> backends)
+      Into in,
+      ServicePort sp,
+      int proto,
+      int table,
+      String address,
+      int port,
+      List<Backend> backends,
+      boolean snat,
+      boolean realIp)
       throws DataplaneException {
     StateModel m = in.m;
     IpAddress vip = parse(address, sp.getName() + ": address");
@@ -713,7 +1025,29 @@ public final class VppBackend implements DataplaneBackend {
     paths.sort(
         Comparator.comparing((Backend b) -> IpAddress.parse(b.getAddress()))
             .thenComparingInt(Backend::getPort));
-    Key key = new Key(table, vip, proto, sp.getPort());
+    Key key = new Key(table, vip, proto, port);
+    List<IpAddress> sources = new ArrayList<>();
+    if (snat && in.addrs != null) {
+      for (Backend b : paths) {
+        IpAddress src = masqueradeAddress(IpAddress.parse(b.getAddress()), in.addrs);
+        if (src == null) {
+          in.warnings.add(
+              sp.getName()
+                  + " at "
+                  + vip
+                  + ": VPP has no "
+                  + (vip.isV4() ? "IPv4" : "IPv6")
+                  + " address to masquerade with; not source-NATed");
+          sources.clear();
+          break;
+        }
+        sources.add(src);
+      }
+    } else if (snat) {
+      in.warnings.add(
+          "source NAT is not done: this VPP has no sw_interface_dump and ip_address_dump to find"
+              + " its own addresses");
+    }
     int lb =
         sp.getLoadBalancing() == LoadBalancing.MAGLEV
             ? CnatTranslation.LB_MAGLEV
@@ -726,7 +1060,8 @@ public final class VppBackend implements DataplaneBackend {
                 | CnatTranslation.FLOW_HASH_PROTO
             : 0;
     Want prev =
-        in.wants.putIfAbsent(key, new Want(key, sp.getNetworkId(), sp.getName(), lb, hash, paths));
+        in.wants.putIfAbsent(
+            key, new Want(key, sp.getNetworkId(), sp.getName(), lb, hash, paths, sources, realIp));
     if (prev != null) {
       throw new DataplaneException(
           key + " is wanted by both " + prev.owner + " and " + sp.getName() + " (expected: one)");
@@ -756,6 +1091,21 @@ public final class VppBackend implements DataplaneBackend {
       return null;
     }
     return new Key(table, t.vip().address(), t.ipProto(), t.vip().port());
+  }
+
+  /** {@link Want#signature()} of a dumped translation, its paths sorted as a Want's are. */
+  private static List<String> signature(CnatTranslation t) {
+    List<CnatTranslation.Path> sorted = new ArrayList<>(t.paths());
+    sorted.sort(
+        Comparator.comparing((CnatTranslation.Path p) -> p.dst().address())
+            .thenComparingInt(p -> p.dst().port()));
+    List<String> out = new ArrayList<>(sorted.size());
+    for (CnatTranslation.Path p : sorted) {
+      IpAddress src = p.src().address();
+      boolean none = src.equals(src.isV4() ? IpAddress.ofV4(0) : IpAddress.of(0, 0));
+      out.add(p.dst().address() + " " + p.dst().port() + " " + (none ? "-" : src.toString()));
+    }
+    return out;
   }
 
   private static List<Backend> paths(CnatTranslation t) {
@@ -843,7 +1193,8 @@ public final class VppBackend implements DataplaneBackend {
    * What {@link #observe} shows once {@code desired} is applied: what a translation can hold.
    * Names, kernel hints, node facts, Maglev table sizes (VPP-wide in cnat) and affinity timeouts
    * (cnat does not dump its flow hash) are not kept; ports without backends have no translation;
-   * external addresses are translations of their own.
+   * external addresses are translations of their own. NodePorts are left out: their translations
+   * are on VPP's own addresses, which only VPP knows.
    */
   public static DesiredState expected(DesiredState desired) {
     return expected(desired, false);
@@ -951,10 +1302,14 @@ public final class VppBackend implements DataplaneBackend {
   @Override
   public synchronized void cleanup() throws DataplaneException {
     try {
+      addresses = readAddresses(); // node addresses are never released (Batch.release)
       var batch = new Batch();
+      Set<IpAddress> gone = new TreeSet<>();
       for (CnatTranslation t : client.sync(client.dump(new VppMessages.TranslationDump()))) {
         batch.delete(t.id());
+        gone.add(t.vip().address());
       }
+      batch.release(gone, Set.of());
       batch.await();
       client.sync(client.call(new VppMessages.SessionPurge()));
       deleteTables(client.sync(client.dump(new VppMessages.IpTableDump())), Set.of());

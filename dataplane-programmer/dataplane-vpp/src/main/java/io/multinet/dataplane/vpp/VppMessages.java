@@ -92,6 +92,13 @@ final class VppMessages {
       MessageType.of("sw_interface_set_table", 0xdf42a577);
   static final MessageType SW_INTERFACE_SET_TABLE_REPLY =
       MessageType.of("sw_interface_set_table_reply", 0xe8d4e804);
+  static final MessageType SW_INTERFACE_DUMP = MessageType.of("sw_interface_dump", 0xaa610c27);
+  static final MessageType SW_INTERFACE_DETAILS =
+      MessageType.of("sw_interface_details", 0x6c221fc7);
+
+  // ip.api.json: the node's own addresses (NodePorts, masquerade)
+  static final MessageType IP_ADDRESS_DUMP = MessageType.of("ip_address_dump", 0x2d033de4);
+  static final MessageType IP_ADDRESS_DETAILS = MessageType.of("ip_address_details", 0xee29b797);
 
   /** Every message the backend needs: connecting fails unless VPP has each with this CRC. */
   static final List<MessageType> REQUIRED =
@@ -136,7 +143,19 @@ final class VppMessages {
           CNAT_TRANSLATION_UPDATE_V2,
           CNAT_TRANSLATION_UPDATE_V2_REPLY,
           CNAT_TRANSLATION_V2_DUMP,
-          CNAT_TRANSLATION_V2_DETAILS);
+          CNAT_TRANSLATION_V2_DETAILS,
+          SW_INTERFACE_DUMP,
+          SW_INTERFACE_DETAILS,
+          IP_ADDRESS_DUMP,
+          IP_ADDRESS_DETAILS);
+
+  /** The messages that list VPP's interface addresses: the node's addresses, to VPP. */
+  static final List<MessageType> ADDRESSES =
+      List.of(SW_INTERFACE_DUMP, SW_INTERFACE_DETAILS, IP_ADDRESS_DUMP, IP_ADDRESS_DETAILS);
+
+  /** cnat_set_snat_addresses_v2 and its reply: how the backend frees a deleted VIP's client. */
+  static final List<MessageType> SNAT_V2 =
+      List.of(CNAT_SET_SNAT_ADDRESSES_V2, CNAT_SET_SNAT_ADDRESSES_V2_REPLY);
 
   /**
    * The messages of translations in a FIB table (vpp-patches/0001): with all of them the backend
@@ -164,9 +183,16 @@ final class VppMessages {
     R decodeReply(ByteBuf in);
   }
 
-  /** A request without body answered by details messages, ended by control_ping_reply. */
+  /** A request answered by details messages, ended by control_ping_reply. */
   interface Dump<D> {
     MessageType type();
+
+    /** Bytes after the 10-byte request header; none unless the dump takes arguments. */
+    default int bodySize() {
+      return 0;
+    }
+
+    default void writeBody(ByteBuf out) {}
 
     MessageType detailsType();
 
@@ -697,6 +723,85 @@ final class VppMessages {
       int id = in.readInt();
       boolean ip6 = in.readUnsignedByte() != 0;
       return new IpTable(id, ip6, Wire.readString(in, 64));
+    }
+  }
+
+  /**
+   * sw_interface_dump {u32 sw_if_index @10 (~0: all), bool name_filter_valid @14, string
+   * name_filter @15 (u32 length 0)}: 19 bytes → sw_interface_details {context, u32 sw_if_index @6,
+   * ...}: only the index is read.
+   */
+  record SwInterfaceDump() implements Dump<Integer> {
+    @Override
+    public MessageType type() {
+      return SW_INTERFACE_DUMP;
+    }
+
+    @Override
+    public int bodySize() {
+      return 9;
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      out.writeInt(Wire.NO_INTERFACE);
+      out.writeByte(0);
+      out.writeInt(0);
+    }
+
+    @Override
+    public MessageType detailsType() {
+      return SW_INTERFACE_DETAILS;
+    }
+
+    @Override
+    public Integer decodeDetails(ByteBuf in) {
+      Wire.need(in, 4, "sw_interface_details");
+      int index = in.readInt();
+      in.skipBytes(in.readableBytes());
+      return index;
+    }
+  }
+
+  /** One address of a VPP interface, with its prefix length. */
+  record InterfaceAddress(int swIfIndex, IpAddress address, int prefixLength) {
+    InterfaceAddress {
+      requireNonNull(address, "address");
+    }
+  }
+
+  /**
+   * ip_address_dump {u32 sw_if_index @10, bool is_ipv6 @14}: 15 bytes → ip_address_details
+   * {context, u32 sw_if_index @6, address_with_prefix {address (17), u8 len} @10}: 28 bytes.
+   */
+  record IpAddressDump(int swIfIndex, boolean ipv6) implements Dump<InterfaceAddress> {
+    @Override
+    public MessageType type() {
+      return IP_ADDRESS_DUMP;
+    }
+
+    @Override
+    public int bodySize() {
+      return 5;
+    }
+
+    @Override
+    public void writeBody(ByteBuf out) {
+      out.writeInt(swIfIndex);
+      out.writeByte(ipv6 ? 1 : 0);
+    }
+
+    @Override
+    public MessageType detailsType() {
+      return IP_ADDRESS_DETAILS;
+    }
+
+    @Override
+    public InterfaceAddress decodeDetails(ByteBuf in) {
+      Wire.need(in, 22, "ip_address_details");
+      int index = in.readInt();
+      IpAddress a = Wire.readAddress(in);
+      return new InterfaceAddress(index, a, in.readUnsignedByte());
     }
   }
 

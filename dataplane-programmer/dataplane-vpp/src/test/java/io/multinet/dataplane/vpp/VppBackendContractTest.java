@@ -418,8 +418,11 @@ class VppBackendContractTest extends DataplaneBackendContract {
     }
     assertThat(logs.warnings())
         .containsExactly(
-            "1 service ports have NodePorts, which the VPP backend does not serve yet",
-            "ns/svc-57-10.96.0.10:3868: SCTP is not served by VPP's cnat; skipped");
+            "1 service ports have NodePorts, which are not served: this VPP has no"
+                + " sw_interface_dump and ip_address_dump to find the node's addresses",
+            "ns/svc-57-10.96.0.10:3868: SCTP is not served by VPP's cnat; skipped",
+            "source NAT is not done: this VPP has no sw_interface_dump and ip_address_dump to"
+                + " find its own addresses");
   }
 
   /** Captures VppBackend's log records. */
