@@ -45,6 +45,13 @@ final class KernelWorkload {
   static ServicePort port(int i, int variant) {
     int network = NETWORK_IDS[i % NETWORK_IDS.length];
     String vip = v4(0x0A60_0000 + i / NETWORK_IDS.length + 1); // 10.96.0.0 + n + 1
+    return port(network, vip, i, variant);
+  }
+
+  /**
+   * Port {@code i} of the workload in {@code variant}, at {@code vip} of network {@code network}.
+   */
+  static ServicePort port(int network, String vip, int i, int variant) {
     boolean udp = i % 16 == 15;
     var sp =
         ServicePort.newBuilder()
@@ -67,7 +74,7 @@ final class KernelWorkload {
     return sp.build();
   }
 
-  private static String v4(int a) {
+  static String v4(int a) {
     return (a >>> 24) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
   }
 }

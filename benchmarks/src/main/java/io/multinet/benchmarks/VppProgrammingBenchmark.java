@@ -5,14 +5,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.multinet.dataplane.DataplaneBackend;
 import io.multinet.dataplane.DataplaneException;
 import io.multinet.dataplane.kernel.KernelBackend;
-import io.multinet.dataplane.v1.Backend;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.KernelHints;
-import io.multinet.dataplane.v1.LoadBalancing;
 import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
-import io.multinet.dataplane.v1.Protocol;
 import io.multinet.dataplane.v1.ServicePort;
 import io.multinet.dataplane.vpp.VppBackend;
 import java.io.IOException;
@@ -51,7 +48,6 @@ import java.util.stream.Stream;
  */
 public final class VppProgrammingBenchmark {
 
-  private static final int ENDPOINTS = 10;
   private static final int FULL_REPEATS = 5;
   private static final int DELTA_REPEATS = 200;
 
@@ -179,26 +175,9 @@ public final class VppProgrammingBenchmark {
     return b.setNode(NodeFacts.newBuilder().setName("node-a")).build();
   }
 
+  /** The kernel workload's port {@code i}, all in one network: stock cnat has one VIP table. */
   static ServicePort port(int i, int variant) {
-    boolean udp = i % 16 == 15;
-    var sp =
-        ServicePort.newBuilder()
-            .setNetworkId(56)
-            .setAddress(v4(0x0A60_0000 + i + 1))
-            .setProtocol(udp ? Protocol.UDP : Protocol.TCP)
-            .setPort(udp ? 53 : 80)
-            .setName("ns" + i % 100 + "/svc" + i + ":" + (udp ? "dns" : "http"))
-            .setHasAnyEndpoints(true)
-            .setLoadBalancing(LoadBalancing.RANDOM);
-    for (int e = 0; e < ENDPOINTS; e++) {
-      int host = (i * ENDPOINTS + e + variant * 32_749) % 65_534 + 1;
-      sp.addBackends(
-          Backend.newBuilder()
-              .setAddress(v4(0x0A01_0000 + host))
-              .setPort((udp ? 5353 : 8080) + variant)
-              .setNode("node-" + host % 50));
-    }
-    return sp.build();
+    return KernelWorkload.port(56, KernelWorkload.v4(0x0A60_0000 + i + 1), i, variant);
   }
 
   private static String row(String name, double[] vpp, double[] kernel) {
@@ -233,10 +212,6 @@ public final class VppProgrammingBenchmark {
 
   private static double max(double[] a) {
     return Arrays.stream(a).max().orElseThrow();
-  }
-
-  private static String v4(int a) {
-    return (a >>> 24) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
   }
 
   private static Path findVppSh() {
