@@ -369,27 +369,7 @@ public final class DnsServer implements AutoCloseable {
       InetSocketAddress to = requireNonNull(sender, "sender");
       long at = start;
       DnsMetrics.Network m = listener.metrics;
-      return new Responder.Reply() {
-        @Override
-        public void send(ByteBuf response, int rcode) {
-          UdpQueries.send(ch, to, at, response, rcode, m);
-        }
-
-        @Override
-        public void drop() {
-          m.dropped.increment();
-        }
-
-        @Override
-        public Responder.Reply detach() {
-          return this;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-          return ch.alloc();
-        }
-      };
+      return new Detached(ch, to, at, m);
     }
 
     @Override
@@ -459,27 +439,7 @@ public final class DnsServer implements AutoCloseable {
       Channel ch = requireNonNull(ctx, "ctx").channel();
       long at = start;
       DnsMetrics.Network m = listener.metrics;
-      return new Responder.Reply() {
-        @Override
-        public void send(ByteBuf response, int rcode) {
-          TcpQueries.send(ch, at, response, rcode, m);
-        }
-
-        @Override
-        public void drop() {
-          m.dropped.increment();
-        }
-
-        @Override
-        public Responder.Reply detach() {
-          return this;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-          return ch.alloc();
-        }
-      };
+      return new Detached(ch, null, at, m);
     }
 
     @Override
@@ -497,6 +457,41 @@ public final class DnsServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close(); // a frame over 64 KiB, or a reset: this connection only
+    }
+  }
+
+  /**
+   * A query's reply that outlives its listener's current read (a forwarded query answers later): to
+   * {@code to} over UDP, or on the connection {@code ch} when {@code to} is null.
+   */
+  private record Detached(
+      Channel ch,
+      @org.jspecify.annotations.Nullable InetSocketAddress to,
+      long start,
+      DnsMetrics.Network m)
+      implements Responder.Reply {
+    @Override
+    public void send(ByteBuf response, int rcode) {
+      if (to == null) {
+        TcpQueries.send(ch, start, response, rcode, m);
+      } else {
+        UdpQueries.send(ch, to, start, response, rcode, m);
+      }
+    }
+
+    @Override
+    public void drop() {
+      m.dropped.increment();
+    }
+
+    @Override
+    public Responder.Reply detach() {
+      return this;
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+      return ch.alloc();
     }
   }
 }
