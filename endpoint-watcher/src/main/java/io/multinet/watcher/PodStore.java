@@ -64,6 +64,9 @@ final class PodStore extends BasicItemStore<Pod> {
       // properties: the new objects share immutable empty ones instead.
       var slim = new PodSpec();
       slim.setNodeName(spec.getNodeName());
+      // hostname and subdomain name the pod's endpoint in its headless Service's DNS.
+      slim.setHostname(spec.getHostname());
+      slim.setSubdomain(spec.getSubdomain());
       slim.setContainers(containers(orEmpty(spec.getContainers())));
       slim.setEphemeralContainers(null);
       slim.setHostAliases(null);

@@ -45,6 +45,8 @@ class PodStoreTest {
         .withNewSpec()
         .withNodeName("node-a")
         .withHostname("web-1")
+        .withSubdomain("web")
+        .withServiceAccountName("web")
         .addNewContainer()
         .withName("web")
         .withImage("registry.example/web:1.2.3")
@@ -91,6 +93,8 @@ class PodStoreTest {
         .isEqualTo(Map.of("k8s.v1.cni.cncf.io/network-status", NETWORK_STATUS));
     assertThat(pod.getMetadata().getDeletionTimestamp()).isEqualTo("2026-12-06T00:00:00Z");
     assertThat(pod.getSpec().getNodeName()).isEqualTo("node-a");
+    assertThat(pod.getSpec().getHostname()).isEqualTo("web-1");
+    assertThat(pod.getSpec().getSubdomain()).isEqualTo("web");
     assertThat(pod.getSpec().getContainers()).hasSize(1);
     assertThat(pod.getSpec().getContainers().getFirst().getName()).isEqualTo("web");
     assertThat(pod.getSpec().getContainers().getFirst().getPorts())
@@ -110,7 +114,7 @@ class PodStoreTest {
     assertThat(pod.getMetadata().getOwnerReferences()).isNullOrEmpty();
     assertThat(pod.getMetadata().getAnnotations()).doesNotContainKey(PodStore.LAST_APPLIED);
     assertThat(pod.getSpec().getVolumes()).isNullOrEmpty();
-    assertThat(pod.getSpec().getHostname()).isNull();
+    assertThat(pod.getSpec().getServiceAccountName()).isNull();
     assertThat(pod.getSpec().getContainers().getFirst().getImage()).isNull();
     assertThat(pod.getSpec().getContainers().getFirst().getEnv()).isNullOrEmpty();
     assertThat(pod.getStatus().getContainerStatuses()).isNullOrEmpty();

@@ -93,6 +93,7 @@ public final class EndpointBuilder {
       boolean serving = podReady(pod);
       boolean ready = publishNotReady || (serving && !terminating);
       String ns = pod.getMetadata().getNamespace();
+      String hostname = hostname(pod, service);
       for (PodInterface iface : interfaces) {
         if (!network.includes(iface, ns)) {
           continue;
@@ -139,7 +140,8 @@ public final class EndpointBuilder {
                   serving,
                   terminating,
                   Set.of(),
-                  iface.interfaceName()));
+                  iface.interfaceName(),
+                  hostname));
         }
       }
     }
@@ -215,6 +217,25 @@ public final class EndpointBuilder {
       }
     }
     return 0;
+  }
+
+  /**
+   * The endpoint's hostname, by the Kubernetes EndpointSlice controller's rule: the pod names a
+   * hostname and its subdomain is this Service, in the same namespace. DNS then publishes {@code
+   * <hostname>.<service>.<namespace>.svc.<domain>}.
+   */
+  static @Nullable String hostname(Pod pod, Service service) {
+    if (pod.getSpec() == null) {
+      return null;
+    }
+    String hostname = pod.getSpec().getHostname();
+    if (hostname == null
+        || hostname.isEmpty()
+        || !service.getMetadata().getName().equals(pod.getSpec().getSubdomain())
+        || !service.getMetadata().getNamespace().equals(pod.getMetadata().getNamespace())) {
+      return null;
+    }
+    return hostname;
   }
 
   private static boolean finished(Pod pod) {
