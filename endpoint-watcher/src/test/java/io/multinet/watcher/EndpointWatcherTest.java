@@ -233,16 +233,13 @@ class EndpointWatcherTest {
   }
 
   private void withHostname(String pod, String hostname, String subdomain) {
-    client
-        .pods()
-        .inNamespace("default")
-        .withName(pod)
-        .edit(
-            p -> {
-              p.getSpec().setHostname(hostname);
-              p.getSpec().setSubdomain(subdomain);
-              return p;
-            });
+    cluster.editPod(
+        pod,
+        p -> {
+          p.getSpec().setHostname(hostname);
+          p.getSpec().setSubdomain(subdomain);
+          return p;
+        });
   }
 
   @Test
