@@ -26,21 +26,31 @@ import java.util.Locale;
  *     io.multinet.benchmarks.FirstSyncBenchmark --runs 3 --sizes 10000,100000
  * }</pre>
  *
- * Options: {@code --batch-elements N} (default {@value KernelBackend#DEFAULT_BATCH_ELEMENTS}) and
- * {@code --no-nft} (skip the {@code nft -f} baseline).
+ * Options: {@code --batch-elements N} (default {@value KernelBackend#DEFAULT_BATCH_ELEMENTS}),
+ * {@code --no-nft} (skip the {@code nft -f} baseline) and {@code --no-restart}.
  */
 public final class FirstSyncBenchmark {
 
   private FirstSyncBenchmark() {}
 
-  /** One measurement: wall time, transactions, longest transaction. */
-  record Shot(double totalMs, int transactions, double longestMs, long elements) {}
+  /**
+   * One measurement: wall time, transactions, the longest transaction, the longest netlink batch of
+   * elements and the longest nft text transaction (skeleton, overlay) among them.
+   */
+  record Shot(
+      double totalMs,
+      int transactions,
+      double longestMs,
+      long elements,
+      double longestBatchMs,
+      double longestTextMs) {}
 
   public static void main(String[] args) throws Exception {
     int runs = 3;
     List<Integer> sizes = List.of(10_000, 100_000);
     int batch = KernelBackend.DEFAULT_BATCH_ELEMENTS;
     boolean nft = true;
+    boolean restarts = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -48,11 +58,13 @@ public final class FirstSyncBenchmark {
             sizes = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         case "--batch-elements" -> batch = Integer.parseInt(args[++i]);
         case "--no-nft" -> nft = false;
+        case "--no-restart" -> restarts = false;
         default ->
             throw new IllegalArgumentException(
                 "argument: "
                     + args[i]
-                    + " (expected: --runs N, --sizes N,N, --batch-elements N, --no-nft)");
+                    + " (expected: --runs N, --sizes N,N, --batch-elements N, --no-nft,"
+                    + " --no-restart)");
       }
     }
     System.out.println("load before: " + uptime());
@@ -75,7 +87,9 @@ public final class FirstSyncBenchmark {
           }
           // The agent restarts: a new backend over the loaded table, the same state.
           try (var backend = new KernelBackend(ns, batch)) {
-            restart.add(shot(backend, state));
+            if (restarts) {
+              restart.add(shot(backend, state));
+            }
             backend.cleanup();
           }
         } finally {
@@ -87,7 +101,7 @@ public final class FirstSyncBenchmark {
             size,
             r + 1,
             batched.getLast(),
-            restart.getLast());
+            restarts ? restart.getLast() : "not run");
       }
       if (nft) {
         Path file = Files.createTempFile("fsync", ".nft");
@@ -100,7 +114,7 @@ public final class FirstSyncBenchmark {
               long start = System.nanoTime();
               run(List.of("ip", "netns", "exec", ns, "nft", "-f", file.toString()));
               double ms = (System.nanoTime() - start) / 1e6;
-              files.add(new Shot(ms, 1, ms, 0));
+              files.add(new Shot(ms, 1, ms, 0, 0, ms));
             } finally {
               run(List.of("ip", "netns", "del", ns));
             }
@@ -116,7 +130,9 @@ public final class FirstSyncBenchmark {
         }
       }
       rows.add(row(size, "first sync, batches of " + batch, batched));
-      rows.add(row(size, "restart, nothing changed", restart));
+      if (restarts) {
+        rows.add(row(size, "restart, nothing changed", restart));
+      }
       if (nft) {
         rows.add(row(size, "`nft -f` of the same rules (one transaction)", files));
       }
@@ -125,31 +141,46 @@ public final class FirstSyncBenchmark {
     System.out.println();
     System.out.println(
         "| services × 10 endpoints | what | total (median) | transactions | longest transaction"
-            + " (median) | elements written |");
-    System.out.println("|---|---|---|---|---|---|");
+            + " (median) | longest netlink batch / nft text (median) | elements written |");
+    System.out.println("|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
   }
 
   private static Shot shot(KernelBackend backend, DesiredState state) throws DataplaneException {
+    long[] longest = new long[2]; // netlink batches, nft text
+    backend.transactionListener(
+        t -> {
+          int k = t.what().equals("elements") ? 0 : 1;
+          longest[k] = Math.max(longest[k], t.nanos());
+        });
     long start = System.nanoTime();
     backend.applyFull(state);
     double ms = (System.nanoTime() - start) / 1e6;
+    backend.transactionListener(null);
     KernelBackend.FullSync s = backend.lastFullSync();
     if (s == null) {
       throw new IllegalStateException("no full sync recorded");
     }
-    return new Shot(ms, s.transactions(), s.longestTransactionNanos() / 1e6, s.elements());
+    return new Shot(
+        ms,
+        s.transactions(),
+        s.longestTransactionNanos() / 1e6,
+        s.elements(),
+        longest[0] / 1e6,
+        longest[1] / 1e6);
   }
 
   private static String row(int size, String what, List<Shot> shots) {
     return String.format(
         Locale.ROOT,
-        "| %,d | %s | %.0f ms | %d | %.1f ms | %,d |",
+        "| %,d | %s | %.0f ms | %d | %.1f ms | %.1f / %.1f ms | %,d |",
         size,
         what,
         median(shots.stream().mapToDouble(Shot::totalMs).toArray()),
         shots.getFirst().transactions(),
         median(shots.stream().mapToDouble(Shot::longestMs).toArray()),
+        median(shots.stream().mapToDouble(Shot::longestBatchMs).toArray()),
+        median(shots.stream().mapToDouble(Shot::longestTextMs).toArray()),
         shots.getFirst().elements());
   }
 

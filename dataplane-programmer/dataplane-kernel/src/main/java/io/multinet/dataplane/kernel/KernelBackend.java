@@ -8,6 +8,7 @@ import io.multinet.dataplane.kernel.KernelPlan.Instance;
 import io.multinet.dataplane.kernel.KernelPlan.Listener;
 import io.multinet.dataplane.kernel.KernelPlan.Port;
 import io.multinet.dataplane.kernel.KernelPlan.SharedChain;
+import io.multinet.dataplane.kernel.KernelPlan.TableSet;
 import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NetworkSpec;
@@ -80,6 +81,9 @@ public final class KernelBackend implements DataplaneBackend {
    * @param longestTransactionNanos the longest single transaction
    */
   public record FullSync(int transactions, long elements, long longestTransactionNanos) {}
+
+  /** Sets and maps above this element limit are created in transactions of their own. */
+  private static final int LARGE_SET = 1 << 16;
 
   private final int batchElements;
   private volatile @Nullable Consumer<Transaction> transactionListener;
@@ -212,12 +216,22 @@ public final class KernelBackend implements DataplaneBackend {
 
   /**
    * Nothing to replace, so no need for one transaction: the table with empty service maps first
-   * (traffic passes untouched, as before any proxy), then the svc and endpoint elements in netlink
-   * transactions of whole service ports ({@link BulkSync}), which skip libnftables' parser (≈ 13 µs
-   * an element); each service appears with all its backends at once.
+   * (traffic passes untouched, as before any proxy; each map with a large limit created in a
+   * transaction of its own, then the rest of the table), then the svc and endpoint elements in
+   * netlink transactions of whole service ports ({@link BulkSync}), which skip libnftables' parser
+   * (≈ 13 µs an element); each service appears with all its backends at once.
    */
   private void coldStart(KernelPlan plan) throws NftException, NfNetlinkException {
-    runNft("skeleton", NftRenderer.skeleton(plan));
+    // The maps with large limits first, one transaction each (their creation is what costs), then
+    // the rest of the table declared over them.
+    String prefix = NftRenderer.deleteTable();
+    for (TableSet set : plan.sets()) {
+      if (set.size() > LARGE_SET) {
+        runNft("skeleton", prefix + NftRenderer.declareAlone(set));
+        prefix = "";
+      }
+    }
+    runNft("skeleton", prefix.isEmpty() ? NftRenderer.overlay(plan) : NftRenderer.skeleton(plan));
     var bulk = bulkSync();
     try {
       bulk.writeAll(plan);

@@ -177,9 +177,13 @@ class KernelBatchedSyncTest {
     String one = LabNamespaces.create("kbs1");
     extraNamespaces.add(one);
     try (var unbatched = new KernelBackend(one, KernelBackend.MAX_BATCH_ELEMENTS)) {
+      var whole = new ArrayList<KernelBackend.Transaction>();
+      unbatched.transactionListener(whole::add);
       unbatched.applyFull(s);
-      assertThat(unbatched.lastFullSync()).isNotNull();
-      assertThat(unbatched.lastFullSync().transactions()).isEqualTo(2); // skeleton, elements
+      assertThat(whole)
+          .filteredOn(t -> t.what().equals("elements"))
+          .singleElement()
+          .satisfies(t -> assertThat(t.elements()).isEqualTo(total));
       assertThat(sortedTable(topo().node())).isEqualTo(sortedTable(one));
     }
 
