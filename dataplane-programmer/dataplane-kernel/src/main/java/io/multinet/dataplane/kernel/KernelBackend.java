@@ -306,12 +306,16 @@ public final class KernelBackend implements DataplaneBackend {
     String last = NftRenderer.delete(kernel.staleChains(wanted), kernel.staleSets(wanted));
     try {
       runNft("overlay", first);
-      BulkSync.Existing existing = BulkSync.readBack(netlink());
-      var bulk = bulkSync();
-      try {
-        bulk.writeDiff(plan, existing);
-      } finally {
-        bulk.close();
+      if (bulkElements(plan) > diffRestartElements) {
+        rewriteBulk(plan);
+      } else {
+        BulkSync.Existing existing = BulkSync.readBack(netlink());
+        var bulk = bulkSync();
+        try {
+          bulk.writeDiff(plan, existing);
+        } finally {
+          bulk.close();
+        }
       }
       if (!last.isEmpty()) {
         runNft("stale", last);
@@ -321,6 +325,41 @@ public final class KernelBackend implements DataplaneBackend {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Above this many bulk elements a resync rewrites the bulk maps in one transaction instead of
+   * reading them back: the kernel's set dump restarts its walk from the first element for every
+   * reply of at most 32 KiB ({@code nft_hash_walk}), so reading back 1.1M elements (100k services ×
+   * 10 endpoints) took 72 s, where the one transaction takes about a second.
+   */
+  static final int DIFF_RESTART_ELEMENTS = 250_000;
+
+  /** {@link #DIFF_RESTART_ELEMENTS}; tests lower it. */
+  int diffRestartElements = DIFF_RESTART_ELEMENTS;
+
+  private static int bulkElements(KernelPlan plan) {
+    int n = 0;
+    for (var p : plan.ports().values()) {
+      for (var i : p.instances()) {
+        n += 1 + i.slots().size();
+      }
+    }
+    return n;
+  }
+
+  /** Flushes the bulk maps and writes them whole, in one transaction: traffic sees old or new. */
+  private void rewriteBulk(KernelPlan plan) throws NfNetlinkException {
+    long start = System.nanoTime();
+    int elements = bulkElements(plan);
+    try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
+      BulkSync.bulkMapNames().forEach(batch::flush);
+      for (var p : plan.ports().values()) {
+        ElementOps.write(ElementOps.bulk(p.instances()), batch);
+      }
+      netlink().commit(batch);
+    }
+    tally("elements", elements, System.nanoTime() - start, List.of());
   }
 
   /**

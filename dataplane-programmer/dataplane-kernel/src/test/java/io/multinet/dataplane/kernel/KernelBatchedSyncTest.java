@@ -252,6 +252,40 @@ class KernelBatchedSyncTest {
         .isNotEqualTo(io.multinet.dataplane.lab.ProbeResult.Outcome.REPLY);
   }
 
+  /**
+   * Past {@link KernelBackend#DIFF_RESTART_ELEMENTS} a restart does not read the kernel back (the
+   * set dump is quadratic): it flushes and rewrites the bulk maps in one transaction, which traffic
+   * sees whole, and the result is again what a cold start writes.
+   */
+  @Test
+  void applyFull_restartOverALargeTable_rewritesTheMapsInOneTransaction() throws Exception {
+    try (var first = new KernelBackend(topo().node())) {
+      first.applyFull(state(ports(0, PORTS)));
+    }
+    List<ServicePort> after = new ArrayList<>();
+    after.add(port(0, 1));
+    after.addAll(ports(1, 25));
+    int all = after.stream().mapToInt(KernelBatchedSyncTest::elements).sum();
+    KernelBackend b = listened(4);
+    b.diffRestartElements = 0;
+    backend = b;
+
+    b.applyFull(state(after));
+
+    List<KernelBackend.Transaction> batches =
+        transactions.stream().filter(t -> t.what().equals("elements")).toList();
+    assertThat(batches).singleElement().satisfies(t -> assertThat(t.elements()).isEqualTo(all));
+    assertThat(inconsistencies).isEmpty();
+    String cold = LabNamespaces.create("kbs3");
+    extraNamespaces.add(cold);
+    try (var fresh = new KernelBackend(cold)) {
+      fresh.applyFull(state(after));
+      assertThat(sortedTable(topo().node())).isEqualTo(sortedTable(cold));
+    }
+    assertThat(Probe.from(topo().pod("bc")).count(10, Protocol.TCP, "10.96.1.1", 80).keySet())
+        .containsExactly("b2");
+  }
+
   @Test
   void constructor_batchElementsOutOfRange_isRefused() {
     assertThatThrownBy(() -> new KernelBackend(topo().node(), 0))
