@@ -31,6 +31,8 @@ final class AgentCommand implements Callable<Integer> {
 
   @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
 
+  @CommandLine.Mixin KernelFlags kernel = new KernelFlags();
+
   @Option(
       names = "--socket",
       defaultValue = "/run/multinet/dataplane.sock",
@@ -42,7 +44,15 @@ final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (DataplaneBackend b = dataplane.open();
+    int batchElements;
+    try {
+      batchElements = kernel.batchElements();
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("agent: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 2;
+    }
+    try (DataplaneBackend b = dataplane.open(batchElements);
         AgentServer server = AgentServer.unixSocket(socket, new DataplaneAgent(b))) {
       spec.commandLine()
           .getOut()

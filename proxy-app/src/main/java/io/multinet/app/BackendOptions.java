@@ -42,17 +42,23 @@ final class BackendOptions {
   Path vppSocket = DEFAULT_VPP_SOCKET;
 
   DataplaneBackend open() throws DataplaneException {
-    return open(backend, netns, vppSocket);
+    return open(backend, netns, vppSocket, KernelBackend.DEFAULT_BATCH_ELEMENTS);
+  }
+
+  /** The backend, a kernel one writing at most {@code kernelBatchElements} per transaction. */
+  DataplaneBackend open(int kernelBatchElements) throws DataplaneException {
+    return open(backend, netns, vppSocket, kernelBatchElements);
   }
 
   static DataplaneBackend open(BackendKind kind, @Nullable String netns) throws DataplaneException {
-    return open(kind, netns, DEFAULT_VPP_SOCKET);
+    return open(kind, netns, DEFAULT_VPP_SOCKET, KernelBackend.DEFAULT_BATCH_ELEMENTS);
   }
 
-  static DataplaneBackend open(BackendKind kind, @Nullable String netns, Path vppSocket)
+  static DataplaneBackend open(
+      BackendKind kind, @Nullable String netns, Path vppSocket, int kernelBatchElements)
       throws DataplaneException {
     return switch (kind) {
-      case kernel -> new KernelBackend(netns);
+      case kernel -> new KernelBackend(netns, kernelBatchElements);
       case vpp -> {
         if (netns != null) {
           throw new DataplaneException(

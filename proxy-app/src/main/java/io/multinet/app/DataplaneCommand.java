@@ -70,6 +70,8 @@ final class DataplaneCommand implements Runnable {
 
     @CommandLine.Mixin BackendOptions dataplane = new BackendOptions();
 
+    @CommandLine.Mixin KernelFlags kernel = new KernelFlags();
+
     @Option(
         names = "--dataplane-endpoint",
         description =
@@ -88,6 +90,13 @@ final class DataplaneCommand implements Runnable {
     @Override
     public Integer call() throws IOException {
       PrintWriter err = spec.commandLine().getErr();
+      int batchElements;
+      try {
+        batchElements = kernel.batchElements();
+      } catch (IllegalArgumentException e) {
+        err.println("dataplane apply: " + e.getMessage());
+        return 2;
+      }
       String json =
           state.equals("-")
               ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
@@ -123,7 +132,7 @@ final class DataplaneCommand implements Runnable {
           return 1;
         }
       } else {
-        try (DataplaneBackend b = dataplane.open()) {
+        try (DataplaneBackend b = dataplane.open(batchElements)) {
           b.applyFull(desired);
         } catch (DataplaneException e) {
           err.println("dataplane apply: " + e.getMessage());

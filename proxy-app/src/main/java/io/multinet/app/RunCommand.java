@@ -97,6 +97,8 @@ final class RunCommand implements Callable<Integer> {
 
   @CommandLine.Mixin DnsFlags dns = new DnsFlags();
 
+  @CommandLine.Mixin KernelFlags kernel = new KernelFlags();
+
   @Option(
       names = "--cleanup",
       description = "Remove everything multinet-proxy programmed on this node, then exit.")
@@ -110,8 +112,10 @@ final class RunCommand implements Callable<Integer> {
     }
     List<String> nodePorts = nodePortAddresses(nodePortAddresses);
     NodeProxy.Options options;
+    int batchElements;
     try {
       options = options(nodePorts);
+      batchElements = kernel.batchElements();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("run: " + e.getMessage());
       spec.commandLine().getErr().flush();
@@ -131,7 +135,7 @@ final class RunCommand implements Callable<Integer> {
             : System.getenv().getOrDefault("NODE_NAME", InetAddress.getLocalHost().getHostName());
     var stop = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
-        var running = start(client, node, options)) {
+        var running = start(client, node, options, batchElements)) {
       NodeProxy proxy = running.proxy();
       // kube-proxy's healthTimeout: twice the sync period.
       try (var serviceHealth =
@@ -181,13 +185,21 @@ final class RunCommand implements Callable<Integer> {
     void close();
   }
 
-  private Running start(KubernetesClient client, String node, NodeProxy.Options options)
+  private Running start(
+      KubernetesClient client, String node, NodeProxy.Options options, int batchElements)
       throws Exception {
     String target = endpoint;
     if (target == null) {
       var local =
           InProcessNode.start(
-              client, node, BackendOptions.open(BackendOptions.BackendKind.kernel, netns), options);
+              client,
+              node,
+              BackendOptions.open(
+                  BackendOptions.BackendKind.kernel,
+                  netns,
+                  BackendOptions.DEFAULT_VPP_SOCKET,
+                  batchElements),
+              options);
       return new Running() {
         @Override
         public NodeProxy proxy() {

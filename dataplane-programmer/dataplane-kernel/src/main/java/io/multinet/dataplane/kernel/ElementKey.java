@@ -112,6 +112,19 @@ final class ElementKey {
     return this;
   }
 
+  /** Fields already encoded, e.g. a key read back from the kernel: a multiple of 4 bytes. */
+  ElementKey raw(byte[] fields) {
+    requireNonNull(fields, "fields");
+    if (fields.length == 0 || fields.length % 4 != 0) {
+      batch.abandon();
+      throw new IllegalArgumentException(
+          "fields: " + fields.length + " bytes (expected: a positive multiple of 4)");
+    }
+    int at = batch.field(fields.length);
+    System.arraycopy(fields, 0, batch.buffer(), at, fields.length);
+    return this;
+  }
+
   /** Ends the key; the fields that follow are the map's data. */
   ElementKey data() {
     batch.startData();

@@ -13,7 +13,6 @@ import io.multinet.dataplane.v1.Delta;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.dataplane.v1.NetworkSpec;
 import io.multinet.dataplane.v1.NodeFacts;
-import io.multinet.dataplane.v1.Protocol;
 import io.multinet.dataplane.v1.ServicePort;
 import io.multinet.network.IpAddress;
 import java.io.IOException;
@@ -27,6 +26,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,10 +37,62 @@ import org.jspecify.annotations.Nullable;
  * libnftables ({@link NftRenderer}) and netlink element batches ({@link ElementOps}), plus {@link
  * PolicyRouting}. It remembers what it applied, so a delta is computed in memory and sent as one
  * batch of element updates, never by listing the ruleset.
+ *
+ * <p>A full sync writes the service and endpoint maps in bounded netlink transactions of whole
+ * service ports ({@link BulkSync}, at most {@code batchElements} elements each), so that it never
+ * holds the kernel's nfnl lock for long and each commit leaves a consistent ruleset; over an
+ * existing table (a restart) it writes only what differs from what the kernel holds. Replacing the
+ * table (a map that must be resized) stays one transaction: the new table must appear at once.
  */
 public final class KernelBackend implements DataplaneBackend {
 
   private static final Logger LOG = Logger.getLogger(KernelBackend.class.getName());
+
+  /** The default limit of elements per netlink transaction of a full sync. */
+  public static final int DEFAULT_BATCH_ELEMENTS = BulkSync.DEFAULT_BATCH_ELEMENTS;
+
+  /** The largest limit {@link #KernelBackend(String, int)} takes. */
+  public static final int MAX_BATCH_ELEMENTS = BulkSync.MAX_BATCH_ELEMENTS;
+
+  /**
+   * One kernel transaction of a full sync.
+   *
+   * @param what {@code "skeleton"}, {@code "overlay"} or {@code "stale"} (nft text around the
+   *     elements), {@code "elements"} (a netlink batch of service and endpoint elements) or {@code
+   *     "replace"} (the whole table as one nft text)
+   * @param elements service and endpoint elements the transaction wrote (added or deleted); 0 for
+   *     nft text
+   * @param nanos from sending the transaction to the kernel's answer
+   * @param ports the service port keys whose elements it wrote, in order (a netlink batch; empty
+   *     for the deletion of stale ports, and for nft text)
+   */
+  public record Transaction(String what, int elements, long nanos, List<String> ports) {
+    public Transaction {
+      java.util.Objects.requireNonNull(what, "what");
+      ports = List.copyOf(ports);
+    }
+  }
+
+  /**
+   * What the last full sync sent to the kernel.
+   *
+   * @param transactions kernel transactions (nft text and netlink batches)
+   * @param elements service and endpoint elements written through netlink (added or deleted)
+   * @param longestTransactionNanos the longest single transaction
+   */
+  public record FullSync(int transactions, long elements, long longestTransactionNanos) {}
+
+  /** Sets and maps above this element limit are created in transactions of their own. */
+  private static final int LARGE_SET = 1 << 16;
+
+  private final int batchElements;
+  private volatile @Nullable Consumer<Transaction> transactionListener;
+  private volatile @Nullable FullSync lastFullSync;
+
+  // The current full sync's tally.
+  private int syncTransactions;
+  private long syncElements;
+  private long syncLongest;
 
   private final NftExecutor nft;
   private final PolicyRouting routing;
@@ -89,6 +141,19 @@ public final class KernelBackend implements DataplaneBackend {
    * @throws NftablesUnavailableException when libnftables is not installed
    */
   public KernelBackend(@Nullable String netns) {
+    this(netns, DEFAULT_BATCH_ELEMENTS);
+  }
+
+  /**
+   * A backend for {@code netns} (null: the agent's own namespace) whose full syncs write at most
+   * {@code batchElements} service and endpoint elements per netlink transaction.
+   *
+   * @throws IllegalArgumentException when {@code batchElements} is not 1-{@value
+   *     #MAX_BATCH_ELEMENTS}
+   * @throws NftablesUnavailableException when libnftables is not installed
+   */
+  public KernelBackend(@Nullable String netns, int batchElements) {
+    this.batchElements = BulkSync.checkBatchElements(batchElements);
     this.netns = netns;
     this.nft = new NftExecutor(netns);
     this.routing = new PolicyRouting(netns);
@@ -112,20 +177,24 @@ public final class KernelBackend implements DataplaneBackend {
     }
     List<Instance> all = plan.instances();
     SortedSet<IpAddress> addresses = KernelPlanner.localAddresses(model.node());
+    syncTransactions = 0;
+    syncElements = 0;
+    syncLongest = 0;
     try {
       loopback.add(addresses); // before the rules that DNAT to them
       TableShape kernel = kernelShape();
       if (kernel == null) {
-        coldStart(plan, all);
+        coldStart(plan);
       }
-      if (kernel == null || resync(kernel, plan, all)) {
+      if (kernel == null || resync(kernel, plan)) {
         // The same state as one text, rendered only if asked for (benchmarks compare `nft -f`).
         lastBatch = () -> NftRenderer.full(plan);
       } else {
         String text = NftRenderer.full(plan);
-        nft.run(text);
+        runNft("replace", text);
         lastBatch = () -> text;
       }
+      lastFullSync = new FullSync(syncTransactions, syncElements, syncLongest);
       routing.sync(tables(model));
       loopback.removeExcept(addresses); // once no rule DNATs to them
     } catch (NftException | NfNetlinkException | IOException e) {
@@ -147,34 +216,69 @@ public final class KernelBackend implements DataplaneBackend {
 
   /**
    * Nothing to replace, so no need for one transaction: the table with empty service maps first
-   * (traffic passes untouched, as before any proxy), then every svc and endpoint element in one
-   * netlink transaction, which skips libnftables' parser (≈ 13 µs an element) and makes every
-   * service appear at once.
+   * (traffic passes untouched, as before any proxy; each map with a large limit created in a
+   * transaction of its own, then the rest of the table), then the svc and endpoint elements in
+   * netlink transactions of whole service ports ({@link BulkSync}), which skip libnftables' parser
+   * (≈ 13 µs an element); each service appears with all its backends at once.
    */
-  private void coldStart(KernelPlan plan, List<Instance> all)
-      throws NftException, NfNetlinkException {
-    nft.run(NftRenderer.skeleton(plan));
-    try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
-      ElementOps.write(ElementOps.bulk(all), batch);
-      netlink().commit(batch);
+  private void coldStart(KernelPlan plan) throws NftException, NfNetlinkException {
+    // The maps with large limits first, one transaction each (their creation is what costs), then
+    // the rest of the table declared over them.
+    String prefix = NftRenderer.deleteTable();
+    for (TableSet set : plan.sets()) {
+      if (set.size() > LARGE_SET) {
+        runNft("skeleton", prefix + NftRenderer.declareAlone(set));
+        prefix = "";
+      }
+    }
+    runNft("skeleton", prefix.isEmpty() ? NftRenderer.overlay(plan) : NftRenderer.skeleton(plan));
+    var bulk = bulkSync();
+    try {
+      bulk.writeAll(plan);
+    } finally {
+      bulk.close();
+    }
+  }
+
+  private BulkSync bulkSync() throws NfNetlinkException {
+    return new BulkSync(
+        netlink(), batchElements, (n, nanos, ports) -> tally("elements", n, nanos, ports));
+  }
+
+  /** Runs nft text as one transaction, counted in the full sync's tally. */
+  private void runNft(String what, String text) throws NftException {
+    long start = System.nanoTime();
+    nft.run(text);
+    tally(what, 0, System.nanoTime() - start, List.of());
+  }
+
+  private void tally(String what, int elements, long nanos, List<String> ports) {
+    syncTransactions++;
+    syncElements += elements;
+    syncLongest = Math.max(syncLongest, nanos);
+    Consumer<Transaction> l = transactionListener;
+    if (l != null) {
+      l.accept(new Transaction(what, elements, nanos, ports));
     }
   }
 
   /**
    * A full sync over an existing table without replacing it, for restarts and resyncs: parsing
-   * every element as nft text costs seconds at 10k services, which a restart cannot afford. Three
-   * transactions, each leaving traffic a complete ruleset: (1) nft text flushes the chains and
+   * every element as nft text costs seconds at 10k services, which a restart cannot afford.
+   * Transactions that each leave traffic a complete ruleset: (1) nft text flushes the chains and
    * element sets it declares again, then declares the whole table but the bulk maps' elements; (2)
-   * one netlink batch flushes the bulk maps and fills them; (3) nft text deletes the chains and
-   * sets no longer wanted, which nothing references by then. Between (1) and (2) the old service
-   * elements still point at chains that exist: stale chains keep their rules until (3). Affinity
-   * maps (elements with timeouts) keep their entries, so clients keep their backends.
+   * the bulk maps are read back (a netlink dump) and only what differs is written, in bounded
+   * netlink batches of whole service ports, stale ports last ({@link BulkSync#writeDiff}); (3) nft
+   * text deletes the chains and sets no longer wanted, which nothing references by then. Until (2)
+   * is done the old service elements still point at chains that exist: stale chains keep their
+   * rules until (3). Affinity maps (elements with timeouts) keep their entries, so clients keep
+   * their backends.
    *
    * <p>Returns false, having changed nothing that matters, when the table cannot take the state
    * this way: a map of another size (the full replacement sizes anew) or any step refused (a table
    * written by another version, say); the caller then replaces the table in one transaction.
    */
-  private boolean resync(TableShape kernel, KernelPlan plan, List<Instance> all) {
+  private boolean resync(TableShape kernel, KernelPlan plan) {
     TableShape wanted = TableShape.of(plan);
     for (var e : wanted.sets().entrySet()) {
       TableShape.SetShape now = kernel.sets().get(e.getKey());
@@ -189,9 +293,7 @@ public final class KernelBackend implements DataplaneBackend {
         flushChains.add(chain);
       }
     }
-    List<TableSet> bulkMaps = bulkMaps();
-    Set<String> bulkNames = new HashSet<>();
-    bulkMaps.forEach(m -> bulkNames.add(m.name()));
+    Set<String> bulkNames = new HashSet<>(BulkSync.bulkMapNames());
     var flushSets = new LinkedHashMap<String, TableShape.SetShape>();
     for (var e : kernel.sets().entrySet()) {
       if (wanted.sets().containsKey(e.getKey())
@@ -203,14 +305,20 @@ public final class KernelBackend implements DataplaneBackend {
     String first = NftRenderer.flush(flushChains, flushSets) + NftRenderer.overlay(plan);
     String last = NftRenderer.delete(kernel.staleChains(wanted), kernel.staleSets(wanted));
     try {
-      nft.run(first);
-      try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
-        bulkMaps.forEach(m -> batch.flush(m.name()));
-        ElementOps.write(ElementOps.bulk(all), batch);
-        netlink().commit(batch);
+      runNft("overlay", first);
+      if (bulkElements(plan) > diffRestartElements) {
+        rewriteBulk(plan);
+      } else {
+        BulkSync.Existing existing = BulkSync.readBack(netlink());
+        var bulk = bulkSync();
+        try {
+          bulk.writeDiff(plan, existing);
+        } finally {
+          bulk.close();
+        }
       }
       if (!last.isEmpty()) {
-        nft.run(last);
+        runNft("stale", last);
       }
     } catch (NftException | NfNetlinkException e) {
       LOG.log(Level.INFO, "resync over the existing table failed, replacing it: " + e.getMessage());
@@ -219,17 +327,39 @@ public final class KernelBackend implements DataplaneBackend {
     return true;
   }
 
-  /** The maps {@link ElementOps#bulk} fills: a netlink batch, not nft text, writes them. */
-  private static List<TableSet> bulkMaps() {
-    List<TableSet> out = new ArrayList<>();
-    out.add(new KernelPlan.ServiceMap(true, false, 0));
-    out.add(new KernelPlan.ServiceMap(false, false, 0));
-    for (boolean v4 : List.of(true, false)) {
-      for (Protocol p : KernelPlan.PROTOCOLS) {
-        out.add(new KernelPlan.EndpointMap(v4, p, 0));
+  /**
+   * Above this many bulk elements a resync rewrites the bulk maps in one transaction instead of
+   * reading them back: the kernel's set dump restarts its walk from the first element for every
+   * reply of at most 32 KiB ({@code nft_hash_walk}), so reading back 1.1M elements (100k services ×
+   * 10 endpoints) took 72 s, where the one transaction takes about a second.
+   */
+  static final int DIFF_RESTART_ELEMENTS = 250_000;
+
+  /** {@link #DIFF_RESTART_ELEMENTS}; tests lower it. */
+  int diffRestartElements = DIFF_RESTART_ELEMENTS;
+
+  private static int bulkElements(KernelPlan plan) {
+    int n = 0;
+    for (var p : plan.ports().values()) {
+      for (var i : p.instances()) {
+        n += 1 + i.slots().size();
       }
     }
-    return out;
+    return n;
+  }
+
+  /** Flushes the bulk maps and writes them whole, in one transaction: traffic sees old or new. */
+  private void rewriteBulk(KernelPlan plan) throws NfNetlinkException {
+    long start = System.nanoTime();
+    int elements = bulkElements(plan);
+    try (var batch = new SetElementBatch(KernelPlan.TABLE_NAME)) {
+      BulkSync.bulkMapNames().forEach(batch::flush);
+      for (var p : plan.ports().values()) {
+        ElementOps.write(ElementOps.bulk(p.instances()), batch);
+      }
+      netlink().commit(batch);
+    }
+    tally("elements", elements, System.nanoTime() - start, List.of());
   }
 
   /**
@@ -439,6 +569,19 @@ public final class KernelBackend implements DataplaneBackend {
     return KernelPlan.serviceMapSize(instanceCount) <= serviceMapSize
         && KernelPlan.serviceMapSize(hairpins) <= hairpinSetSize
         && KernelPlan.endpointMapSize(slots) <= endpointMapSize;
+  }
+
+  /** What the last successful full sync sent to the kernel, or null before one. */
+  public @Nullable FullSync lastFullSync() {
+    return lastFullSync;
+  }
+
+  /**
+   * Tells {@code listener} (null: no one) of every kernel transaction of a full sync, on the
+   * syncing thread, right after the kernel committed it: for tests and benchmarks.
+   */
+  public void transactionListener(@Nullable Consumer<Transaction> listener) {
+    this.transactionListener = listener;
   }
 
   /** The text of the last batch sent to the kernel: for benchmarks and debugging. */

@@ -87,6 +87,17 @@ final class NftRenderer {
     return render(plan, false, false);
   }
 
+  /**
+   * Declares {@code set} alone in the table (created if absent): a map with a large element limit
+   * costs the kernel about 0.1 s per 2^20 elements to create, so a cold start creates each such map
+   * in a transaction of its own before {@link #overlay} declares the rest.
+   */
+  static String declareAlone(TableSet set) {
+    var sb = new StringBuilder("table ").append(TABLE).append(" {\n");
+    declare(sb, set);
+    return sb.append("}\n").toString();
+  }
+
   /** Deletes the table if it exists. */
   static String deleteTable() {
     return "table " + TABLE + " {}\ndelete table " + TABLE + "\n";

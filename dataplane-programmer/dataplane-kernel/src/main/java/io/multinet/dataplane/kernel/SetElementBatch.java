@@ -450,6 +450,26 @@ final class SetElementBatch implements AutoCloseable {
     return pos;
   }
 
+  /**
+   * Hands every element written so far to {@code sink}, decoded as {@link NfNetlink#parseElements}
+   * decodes a dump, so that the two compare byte for byte. Closes the open message: elements
+   * written later start a new one.
+   */
+  void forEachElement(NfNetlink.ElementSink sink) {
+    if (state != IDLE) {
+      throw new IllegalStateException("batch: an element is not finished");
+    }
+    if (open) {
+      closeMessage();
+    }
+    for (int m = 0; m < messages; m++) {
+      if (msgOp[m] != Op.FLUSH) {
+        int start = msgStart[m];
+        NfNetlink.parseElements(buf, start, start + getInt(buf, start), sink);
+      }
+    }
+  }
+
   /** The encoded batch; valid up to {@link #bytes()} and until the next call that writes. */
   byte[] array() {
     return buf;
@@ -647,6 +667,12 @@ final class SetElementBatch implements AutoCloseable {
     b[at + 1] = (byte) (v >> 16);
     b[at + 2] = (byte) (v >> 8);
     b[at + 3] = (byte) v;
+  }
+
+  static int getInt(byte[] b, int at) {
+    return LITTLE_ENDIAN
+        ? (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | b[at + 3] << 24
+        : b[at] << 24 | (b[at + 1] & 0xff) << 16 | (b[at + 2] & 0xff) << 8 | (b[at + 3] & 0xff);
   }
 
   static int getShort(byte[] b, int at) {
