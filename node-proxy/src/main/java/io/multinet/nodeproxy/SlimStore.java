@@ -3,35 +3,26 @@ package io.multinet.nodeproxy;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An informer store that trims each object as it is stored: managed fields (which the proxy never
- * reads, and which a real API server sends with every object) are dropped, the empty maps fabric8
- * allocates for every model object share one immutable instance, and strings repeated on many
- * objects (node and zone names, namespaces, label and annotation keys and short values, port names)
- * share one instance, and kubectl's last-applied annotation is dropped. At 10k Services × 10
- * endpoints that is four empty maps and a node name per endpoint, a fifth of the node proxy's heap.
- * The proxy never writes cached objects back, so nothing notices the sharing.
+ * The Service informer's store (EndpointSlices are kept as records instead: {@link SliceStore}). It
+ * trims each object as it is stored: managed fields (which the proxy never reads, and which a real
+ * API server sends with every object) are dropped, the empty maps fabric8 allocates for every model
+ * object share one immutable instance, strings repeated on many objects (namespaces, label and
+ * annotation keys and short values) share one instance, and kubectl's last-applied annotation is
+ * dropped. The proxy never writes cached objects back, so nothing notices the sharing.
  */
 final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
 
   private static final Map<String, Object> NO_PROPERTIES = Map.of();
-  private static final Map<String, String> NO_TOPOLOGY = Map.of();
   private static final int MAX_INTERNED = 100_000;
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private final Map<String, String> names = new ConcurrentHashMap<>();
-  private final Map<List<@Nullable Boolean>, EndpointConditions> conditions =
-      new ConcurrentHashMap<>();
 
   SlimStore() {
     super(Cache::metaNamespaceKeyFunc);
@@ -46,37 +37,6 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
   void slim(HasMetadata obj) {
     slim(obj.getMetadata());
     switch (obj) {
-      case EndpointSlice s -> {
-        s.setAdditionalProperties(shared(s.getAdditionalProperties()));
-        List<Endpoint> endpoints = s.getEndpoints();
-        if (endpoints != null) {
-          for (Endpoint e : endpoints) {
-            e.setAdditionalProperties(shared(e.getAdditionalProperties()));
-            if (e.getDeprecatedTopology() != null && e.getDeprecatedTopology().isEmpty()) {
-              e.setDeprecatedTopology(NO_TOPOLOGY);
-            }
-            // The pod reference (kind, namespace, name, uid) is for humans and controllers; no
-            // sync reads it, and it is four strings and two objects per endpoint.
-            e.setTargetRef(null);
-            e.setNodeName(intern(e.getNodeName()));
-            e.setZone(intern(e.getZone()));
-            if (e.getAddresses() != null) {
-              e.setAddresses(List.copyOf(e.getAddresses())); // mostly one address: no spare room
-            }
-            e.setConditions(shared(e.getConditions()));
-          }
-        }
-        s.setAddressType(intern(s.getAddressType()));
-        if (s.getPorts() != null) {
-          s.getPorts()
-              .forEach(
-                  p -> {
-                    p.setAdditionalProperties(shared(p.getAdditionalProperties()));
-                    p.setName(intern(p.getName()));
-                    p.setProtocol(intern(p.getProtocol()));
-                  });
-        }
-      }
       case Service s -> {
         s.setAdditionalProperties(shared(s.getAdditionalProperties()));
         if (s.getSpec() != null) {
@@ -139,19 +99,6 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
           }
         });
     return Map.copyOf(out);
-  }
-
-  /** Conditions come in a handful of combinations: one instance each, not one per endpoint. */
-  private @Nullable EndpointConditions shared(@Nullable EndpointConditions c) {
-    if (c == null || !shared(c.getAdditionalProperties()).isEmpty()) {
-      return c;
-    }
-    return conditions.computeIfAbsent(
-        Arrays.asList(c.getReady(), c.getServing(), c.getTerminating()),
-        k -> {
-          c.setAdditionalProperties(NO_PROPERTIES);
-          return c;
-        });
   }
 
   private static Map<String, Object> shared(@Nullable Map<String, Object> properties) {
