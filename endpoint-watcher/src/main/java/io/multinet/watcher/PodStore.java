@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
  * object and its resourceVersion check): a view made from the record with the metadata only
  * (namespace, name, uid, resourceVersion, labels), which is all the controller's handlers read.
  * Records are kept by namespace, then name: a reconcile reads one namespace's records, and no key
- * string is kept per pod.
+ * string is kept per pod. Public for the heap benchmark ({@code StoreHeap}).
  */
-final class PodStore implements ItemStore<Pod> {
+public final class PodStore implements ItemStore<Pod> {
 
   private final Map<String, Map<String, PodRecord>> byNamespace = new ConcurrentHashMap<>();
 
@@ -92,7 +92,7 @@ final class PodStore implements ItemStore<Pod> {
   }
 
   /** The records of one namespace's pods (a live view: a reconcile copies what it reads). */
-  Collection<PodRecord> inNamespace(String namespace) {
+  public Collection<PodRecord> inNamespace(String namespace) {
     requireNonNull(namespace, "namespace");
     Map<String, PodRecord> names = byNamespace.get(namespace);
     return names == null ? List.of() : names.values();

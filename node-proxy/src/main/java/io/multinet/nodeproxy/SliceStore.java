@@ -20,9 +20,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The informer itself gets an EndpointSlice back from {@link #get} and {@link #put} (its
  * handlers' old object, its resourceVersion check): a {@link View}, the metadata made from the
- * record and the record itself, which the change tracker compares.
+ * record and the record itself, which the change tracker compares. Public for the heap benchmark
+ * ({@code StoreHeap}).
  */
-final class SliceStore implements ItemStore<EndpointSlice> {
+public final class SliceStore implements ItemStore<EndpointSlice> {
 
   private final Map<String, SliceRecord> byKey = new ConcurrentHashMap<>();
   private final Map<String, Map<String, SliceRecord>> byService = new ConcurrentHashMap<>();
@@ -113,7 +114,7 @@ final class SliceStore implements ItemStore<EndpointSlice> {
   }
 
   /** The records of the slices naming the Service {@code namespace/name}: a copy. */
-  List<SliceRecord> slices(String service) {
+  public List<SliceRecord> slices(String service) {
     Map<String, SliceRecord> named = byService.get(service);
     return named == null ? List.of() : List.copyOf(named.values());
   }

@@ -15,16 +15,17 @@ import org.jspecify.annotations.Nullable;
  * API server sends with every object) are dropped, the empty maps fabric8 allocates for every model
  * object share one immutable instance, strings repeated on many objects (namespaces, label and
  * annotation keys and short values) share one instance, and kubectl's last-applied annotation is
- * dropped. The proxy never writes cached objects back, so nothing notices the sharing.
+ * dropped. The proxy never writes cached objects back, so nothing notices the sharing. Public for
+ * the heap benchmark ({@code StoreHeap}).
  */
-final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
+public final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
 
   private static final Map<String, Object> NO_PROPERTIES = Map.of();
   private static final int MAX_INTERNED = 100_000;
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private final Map<String, String> names = new ConcurrentHashMap<>();
 
-  SlimStore() {
+  public SlimStore() {
     super(Cache::metaNamespaceKeyFunc);
   }
 
