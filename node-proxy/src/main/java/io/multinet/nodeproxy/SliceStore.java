@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import io.multinet.kube.WellKnown;
 import io.multinet.nodeproxy.view.SliceRecord;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +27,9 @@ import org.jspecify.annotations.Nullable;
 public final class SliceStore implements ItemStore<EndpointSlice> {
 
   private final Map<String, SliceRecord> byKey = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, SliceRecord>> byService = new ConcurrentHashMap<>();
+
+  /** A Service's slices (one to a few): an immutable list each, replaced on every change. */
+  private final Map<String, List<SliceRecord>> byService = new ConcurrentHashMap<>();
 
   /** What the informer reads of a stored slice, and the record it was made from. */
   static final class View extends EndpointSlice {
@@ -63,7 +66,7 @@ public final class SliceStore implements ItemStore<EndpointSlice> {
       unindex(old);
     }
     if (service != null) {
-      byService.computeIfAbsent(service, k -> new ConcurrentHashMap<>()).put(r.name(), r);
+      byService.compute(service, (k, list) -> with(list, r));
     }
     return old == null ? null : new View(old);
   }
@@ -83,13 +86,33 @@ public final class SliceStore implements ItemStore<EndpointSlice> {
     if (service == null) {
       return;
     }
-    Map<String, SliceRecord> named = byService.get(service);
-    if (named != null) {
-      named.remove(old.name(), old);
-      if (named.isEmpty()) {
-        byService.remove(service, named);
+    byService.computeIfPresent(service, (k, list) -> without(list, old.name()));
+  }
+
+  /** {@code list} with {@code r} in place of the slice of its name. */
+  private static List<SliceRecord> with(@Nullable List<SliceRecord> list, SliceRecord r) {
+    if (list == null) {
+      return List.of(r);
+    }
+    var out = new ArrayList<SliceRecord>(list.size() + 1);
+    for (SliceRecord s : list) {
+      if (!s.name().equals(r.name())) {
+        out.add(s);
       }
     }
+    out.add(r);
+    return List.copyOf(out);
+  }
+
+  /** {@code list} without the slice named {@code name}; null (no entry) when none is left. */
+  private static @Nullable List<SliceRecord> without(List<SliceRecord> list, String name) {
+    var out = new ArrayList<SliceRecord>(list.size());
+    for (SliceRecord s : list) {
+      if (!s.name().equals(name)) {
+        out.add(s);
+      }
+    }
+    return out.isEmpty() ? null : List.copyOf(out);
   }
 
   @Override
@@ -113,9 +136,8 @@ public final class SliceStore implements ItemStore<EndpointSlice> {
     return r == null ? null : new View(r);
   }
 
-  /** The records of the slices naming the Service {@code namespace/name}: a copy. */
+  /** The records of the slices naming the Service {@code namespace/name} (immutable). */
   public List<SliceRecord> slices(String service) {
-    Map<String, SliceRecord> named = byService.get(service);
-    return named == null ? List.of() : List.copyOf(named.values());
+    return byService.getOrDefault(service, List.of());
   }
 }

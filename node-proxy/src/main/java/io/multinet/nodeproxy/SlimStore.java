@@ -3,8 +3,12 @@ package io.multinet.nodeproxy;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
+import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
@@ -40,12 +44,58 @@ public final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
     switch (obj) {
       case Service s -> {
         s.setAdditionalProperties(shared(s.getAdditionalProperties()));
-        if (s.getSpec() != null) {
-          s.getSpec().setAdditionalProperties(shared(s.getSpec().getAdditionalProperties()));
-          if (s.getSpec().getPorts() != null) {
-            s.getSpec()
-                .getPorts()
-                .forEach(p -> p.setAdditionalProperties(shared(p.getAdditionalProperties())));
+        ServiceSpec spec = s.getSpec();
+        if (spec != null) {
+          spec.setAdditionalProperties(shared(spec.getAdditionalProperties()));
+          // Most of a Service's strings are the same on every Service (type, policies, families):
+          // one instance each; fabric8's empty lists share one immutable one.
+          spec.setType(intern(spec.getType()));
+          spec.setSessionAffinity(intern(spec.getSessionAffinity()));
+          spec.setIpFamilyPolicy(intern(spec.getIpFamilyPolicy()));
+          spec.setInternalTrafficPolicy(intern(spec.getInternalTrafficPolicy()));
+          spec.setExternalTrafficPolicy(intern(spec.getExternalTrafficPolicy()));
+          spec.setTrafficDistribution(intern(spec.getTrafficDistribution()));
+          spec.setLoadBalancerClass(intern(spec.getLoadBalancerClass()));
+          spec.setIpFamilies(internAll(spec.getIpFamilies()));
+          spec.setExternalIPs(shared(spec.getExternalIPs()));
+          spec.setLoadBalancerSourceRanges(shared(spec.getLoadBalancerSourceRanges()));
+          spec.setSelector(internAll(spec.getSelector()));
+          String clusterIp = spec.getClusterIP();
+          List<String> clusterIps = spec.getClusterIPs();
+          if (clusterIps != null && !clusterIps.isEmpty()) {
+            // clusterIPs[0] is clusterIP: one string for both
+            String[] ips = clusterIps.toArray(String[]::new);
+            for (int i = 0; i < ips.length; i++) {
+              if (ips[i] != null && ips[i].equals(clusterIp)) {
+                ips[i] = clusterIp;
+              }
+            }
+            spec.setClusterIPs(Arrays.asList(ips));
+          } else {
+            spec.setClusterIPs(shared(clusterIps));
+          }
+          if (spec.getPorts() != null) {
+            spec.getPorts()
+                .forEach(
+                    p -> {
+                      p.setAdditionalProperties(shared(p.getAdditionalProperties()));
+                      p.setName(intern(p.getName()));
+                      p.setProtocol(intern(p.getProtocol()));
+                      p.setAppProtocol(intern(p.getAppProtocol()));
+                    });
+            spec.setPorts(List.copyOf(spec.getPorts()));
+          }
+        }
+        ServiceStatus status = s.getStatus();
+        if (status != null) {
+          status.setAdditionalProperties(shared(status.getAdditionalProperties()));
+          status.setConditions(shared(status.getConditions()));
+          if (status.getLoadBalancer() != null) {
+            status
+                .getLoadBalancer()
+                .setAdditionalProperties(
+                    shared(status.getLoadBalancer().getAdditionalProperties()));
+            status.getLoadBalancer().setIngress(shared(status.getLoadBalancer().getIngress()));
           }
         }
       }
@@ -63,6 +113,8 @@ public final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
       m.setUid(null);
       m.setCreationTimestamp(null);
       m.setAdditionalProperties(shared(m.getAdditionalProperties()));
+      m.setFinalizers(shared(m.getFinalizers()));
+      m.setOwnerReferences(shared(m.getOwnerReferences()));
       m.setNamespace(intern(m.getNamespace()));
       m.setLabels(internAll(m.getLabels()));
       m.setAnnotations(annotations(m.getAnnotations()));
@@ -100,6 +152,25 @@ public final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
           }
         });
     return Map.copyOf(out);
+  }
+
+  /** An empty list as the one immutable empty list; others as they are. */
+  private static <T> @Nullable List<T> shared(@Nullable List<T> list) {
+    return list != null && list.isEmpty() ? List.of() : list;
+  }
+
+  private @Nullable List<String> internAll(@Nullable List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return shared(values);
+    }
+    String[] out = values.toArray(String[]::new);
+    for (int i = 0; i < out.length; i++) {
+      String v = intern(out[i]);
+      if (v != null) {
+        out[i] = v;
+      }
+    }
+    return Arrays.asList(out);
   }
 
   private static Map<String, Object> shared(@Nullable Map<String, Object> properties) {

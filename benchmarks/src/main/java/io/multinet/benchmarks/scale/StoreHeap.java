@@ -226,21 +226,21 @@ public final class StoreHeap {
   }
 
   /** What a pipeline reads, over the stores. */
-  private record StoreCaches(Filled<Service, SlimStore<Service>> services, SliceStore slices)
-      implements Caches {
+  private record StoreCaches(
+      Filled<Service, SlimStore<Service>> serviceCache, SliceStore sliceStore) implements Caches {
     @Override
     public Collection<Service> services() {
-      return services.cache().list();
+      return serviceCache.cache().list();
     }
 
     @Override
     public @Nullable Service service(String key) {
-      return services.cache().getByKey(key);
+      return serviceCache.cache().getByKey(key);
     }
 
     @Override
     public Collection<SliceRecord> slices(String key) {
-      return slices.slices(key);
+      return sliceStore.slices(key);
     }
 
     @Override
