@@ -222,7 +222,10 @@ public final class StoreHeap {
             desired,
             List.of(),
             "2026-12-08T00:00:00Z");
-    return apiServer(plan.creates().getFirst(), i);
+    EndpointSlice slice = apiServer(plan.creates().getFirst(), i);
+    // The controller creates by generateName; the API server names it.
+    slice.getMetadata().setName(slice.getMetadata().getGenerateName() + "x7k2p");
+    return slice;
   }
 
   /** What a pipeline reads, over the stores. */
