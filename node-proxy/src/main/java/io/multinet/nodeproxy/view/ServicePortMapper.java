@@ -251,11 +251,11 @@ public final class ServicePortMapper {
           skipped.add(s.namespace() + "/" + s.name() + ": " + invalid);
           continue;
         }
-        if (e.addresses().isEmpty()) {
+        IpAddress a = e.address();
+        if (a == null) {
           continue;
         }
         try {
-          IpAddress a = e.addresses().getFirst();
           // The record applied Kubernetes' defaults: a nil ready is ready, nil serving is ready.
           var b =
               Endpoint.builder(a, target)

@@ -60,14 +60,16 @@ public record SliceRecord(
    * One endpoint, with Kubernetes' defaults applied to its conditions (a nil ready is ready, a nil
    * serving is the same as ready, a nil terminating is not terminating).
    *
-   * @param addresses the addresses that parse, in order
+   * @param address the first address, parsed; null when it does not parse or there is none
+   * @param more the other addresses that parse, in order (mostly none: one list shared by all)
    * @param firstInvalid why the first address does not parse (a sync reports it); null when it does
    *     or there is none
    * @param interfaceName the pod's interface for the first address, from the slice's {@code
    *     multinet.io/interfaces} annotation; null when it names none
    */
   public record EndpointRecord(
-      List<IpAddress> addresses,
+      @Nullable IpAddress address,
+      List<IpAddress> more,
       @Nullable String firstInvalid,
       boolean ready,
       boolean serving,
@@ -80,9 +82,23 @@ public record SliceRecord(
       @Nullable String interfaceName) {
 
     public EndpointRecord {
-      addresses = List.copyOf(requireNonNull(addresses, "addresses"));
+      more = List.copyOf(requireNonNull(more, "more"));
       zoneHints = List.copyOf(requireNonNull(zoneHints, "zoneHints"));
       nodeHints = List.copyOf(requireNonNull(nodeHints, "nodeHints"));
+    }
+
+    /** Every address that parses, in order. */
+    public List<IpAddress> addresses() {
+      if (address == null) {
+        return more;
+      }
+      if (more.isEmpty()) {
+        return List.of(address);
+      }
+      var all = new ArrayList<IpAddress>(more.size() + 1);
+      all.add(address);
+      all.addAll(more);
+      return all;
     }
   }
 
@@ -132,11 +148,17 @@ public record SliceRecord(
 
   private static EndpointRecord endpoint(Endpoint e, Map<String, String> interfaces) {
     List<String> raw = Objects.requireNonNullElse(e.getAddresses(), List.of());
-    List<IpAddress> addresses = new ArrayList<>(raw.size());
+    IpAddress first = null;
+    List<IpAddress> more = new ArrayList<>(Math.max(0, raw.size() - 1));
     String firstInvalid = null;
     for (int i = 0; i < raw.size(); i++) {
       try {
-        addresses.add(IpAddress.parse(raw.get(i)));
+        IpAddress a = IpAddress.parse(raw.get(i));
+        if (i == 0) {
+          first = a;
+        } else {
+          more.add(a);
+        }
       } catch (IllegalArgumentException ex) {
         if (i == 0) {
           firstInvalid = String.valueOf(ex.getMessage());
@@ -144,8 +166,8 @@ public record SliceRecord(
       }
     }
     String interfaceName = null;
-    if (firstInvalid == null && !addresses.isEmpty() && !interfaces.isEmpty()) {
-      interfaceName = STRINGS.intern(interfaces.get(addresses.getFirst().toString()));
+    if (first != null && !interfaces.isEmpty()) {
+      interfaceName = STRINGS.intern(interfaces.get(first.toString()));
     }
     EndpointConditions c = e.getConditions();
     boolean ready = c == null || c.getReady() == null || c.getReady();
@@ -169,7 +191,8 @@ public record SliceRecord(
                   .toList());
     }
     return new EndpointRecord(
-        addresses,
+        first,
+        more,
         firstInvalid,
         ready,
         serving,

@@ -73,7 +73,8 @@ class SliceRecordTest {
     assertThat(r.endpoints())
         .containsExactly(
             new SliceRecord.EndpointRecord(
-                List.of(IpAddress.parse("10.0.0.5"), IpAddress.parse("10.0.0.7")),
+                IpAddress.parse("10.0.0.5"),
+                List.of(IpAddress.parse("10.0.0.7")),
                 null,
                 false,
                 true,
@@ -86,7 +87,8 @@ class SliceRecordTest {
                 "net1"),
             // No conditions: Kubernetes' nil ready is ready, nil serving is ready.
             new SliceRecord.EndpointRecord(
-                List.of(IpAddress.parse("10.0.0.6")),
+                IpAddress.parse("10.0.0.6"),
+                List.of(),
                 null,
                 true,
                 true,
@@ -157,6 +159,7 @@ class SliceRecordTest {
     ServicePortMapper.Result mapped = ServicePortMapper.map(service, null, List.of(r));
 
     assertThat(r.endpoints().getFirst().firstInvalid()).isEqualTo(expected);
+    assertThat(r.endpoints().getFirst().address()).isNull();
     assertThat(r.endpoints().getFirst().addresses()).containsExactly(IpAddress.parse("10.0.0.8"));
     assertThat(mapped.skipped()).containsExactly("shop/bad: " + expected);
     assertThat(mapped.ports()).hasSize(1);
