@@ -188,6 +188,60 @@ class EndpointWatcherTest {
             });
   }
 
+  /**
+   * Kubernetes' EndpointSlice controller names an endpoint after its pod's spec.hostname only when
+   * the pod's spec.subdomain is the Service (the headless-Service DNS contract: {@code
+   * <hostname>.<service>.<namespace>.svc}); the per-network DNS answers those names from here.
+   */
+  @Test
+  void reconcile_podHostnameAndSubdomain_namesTheEndpoint() throws Exception {
+    cluster.pod("db-0", "db", "node-1", "default/blue-net", "10.1.0.21");
+    cluster.pod("db-1", "db", "node-1", "default/blue-net", "10.1.0.22");
+    cluster.pod("db-2", "db", "node-1", "default/blue-net", "10.1.0.23");
+    withHostname("db-0", "db-0", "db");
+    withHostname("db-1", "db-1", "elsewhere"); // another Service's subdomain: no name here
+    cluster.service("db", "blue", "db", 5432, 5432);
+    startLeading();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              var byAddress = new java.util.TreeMap<String, String>();
+              for (var slice : cluster.slices("db")) {
+                for (var e : slice.getEndpoints()) {
+                  byAddress.put(e.getAddresses().getFirst(), String.valueOf(e.getHostname()));
+                }
+              }
+              assertThat(byAddress)
+                  .containsExactly(
+                      Map.entry("10.1.0.21", "db-0"),
+                      Map.entry("10.1.0.22", "null"),
+                      Map.entry("10.1.0.23", "null"));
+            });
+
+    // A hostname set later is a change of the endpoint's view, so the slice is rewritten.
+    withHostname("db-2", "db-2", "db");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(cluster.slices("db").getFirst().getEndpoints())
+                    .filteredOn(e -> e.getAddresses().getFirst().equals("10.1.0.23"))
+                    .singleElement()
+                    .satisfies(e -> assertThat(e.getHostname()).isEqualTo("db-2")));
+  }
+
+  private void withHostname(String pod, String hostname, String subdomain) {
+    cluster.editPod(
+        pod,
+        p -> {
+          p.getSpec().setHostname(hostname);
+          p.getSpec().setSubdomain(subdomain);
+          return p;
+        });
+  }
+
   @Test
   void reconcile_badInputs_getEventsAndMetricsWhileOthersWork() throws Exception {
     cluster.pod("good", "web", "node-1", "default/blue-net", "10.1.0.11");

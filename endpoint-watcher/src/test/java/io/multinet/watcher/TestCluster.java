@@ -72,6 +72,11 @@ final class TestCluster {
         .create();
   }
 
+  /** Edits pod {@code name} of the test namespace in the API server. */
+  Pod editPod(String name, java.util.function.UnaryOperator<Pod> edit) {
+    return client.pods().inNamespace(NS).withName(name).edit(edit);
+  }
+
   /** A running, ready pod with one interface per (attachment, address) pair given. */
   Pod pod(String name, String app, String node, String... attachmentAndAddress) {
     return client

@@ -31,6 +31,9 @@ class WatchRelistTest {
     if (watcher != null) {
       watcher.close();
     }
+    // Closed before the extension stops the server: the mock server's shutdown waits for open
+    // WebSockets (fabric8io/kubernetes-client#8131), and this test's watches are the last ones.
+    client.close();
   }
 
   @Test

@@ -213,7 +213,8 @@ public final class StoreHeap {
               true,
               false,
               Set.of(),
-              "net1"));
+              "net1",
+              null));
     }
     var plan =
         SlicePlanner.plan(

@@ -23,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  * @param terminating the pod has a deletionTimestamp
  * @param zoneHints zones to hint; empty when the Service asks for no topology routing
  * @param interfaceName the pod's interface on the network, from network-status
+ * @param hostname spec.hostname when the pod's spec.subdomain names this Service (Kubernetes' rule,
+ *     which gives the endpoint a DNS name); null otherwise
  */
 public record DesiredEndpoint(
     IpAddress address,
@@ -36,7 +38,8 @@ public record DesiredEndpoint(
     boolean serving,
     boolean terminating,
     Set<String> zoneHints,
-    @Nullable String interfaceName) {
+    @Nullable String interfaceName,
+    @Nullable String hostname) {
 
   public DesiredEndpoint {
     requireNonNull(address, "address");
@@ -60,6 +63,7 @@ public record DesiredEndpoint(
         serving,
         terminating,
         hints,
-        interfaceName);
+        interfaceName,
+        hostname);
   }
 }

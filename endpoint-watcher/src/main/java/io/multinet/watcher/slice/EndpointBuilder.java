@@ -87,6 +87,7 @@ public final class EndpointBuilder {
       boolean serving = pod.ready();
       boolean ready = publishNotReady || (serving && !terminating);
       String ns = pod.namespace();
+      String hostname = hostname(pod, service);
       for (PodInterface iface : interfaces) {
         if (!network.includes(iface, ns)) {
           continue;
@@ -133,7 +134,8 @@ public final class EndpointBuilder {
                   serving,
                   terminating,
                   Set.of(),
-                  iface.interfaceName()));
+                  iface.interfaceName(),
+                  hostname));
         }
       }
     }

@@ -189,6 +189,7 @@ public final class SlicePlanner {
               .endConditions()
               .withNodeName(d.nodeName())
               .withZone(d.zone())
+              .withHostname(d.hostname())
               .withTargetRef(
                   new ObjectReferenceBuilder()
                       .withKind("Pod")
@@ -313,7 +314,8 @@ public final class SlicePlanner {
       @Nullable String zone,
       List<String> hints,
       @Nullable String pod,
-      @Nullable String iface) {}
+      @Nullable String iface,
+      @Nullable String hostname) {}
 
   private static View view(DesiredEndpoint d) {
     return new View(
@@ -325,7 +327,8 @@ public final class SlicePlanner {
         d.zone(),
         List.copyOf(new TreeSet<>(d.zoneHints())),
         d.podNamespace() + "/" + d.podName() + "/" + d.podUid(),
-        d.interfaceName());
+        d.interfaceName(),
+        d.hostname());
   }
 
   private static View view(Endpoint e, Map<String, String> interfaces) {
@@ -348,7 +351,8 @@ public final class SlicePlanner {
         e.getZone(),
         List.copyOf(hints),
         ref == null ? null : ref.getNamespace() + "/" + ref.getName() + "/" + ref.getUid(),
-        interfaces.get(parsed.toString()));
+        interfaces.get(parsed.toString()),
+        e.getHostname());
   }
 
   private static String toJson(Map<String, String> m) {

@@ -72,7 +72,8 @@ class SlicePlannerTest {
             false,
             true,
             Set.of(),
-            e.interfaceName()));
+            e.interfaceName(),
+            e.hostname()));
 
     SlicePlanner.Plan p = SlicePlanner.plan(OWNER, "blue", next, applied, T0);
 
@@ -139,7 +140,8 @@ class SlicePlannerTest {
             true,
             false,
             Set.of(),
-            "net1");
+            "net1",
+            null);
     var otherPort =
         new DesiredEndpoint(
             IpAddress.parse("10.1.9.9"),
@@ -153,7 +155,8 @@ class SlicePlannerTest {
             true,
             false,
             Set.of(),
-            "net1");
+            "net1",
+            null);
     SlicePlanner.Plan p =
         SlicePlanner.plan(OWNER, "blue", List.of(endpoint(1), v6, otherPort), List.of(), T0);
     assertThat(p.creates()).hasSize(3);
@@ -209,7 +212,8 @@ class SlicePlannerTest {
         true,
         false,
         Set.of(),
-        "net1");
+        "net1",
+        null);
   }
 
   /** What the API server would hold after the plan: names for created slices. */

@@ -160,6 +160,9 @@ class DnsFuzzTest {
         "trailing garbage",
         new Case(bytes(header(0x0100, 1, 0, 0, 0), WEB + "00".repeat(3000)), Wire.FORMERR));
     c.put(
+        "longer than a read (cut at DnsServer.MAX_QUERY)",
+        new Case(bytes(header(0x0100, 1, 0, 0, 0), WEB + "00".repeat(9000)), Wire.FORMERR));
+    c.put(
         "EDNS payload 0 is 512",
         new Case(
             bytes(header(0x0100, 1, 0, 0, 1), WEB + "00 0029 0000 00000000 0000"), Wire.NOERROR));

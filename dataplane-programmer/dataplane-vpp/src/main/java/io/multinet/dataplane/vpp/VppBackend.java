@@ -15,6 +15,7 @@ import io.multinet.dataplane.v1.ServicePort;
 import io.multinet.dataplane.v1.VppHints;
 import io.multinet.network.IpAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -190,8 +191,16 @@ public final class VppBackend implements DataplaneBackend {
   private Map<Key, Programmed> programmed = Map.of();
   private Map<Addr, Integer> vipNetworks = Map.of();
 
-  /** VPP's interface addresses, read at the last full sync; null when VPP cannot list them. */
+  /**
+   * VPP's interface addresses, read at each full sync and every {@link #ADDRESS_WATCH}; null when
+   * VPP cannot list them.
+   */
   private @Nullable List<VppMessages.InterfaceAddress> addresses;
+
+  /** How often VPP's addresses are re-read: a new node address gets its NodePorts this late. */
+  static final Duration ADDRESS_WATCH = Duration.ofSeconds(5);
+
+  private java.util.concurrent.@Nullable ScheduledFuture<?> addressWatch;
 
   /**
    * Whether the VPP of the last full sync has translations in tables (vpp-patches/0001); deltas
@@ -228,6 +237,7 @@ public final class VppBackend implements DataplaneBackend {
           reconnected = true;
           schedule(this::startResync, 0);
         });
+    watchAddresses(ADDRESS_WATCH);
   }
 
   private void schedule(Runnable r, long delayMillis) {
@@ -436,6 +446,15 @@ public final class VppBackend implements DataplaneBackend {
     } catch (IllegalArgumentException e) {
       throw new DataplaneException("delta: " + e.getMessage(), false, e);
     }
+    reprogram(before, after, "delta");
+  }
+
+  /**
+   * Programs the difference between what {@code before} made of VPP and what {@code after} makes of
+   * it with VPP's current {@link #addresses}.
+   */
+  private void reprogram(StateModel before, StateModel after, String what)
+      throws DataplaneException {
     Plan plan = plan(after, tables, addresses);
     warn(plan);
     Set<Integer> oldVrfs = vrfs(before);
@@ -474,11 +493,69 @@ public final class VppBackend implements DataplaneBackend {
       }
     } catch (VppApiException e) {
       failed();
-      throw new DataplaneException("delta: " + e.getMessage(), true, e);
+      throw new DataplaneException(what + ": " + e.getMessage(), true, e);
     }
     applied = after;
     programmed = Map.copyOf(next);
     vipNetworks = plan.vipNetworks;
+  }
+
+  /**
+   * Re-reads VPP's interface addresses and, when they changed since the last read, reprograms the
+   * translations made from them (NodePorts, masquerade sources) without waiting for a change of the
+   * Services: kube-proxy's rules match "any local address" and follow such a change at once.
+   *
+   * @return whether the addresses had changed
+   */
+  synchronized boolean refreshAddresses() throws DataplaneException {
+    StateModel a = applied;
+    if (a == null || reconnected || resyncing != null) {
+      return false; // the next full sync reads them anyway
+    }
+    List<VppMessages.InterfaceAddress> now;
+    try {
+      now = readAddresses();
+    } catch (VppApiException e) {
+      throw new DataplaneException("addresses: " + e.getMessage(), true, e);
+    }
+    if (java.util.Objects.equals(now, addresses)) {
+      return false;
+    }
+    addresses = now;
+    reprogram(a, a, "addresses");
+    LOG.info(
+        "VPP's interface addresses changed: "
+            + (now == null ? 0 : now.size())
+            + " now; NodePorts and masquerade reprogrammed");
+    return true;
+  }
+
+  /** Checks VPP's addresses every {@code every} (replacing the previous schedule). */
+  synchronized void watchAddresses(Duration every) {
+    requireNonNull(every, "every");
+    if (every.isNegative() || every.isZero()) {
+      throw new IllegalArgumentException("every: " + every + " (expected: > 0)");
+    }
+    if (addressWatch != null) {
+      addressWatch.cancel(false);
+    }
+    try {
+      addressWatch =
+          resyncs.scheduleWithFixedDelay(
+              this::refreshQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      addressWatch = null;
+    }
+  }
+
+  private void refreshQuietly() {
+    try {
+      refreshAddresses();
+    } catch (DataplaneException | RuntimeException e) {
+      // The next delta is refused with need_full (failed() forgot the state), so the node proxy's
+      // full resync repairs VPP; the watch keeps running.
+      LOG.warning("re-reading VPP's addresses failed: " + e.getMessage());
+    }
   }
 
   /**

@@ -145,7 +145,19 @@ final class VppLab implements AutoCloseable {
               return !vpp.ctl("show", "cnat", "session").contains("uninitialized");
             });
     try {
-      vpp.ctl("cnat", "translation", "del", "proto", "udp", "vip", WARM_UP_VIP, "9");
+      // The CLI deletes a translation by its index, the number `show cnat translation` prints.
+      var index =
+          java.util.regex.Pattern.compile(
+                  "^\\[(\\d+)\\] " + java.util.regex.Pattern.quote(WARM_UP_VIP) + ";9 UDP",
+                  java.util.regex.Pattern.MULTILINE)
+              .matcher(vpp.ctl("show", "cnat", "translation"));
+      if (!index.find()) {
+        throw new IllegalStateException("warm-up translation " + WARM_UP_VIP + ":9 not found");
+      }
+      String out = vpp.ctl("cnat", "translation", "del", index.group(1));
+      if (out.contains("unknown input")) {
+        throw new IllegalStateException("cnat translation del " + index.group(1) + ": " + out);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

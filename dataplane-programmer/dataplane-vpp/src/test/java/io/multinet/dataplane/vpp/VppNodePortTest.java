@@ -41,13 +41,15 @@ class VppNodePortTest {
   private VppLab lab;
   private @Nullable VppBackend backend;
   private Probe c1;
+  private VppLab.Host c1Host;
 
   @BeforeEach
   void setUp() throws Exception {
     lab = new VppLab(VPP);
     lab.serve(lab.addHost("b1"), 8080);
     lab.serve(lab.addHost("b2"), 8080);
-    c1 = Probe.from(lab.addHost("c1").netns()).timeout(Duration.ofSeconds(1));
+    c1Host = lab.addHost("c1");
+    c1 = Probe.from(c1Host.netns()).timeout(Duration.ofSeconds(1));
     backend =
         VppBackend.connect(
             VPP.socket(),
@@ -134,6 +136,31 @@ class VppNodePortTest {
     assertThat(outsideUdp).doesNotContainKeys("b1", "b2");
     assertThat(noV6).doesNotContainKeys("b1", "b2");
     assertThat(c1.count(5, Protocol.TCP, "10.96.0.10", 80)).containsOnlyKeys("b1");
+  }
+
+  /**
+   * A node address added after the last full state gets the NodePorts too, with no change of the
+   * Services (kube-proxy's rules match any local address): the backend re-reads VPP's addresses on
+   * a schedule and reprograms what depends on them.
+   */
+  @Test
+  void nodePort_onAnAddressAddedLater_answersWithoutAServiceChange() throws Exception {
+    vpp().watchAddresses(Duration.ofMillis(200));
+    vpp().applyFull(nodePorts(NodeFacts.newBuilder().setName("node-a").build()));
+    assertThat(c1.count(20, Protocol.TCP, "10.1.3.1", 30080)).containsOnlyKeys("b1", "b2");
+    assertThat(c1.count(3, Protocol.TCP, "10.1.3.77", 30080)).doesNotContainKeys("b1", "b2");
+
+    VPP.ctl("set", "interface", "ip", "address", c1Host.vppIf(), "10.1.3.77/24");
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(c1.count(10, Protocol.TCP, "10.1.3.77", 30080))
+                    .containsOnlyKeys("b1", "b2"));
+    System.out.printf(
+        "VppNodePortTest: NodePort 30080 on the added address 10.1.3.77 %s%n",
+        c1.count(10, Protocol.TCP, "10.1.3.77", 30080));
   }
 
   /**
