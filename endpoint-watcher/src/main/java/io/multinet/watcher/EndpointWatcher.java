@@ -87,6 +87,7 @@ public final class EndpointWatcher implements AutoCloseable {
 
   private @Nullable SharedIndexInformer<Service> services;
   private @Nullable SharedIndexInformer<Pod> pods;
+  private final PodStore podStore = new PodStore();
   private @Nullable SharedIndexInformer<Namespace> namespaces;
   private @Nullable SharedIndexInformer<Node> nodes;
   private @Nullable SharedIndexInformer<EndpointSlice> slices;
@@ -118,8 +119,11 @@ public final class EndpointWatcher implements AutoCloseable {
     services = inform(client.services().inAnyNamespace().runnableInformer(0), s -> List.of(key(s)));
     pods =
         inform(
-            client.pods().inAnyNamespace().runnableInformer(0).itemStore(new PodStore()),
+            client.pods().inAnyNamespace().runnableInformer(0).itemStore(podStore),
             this::servicesSelecting);
+    // The store keeps records by namespace itself: the informer's namespace index would only add a
+    // key string per pod.
+    pods.removeNamespaceIndex();
     slices =
         inform(
             client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0),
@@ -472,7 +476,7 @@ public final class EndpointWatcher implements AutoCloseable {
     }
     EndpointBuilder.Result built =
         EndpointBuilder.build(
-            svc, network, sn.selector(), byNamespace(pods, ns), n -> get(nodes, n));
+            svc, network, sn.selector(), podStore.inNamespace(ns), n -> get(nodes, n));
     for (Problem p : built.problems()) {
       events.warn(p);
     }

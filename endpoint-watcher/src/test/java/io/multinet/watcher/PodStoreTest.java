@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.multinet.watcher.slice.PodRecord;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,7 @@ class PodStoreTest {
   private static final String NETWORK_STATUS =
       "[{\"name\":\"default/blue\",\"interface\":\"net1\",\"ips\":[\"192.0.2.10\"]}]";
 
-  private static Pod fullPod() {
+  static Pod fullPod() {
     ContainerPort http =
         new ContainerPortBuilder().withName("http").withContainerPort(8080).build();
     return new PodBuilder()
@@ -29,7 +30,7 @@ class PodStoreTest {
             Map.of(
                 "k8s.v1.cni.cncf.io/network-status",
                 NETWORK_STATUS,
-                PodStore.LAST_APPLIED,
+                "kubectl.kubernetes.io/last-applied-configuration",
                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{}}"))
         .withDeletionTimestamp("2026-12-06T00:00:00Z")
         .addNewManagedField()
@@ -45,8 +46,6 @@ class PodStoreTest {
         .withNewSpec()
         .withNodeName("node-a")
         .withHostname("web-1")
-        .withSubdomain("web")
-        .withServiceAccountName("web")
         .addNewContainer()
         .withName("web")
         .withImage("registry.example/web:1.2.3")
@@ -81,55 +80,65 @@ class PodStoreTest {
   }
 
   @Test
-  void slim_ofAFullPod_keepsWhatEndpointsAreBuiltFrom() {
-    Pod pod = PodStore.slim(fullPod());
+  void put_ofAFullPod_keepsItsRecordAndGivesTheInformerItsMetadata() {
+    var store = new PodStore();
 
-    assertThat(pod.getMetadata().getName()).isEqualTo("web-1");
-    assertThat(pod.getMetadata().getNamespace()).isEqualTo("shop");
-    assertThat(pod.getMetadata().getUid()).isEqualTo("0d6a1c3e");
-    assertThat(pod.getMetadata().getResourceVersion()).isEqualTo("42");
-    assertThat(pod.getMetadata().getLabels()).isEqualTo(Map.of("app", "web"));
-    assertThat(pod.getMetadata().getAnnotations())
-        .isEqualTo(Map.of("k8s.v1.cni.cncf.io/network-status", NETWORK_STATUS));
-    assertThat(pod.getMetadata().getDeletionTimestamp()).isEqualTo("2026-12-06T00:00:00Z");
-    assertThat(pod.getSpec().getNodeName()).isEqualTo("node-a");
-    assertThat(pod.getSpec().getHostname()).isEqualTo("web-1");
-    assertThat(pod.getSpec().getSubdomain()).isEqualTo("web");
-    assertThat(pod.getSpec().getContainers()).hasSize(1);
-    assertThat(pod.getSpec().getContainers().getFirst().getName()).isEqualTo("web");
-    assertThat(pod.getSpec().getContainers().getFirst().getPorts())
-        .containsExactly(
-            new ContainerPortBuilder().withName("http").withContainerPort(8080).build());
-    assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
-    assertThat(pod.getStatus().getConditions()).hasSize(1);
-    assertThat(pod.getStatus().getConditions().getFirst().getType()).isEqualTo("Ready");
-    assertThat(pod.getStatus().getConditions().getFirst().getStatus()).isEqualTo("True");
+    Pod old = store.put("shop/web-1", fullPod());
+
+    assertThat(old).isNull();
+    assertThat(store.record("shop/web-1")).isEqualTo(PodRecord.of(fullPod()));
+    Pod view = store.get("shop/web-1");
+    assertThat(view.getMetadata().getNamespace()).isEqualTo("shop");
+    assertThat(view.getMetadata().getName()).isEqualTo("web-1");
+    assertThat(view.getMetadata().getUid()).isEqualTo("0d6a1c3e");
+    assertThat(view.getMetadata().getResourceVersion()).isEqualTo("42");
+    assertThat(view.getMetadata().getLabels()).isEqualTo(Map.of("app", "web"));
+    assertThat(store.getKey(fullPod())).isEqualTo("shop/web-1");
   }
 
   @Test
-  void slim_ofAFullPod_dropsWhatNoReconcileReads() {
-    Pod pod = PodStore.slim(fullPod());
+  void put_ofAnUpdate_returnsTheOldVersionForTheInformersCheck() {
+    var store = new PodStore();
+    var _ = store.put("shop/web-1", fullPod());
+    Pod next = fullPod();
+    next.getMetadata().setResourceVersion("43");
+    next.getMetadata().setLabels(Map.of("app", "shop"));
 
-    assertThat(pod.getMetadata().getManagedFields()).isNullOrEmpty();
-    assertThat(pod.getMetadata().getOwnerReferences()).isNullOrEmpty();
-    assertThat(pod.getMetadata().getAnnotations()).doesNotContainKey(PodStore.LAST_APPLIED);
-    assertThat(pod.getSpec().getVolumes()).isNullOrEmpty();
-    assertThat(pod.getSpec().getServiceAccountName()).isNull();
-    assertThat(pod.getSpec().getContainers().getFirst().getImage()).isNull();
-    assertThat(pod.getSpec().getContainers().getFirst().getEnv()).isNullOrEmpty();
-    assertThat(pod.getStatus().getContainerStatuses()).isNullOrEmpty();
-    assertThat(pod.getStatus().getPodIP()).isNull();
-    assertThat(pod.getStatus().getConditions().getFirst().getMessage()).isNull();
+    Pod old = store.put("shop/web-1", next);
+
+    assertThat(old.getMetadata().getResourceVersion()).isEqualTo("42");
+    assertThat(old.getMetadata().getLabels()).isEqualTo(Map.of("app", "web"));
+    assertThat(store.record("shop/web-1").labels()).isEqualTo(Map.of("app", "shop"));
   }
 
   @Test
-  void slim_ofAContainerWithoutPorts_keepsItWithNoPorts() {
-    Pod pod = fullPod();
-    pod.getSpec().getContainers().getFirst().setPorts(null);
+  void inNamespace_ofTwoNamespaces_givesOnlyThatNamespacesRecords() {
+    var store = new PodStore();
+    var _ = store.put("shop/web-1", fullPod());
+    Pod other = fullPod();
+    other.getMetadata().setNamespace("bank");
+    var _ = store.put("bank/web-1", other);
 
-    Pod slim = PodStore.slim(pod);
+    assertThat(store.inNamespace("shop")).extracting(PodRecord::namespace).containsExactly("shop");
+    assertThat(store.inNamespace("none")).isEmpty();
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.keySet()).containsExactlyInAnyOrder("shop/web-1", "bank/web-1");
+    assertThat(store.values()).hasSize(2);
+  }
 
-    assertThat(slim.getSpec().getContainers().getFirst().getPorts()).isEmpty();
+  @Test
+  void remove_ofAStoredPod_returnsItsViewAndForgetsIt() {
+    var store = new PodStore();
+    var _ = store.put("shop/web-1", fullPod());
+
+    Pod removed = store.remove("shop/web-1");
+
+    assertThat(removed.getMetadata().getName()).isEqualTo("web-1");
+    assertThat(store.get("shop/web-1")).isNull();
+    assertThat(store.inNamespace("shop")).isEmpty();
+    assertThat(store.remove("shop/web-1")).isNull();
+    assertThat(store.remove("no-slash")).isNull();
+    assertThat(store.size()).isZero();
   }
 
   @Test
@@ -147,8 +156,12 @@ class PodStoreTest {
 
     var _ = store.put("shop/bare", bare);
 
-    assertThat(store.get("shop/bare")).isSameAs(bare);
-    assertThat(store.get("shop/bare").getSpec()).isNull();
+    PodRecord r = store.record("shop/bare");
+    assertThat(r.nodeName()).isNull();
+    assertThat(r.ports()).isEmpty();
+    assertThat(r.ready()).isFalse();
+    assertThat(r.uid()).isEmpty();
+    assertThat(store.get("shop/bare").getMetadata().getUid()).isNull();
     assertThat(store.keySet()).containsExactly("shop/bare");
   }
 }

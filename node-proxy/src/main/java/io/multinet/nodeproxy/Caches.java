@@ -12,6 +12,7 @@ import io.multinet.kube.crd.CalicoNetworkResource;
 import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.nodeproxy.view.NodeView;
+import io.multinet.nodeproxy.view.SliceRecord;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -29,8 +30,12 @@ public interface Caches {
 
   @Nullable Service service(String key);
 
-  /** The EndpointSlices naming the Service {@code key} (see {@link NodeView#serviceOf}). */
-  Collection<EndpointSlice> slices(String key);
+  /**
+   * The records of the EndpointSlices naming the Service {@code key} (see {@link
+   * NodeView#serviceOf}). Services stay fabric8 objects; slices, a Service's endpoints, are kept as
+   * compact records.
+   */
+  Collection<SliceRecord> slices(String key);
 
   @Nullable Namespace namespace(String name);
 
@@ -62,7 +67,7 @@ public interface Caches {
         client.nodes().withName(nodeName).get());
   }
 
-  /** A view over lists read once. */
+  /** A view over lists read once (the slices made records). */
   static Caches of(
       List<Service> services,
       List<EndpointSlice> slices,
@@ -75,11 +80,12 @@ public interface Caches {
     for (Service s : services) {
       byKey.put(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName(), s);
     }
-    Map<String, List<EndpointSlice>> byService = new HashMap<>();
+    Map<String, List<SliceRecord>> byService = new HashMap<>();
     for (EndpointSlice s : slices) {
-      String svc = NodeView.serviceOf(s);
+      SliceRecord r = SliceRecord.of(s);
+      String svc = r.serviceKey();
       if (svc != null) {
-        byService.computeIfAbsent(svc, k -> new ArrayList<>()).add(s);
+        byService.computeIfAbsent(svc, k -> new ArrayList<>()).add(r);
       }
     }
     Map<String, Namespace> byName = new HashMap<>();
@@ -100,7 +106,7 @@ public interface Caches {
       }
 
       @Override
-      public Collection<EndpointSlice> slices(String key) {
+      public Collection<SliceRecord> slices(String key) {
         return byService.getOrDefault(key, List.of());
       }
 

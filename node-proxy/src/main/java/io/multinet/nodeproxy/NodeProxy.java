@@ -22,8 +22,8 @@ import io.multinet.kube.crd.NetworkResource;
 import io.multinet.network.IpAddress;
 import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.nodeproxy.dns.DnsServer;
-import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
+import io.multinet.nodeproxy.view.SliceRecord;
 import io.multinet.service.NodeInfo;
 import io.multinet.sync.SyncRunner;
 import io.multinet.table.ServiceTable;
@@ -149,7 +149,7 @@ public final class NodeProxy implements AutoCloseable {
   private final NodePipeline pipeline;
   private final @Nullable DnsServer dns;
   private final Caches caches = new InformerCaches();
-  private static final String BY_SERVICE = "multinet.io/by-service";
+  private final SliceStore sliceStore = new SliceStore();
 
   public NodeProxy(
       KubernetesClient client,
@@ -204,8 +204,10 @@ public final class NodeProxy implements AutoCloseable {
                 .endpointSlices()
                 .inAnyNamespace()
                 .runnableInformer(0)
-                .itemStore(new SlimStore<>()));
-    slices.addIndexers(Map.of(BY_SERVICE, NodeProxy::sliceService));
+                .itemStore(sliceStore));
+    // The store indexes its records by Service itself: the informer's namespace index would only
+    // add a key per slice.
+    slices.removeNamespaceIndex();
     networks = inform(client.resources(NetworkResource.class).runnableInformer(0));
     if (Informers.crdExists(client, Informers.CALICO_CRD)) {
       calico =
@@ -228,11 +230,6 @@ public final class NodeProxy implements AutoCloseable {
     }
     started.forEach(CompletableFuture::join);
     runner.start();
-  }
-
-  private static List<String> sliceService(EndpointSlice slice) {
-    String svc = NodeView.serviceOf(slice);
-    return svc == null ? List.of() : List.of(svc);
   }
 
   /**
@@ -363,17 +360,9 @@ public final class NodeProxy implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    SharedIndexInformer<EndpointSlice> informer = slices;
-    if (informer == null) {
-      return;
-    }
     for (String service : services) {
-      for (EndpointSlice s : informer.getIndexer().byIndex(BY_SERVICE, service)) {
-        var annotations = s.getMetadata().getAnnotations();
-        String trigger =
-            annotations == null
-                ? null
-                : annotations.get("endpoints.kubernetes.io/last-change-trigger-time");
+      for (SliceRecord s : sliceStore.slices(service)) {
+        String trigger = s.triggerTime();
         if (trigger == null) {
           continue;
         }
@@ -494,13 +483,23 @@ public final class NodeProxy implements AutoCloseable {
         service = key(s);
       }
       case EndpointSlice s -> {
-        parts.add(s.getAddressType());
-        parts.add(s.getEndpoints());
-        parts.add(s.getPorts());
-        service = NodeView.serviceOf(s);
+        // The record is what a sync reads: compared without its resourceVersion.
+        SliceRecord r = s instanceof SliceStore.View v ? v.record() : SliceRecord.of(s);
+        service = r.serviceKey();
         if (service == null) {
           return null; // names no Service: no sync reads it
         }
+        return new Relevant(
+            service,
+            Arrays.asList(
+                r.namespace(),
+                r.name(),
+                r.network(),
+                r.ours(),
+                r.addressType(),
+                r.endpoints(),
+                r.ports(),
+                r.triggerTime()));
       }
       case NetworkResource r -> {
         parts.add(r.getSpec());
@@ -545,8 +544,8 @@ public final class NodeProxy implements AutoCloseable {
     }
 
     @Override
-    public List<EndpointSlice> slices(String key) {
-      return slices == null ? List.of() : slices.getIndexer().byIndex(BY_SERVICE, key);
+    public List<SliceRecord> slices(String key) {
+      return sliceStore.slices(key);
     }
 
     @Override

@@ -3,9 +3,8 @@ package io.multinet.nodeproxy;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
+import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.Arrays;
@@ -15,25 +14,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An informer store that trims each object as it is stored: managed fields (which the proxy never
- * reads, and which a real API server sends with every object) are dropped, the empty maps fabric8
- * allocates for every model object share one immutable instance, and strings repeated on many
- * objects (node and zone names, namespaces, label and annotation keys and short values, port names)
- * share one instance, and kubectl's last-applied annotation is dropped. At 10k Services × 10
- * endpoints that is four empty maps and a node name per endpoint, a fifth of the node proxy's heap.
- * The proxy never writes cached objects back, so nothing notices the sharing.
+ * The Service informer's store (EndpointSlices are kept as records instead: {@link SliceStore}). It
+ * trims each object as it is stored: managed fields (which the proxy never reads, and which a real
+ * API server sends with every object) are dropped, the empty maps fabric8 allocates for every model
+ * object share one immutable instance, strings repeated on many objects (namespaces, label and
+ * annotation keys and short values) share one instance, and kubectl's last-applied annotation is
+ * dropped. The proxy never writes cached objects back, so nothing notices the sharing. Public for
+ * the heap benchmark ({@code StoreHeap}).
  */
-final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
+public final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
 
   private static final Map<String, Object> NO_PROPERTIES = Map.of();
-  private static final Map<String, String> NO_TOPOLOGY = Map.of();
   private static final int MAX_INTERNED = 100_000;
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private final Map<String, String> names = new ConcurrentHashMap<>();
-  private final Map<List<@Nullable Boolean>, EndpointConditions> conditions =
-      new ConcurrentHashMap<>();
 
-  SlimStore() {
+  public SlimStore() {
     super(Cache::metaNamespaceKeyFunc);
   }
 
@@ -46,45 +42,60 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
   void slim(HasMetadata obj) {
     slim(obj.getMetadata());
     switch (obj) {
-      case EndpointSlice s -> {
-        s.setAdditionalProperties(shared(s.getAdditionalProperties()));
-        List<Endpoint> endpoints = s.getEndpoints();
-        if (endpoints != null) {
-          for (Endpoint e : endpoints) {
-            e.setAdditionalProperties(shared(e.getAdditionalProperties()));
-            if (e.getDeprecatedTopology() != null && e.getDeprecatedTopology().isEmpty()) {
-              e.setDeprecatedTopology(NO_TOPOLOGY);
-            }
-            // The pod reference (kind, namespace, name, uid) is for humans and controllers; no
-            // sync reads it, and it is four strings and two objects per endpoint.
-            e.setTargetRef(null);
-            e.setNodeName(intern(e.getNodeName()));
-            e.setZone(intern(e.getZone()));
-            if (e.getAddresses() != null) {
-              e.setAddresses(List.copyOf(e.getAddresses())); // mostly one address: no spare room
-            }
-            e.setConditions(shared(e.getConditions()));
-          }
-        }
-        s.setAddressType(intern(s.getAddressType()));
-        if (s.getPorts() != null) {
-          s.getPorts()
-              .forEach(
-                  p -> {
-                    p.setAdditionalProperties(shared(p.getAdditionalProperties()));
-                    p.setName(intern(p.getName()));
-                    p.setProtocol(intern(p.getProtocol()));
-                  });
-        }
-      }
       case Service s -> {
         s.setAdditionalProperties(shared(s.getAdditionalProperties()));
-        if (s.getSpec() != null) {
-          s.getSpec().setAdditionalProperties(shared(s.getSpec().getAdditionalProperties()));
-          if (s.getSpec().getPorts() != null) {
-            s.getSpec()
-                .getPorts()
-                .forEach(p -> p.setAdditionalProperties(shared(p.getAdditionalProperties())));
+        ServiceSpec spec = s.getSpec();
+        if (spec != null) {
+          spec.setAdditionalProperties(shared(spec.getAdditionalProperties()));
+          // Most of a Service's strings are the same on every Service (type, policies, families):
+          // one instance each; fabric8's empty lists share one immutable one.
+          spec.setType(intern(spec.getType()));
+          spec.setSessionAffinity(intern(spec.getSessionAffinity()));
+          spec.setIpFamilyPolicy(intern(spec.getIpFamilyPolicy()));
+          spec.setInternalTrafficPolicy(intern(spec.getInternalTrafficPolicy()));
+          spec.setExternalTrafficPolicy(intern(spec.getExternalTrafficPolicy()));
+          spec.setTrafficDistribution(intern(spec.getTrafficDistribution()));
+          spec.setLoadBalancerClass(intern(spec.getLoadBalancerClass()));
+          spec.setIpFamilies(internAll(spec.getIpFamilies()));
+          spec.setExternalIPs(shared(spec.getExternalIPs()));
+          spec.setLoadBalancerSourceRanges(shared(spec.getLoadBalancerSourceRanges()));
+          spec.setSelector(internAll(spec.getSelector()));
+          String clusterIp = spec.getClusterIP();
+          List<String> clusterIps = spec.getClusterIPs();
+          if (clusterIps != null && !clusterIps.isEmpty()) {
+            // clusterIPs[0] is clusterIP: one string for both
+            String[] ips = clusterIps.toArray(String[]::new);
+            for (int i = 0; i < ips.length; i++) {
+              if (ips[i] != null && ips[i].equals(clusterIp)) {
+                ips[i] = clusterIp;
+              }
+            }
+            spec.setClusterIPs(Arrays.asList(ips));
+          } else {
+            spec.setClusterIPs(shared(clusterIps));
+          }
+          if (spec.getPorts() != null) {
+            spec.getPorts()
+                .forEach(
+                    p -> {
+                      p.setAdditionalProperties(shared(p.getAdditionalProperties()));
+                      p.setName(intern(p.getName()));
+                      p.setProtocol(intern(p.getProtocol()));
+                      p.setAppProtocol(intern(p.getAppProtocol()));
+                    });
+            spec.setPorts(List.copyOf(spec.getPorts()));
+          }
+        }
+        ServiceStatus status = s.getStatus();
+        if (status != null) {
+          status.setAdditionalProperties(shared(status.getAdditionalProperties()));
+          status.setConditions(shared(status.getConditions()));
+          if (status.getLoadBalancer() != null) {
+            status
+                .getLoadBalancer()
+                .setAdditionalProperties(
+                    shared(status.getLoadBalancer().getAdditionalProperties()));
+            status.getLoadBalancer().setIngress(shared(status.getLoadBalancer().getIngress()));
           }
         }
       }
@@ -102,6 +113,8 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
       m.setUid(null);
       m.setCreationTimestamp(null);
       m.setAdditionalProperties(shared(m.getAdditionalProperties()));
+      m.setFinalizers(shared(m.getFinalizers()));
+      m.setOwnerReferences(shared(m.getOwnerReferences()));
       m.setNamespace(intern(m.getNamespace()));
       m.setLabels(internAll(m.getLabels()));
       m.setAnnotations(annotations(m.getAnnotations()));
@@ -141,17 +154,23 @@ final class SlimStore<T extends HasMetadata> extends BasicItemStore<T> {
     return Map.copyOf(out);
   }
 
-  /** Conditions come in a handful of combinations: one instance each, not one per endpoint. */
-  private @Nullable EndpointConditions shared(@Nullable EndpointConditions c) {
-    if (c == null || !shared(c.getAdditionalProperties()).isEmpty()) {
-      return c;
+  /** An empty list as the one immutable empty list; others as they are. */
+  private static <T> @Nullable List<T> shared(@Nullable List<T> list) {
+    return list != null && list.isEmpty() ? List.of() : list;
+  }
+
+  private @Nullable List<String> internAll(@Nullable List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return shared(values);
     }
-    return conditions.computeIfAbsent(
-        Arrays.asList(c.getReady(), c.getServing(), c.getTerminating()),
-        k -> {
-          c.setAdditionalProperties(NO_PROPERTIES);
-          return c;
-        });
+    String[] out = values.toArray(String[]::new);
+    for (int i = 0; i < out.length; i++) {
+      String v = intern(out[i]);
+      if (v != null) {
+        out[i] = v;
+      }
+    }
+    return Arrays.asList(out);
   }
 
   private static Map<String, Object> shared(@Nullable Map<String, Object> properties) {

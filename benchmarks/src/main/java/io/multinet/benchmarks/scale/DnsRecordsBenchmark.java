@@ -15,6 +15,7 @@ import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.nodeproxy.dns.DnsRecords;
 import io.multinet.nodeproxy.dns.DnsSnapshot;
+import io.multinet.nodeproxy.view.SliceRecord;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -81,7 +82,7 @@ public class DnsRecordsBenchmark {
   static final class Workload implements Caches {
     final Map<String, Service> services = new HashMap<>();
     final Map<String, Service> flipped = new HashMap<>();
-    final Map<String, List<EndpointSlice>> slices = new HashMap<>();
+    final Map<String, List<SliceRecord>> slices = new HashMap<>();
     final Map<String, Namespace> namespaces = new HashMap<>();
     final List<NetworkResource> networks = new ArrayList<>();
     final List<String> keys = new ArrayList<>();
@@ -112,7 +113,7 @@ public class DnsRecordsBenchmark {
             .getAnnotations()
             .put(WellKnown.CLUSTER_IPS_ANNOTATION, ScaleHarness.vip(40_000 + i / 3));
         flipped.put(key, other);
-        slices.put(key, List.of(slice(i)));
+        slices.put(key, List.of(SliceRecord.of(slice(i))));
         namespaces.computeIfAbsent(
             ns, k -> new NamespaceBuilder().withNewMetadata().withName(k).endMetadata().build());
       }
@@ -164,7 +165,7 @@ public class DnsRecordsBenchmark {
     }
 
     @Override
-    public Collection<EndpointSlice> slices(String key) {
+    public Collection<SliceRecord> slices(String key) {
       return slices.getOrDefault(key, List.of());
     }
 

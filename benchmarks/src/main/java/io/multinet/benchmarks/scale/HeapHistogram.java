@@ -44,6 +44,15 @@ final class HeapHistogram {
     return new HeapHistogram(rows);
   }
 
+  /** Bytes of every live object counted. */
+  long totalBytes() {
+    long total = 0;
+    for (Row r : rows.values()) {
+      total += r.bytes;
+    }
+    return total;
+  }
+
   /** The {@code top} classes that grew most from {@code before} to this, as Markdown rows. */
   List<String> growthSince(HeapHistogram before, int top) {
     List<Map.Entry<String, Row>> grown = new ArrayList<>();

@@ -14,6 +14,7 @@ import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.nodeproxy.view.NodeView;
 import io.multinet.nodeproxy.view.ServicePortMapper;
+import io.multinet.nodeproxy.view.SliceRecord;
 import io.multinet.service.NodeInfo;
 import io.multinet.table.ServiceTable;
 import io.multinet.table.TableDiff;
@@ -107,7 +108,7 @@ public class NodeSyncBenchmark {
         version++;
       }
       EndpointSlice s = ScaleHarness.slice(i, version);
-      caches.slices.put(key(i), List.of(s));
+      caches.slices.put(key(i), List.of(SliceRecord.of(s)));
       keys.add(key(i));
     }
     return keys;
@@ -153,13 +154,13 @@ public class NodeSyncBenchmark {
   /** The informer caches as the node proxy keeps them: by {@code namespace/name}. */
   private static final class BenchCaches implements Caches {
     private final Map<String, Service> services = new HashMap<>();
-    private final Map<String, List<EndpointSlice>> slices = new HashMap<>();
+    private final Map<String, List<SliceRecord>> slices = new HashMap<>();
     private final List<Service> all = new ArrayList<>();
 
     void put(Service service, EndpointSlice slice) {
       String key = service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
       services.put(key, service);
-      slices.put(key, List.of(slice));
+      slices.put(key, List.of(SliceRecord.of(slice)));
       all.add(service);
     }
 
@@ -174,7 +175,7 @@ public class NodeSyncBenchmark {
     }
 
     @Override
-    public Collection<EndpointSlice> slices(String key) {
+    public Collection<SliceRecord> slices(String key) {
       return slices.getOrDefault(key, List.of());
     }
 

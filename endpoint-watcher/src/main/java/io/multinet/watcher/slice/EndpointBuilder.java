@@ -3,16 +3,11 @@ package io.multinet.watcher.slice;
 import static io.multinet.kube.WellKnown.ZONE_LABEL;
 import static java.util.Objects.requireNonNull;
 
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.multinet.kube.Problem;
-import io.multinet.kube.attachment.NetworkStatus;
 import io.multinet.kube.attachment.PodInterface;
 import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.IpAddress;
@@ -44,14 +39,14 @@ public final class EndpointBuilder {
   /**
    * Builds the endpoints of {@code service} on {@code network}.
    *
-   * @param pods the pods of the Service's namespace
+   * @param pods the records of the pods of the Service's namespace
    * @param nodes node by name, for zones
    */
   public static Result build(
       Service service,
       NetworkDefinition network,
       Map<String, String> selector,
-      Collection<Pod> pods,
+      Collection<PodRecord> pods,
       Function<String, @Nullable Node> nodes) {
     requireNonNull(service, "service");
     requireNonNull(network, "network");
@@ -66,33 +61,32 @@ public final class EndpointBuilder {
     List<ServicePort> servicePorts =
         service.getSpec() == null ? List.of() : service.getSpec().getPorts();
     var seen = new HashSet<IpAddress>();
-    List<Pod> sorted = new ArrayList<>(pods);
-    sorted.sort(Comparator.comparing(p -> p.getMetadata().getName()));
-    for (Pod pod : sorted) {
-      if (!matches(selector, pod.getMetadata().getLabels()) || finished(pod)) {
+    List<PodRecord> sorted = new ArrayList<>(pods);
+    sorted.sort(Comparator.comparing(PodRecord::name));
+    for (PodRecord pod : sorted) {
+      if (!matches(selector, pod.labels()) || pod.finished()) {
         continue;
       }
-      List<PodInterface> interfaces;
-      try {
-        interfaces = NetworkStatus.fromAnnotations(orEmpty(pod.getMetadata().getAnnotations()));
-      } catch (IllegalArgumentException e) {
-        problems.add(problem(pod, "MalformedNetworkStatus", String.valueOf(e.getMessage())));
+      String malformed = pod.networkStatusError();
+      if (malformed != null) {
+        problems.add(problem(pod, "MalformedNetworkStatus", malformed));
         continue;
       }
+      List<PodInterface> interfaces = pod.interfaces();
       List<PortRef> ports = resolvePorts(servicePorts, pod);
       if (ports.isEmpty() && !servicePorts.isEmpty()) {
         continue; // no port resolves on this pod: Kubernetes lists it nowhere either
       }
-      String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+      String nodeName = pod.nodeName();
       Node node = nodeName == null ? null : nodes.apply(nodeName);
       String zone = node == null ? null : orEmpty(node.getMetadata().getLabels()).get(ZONE_LABEL);
       // Kubernetes' EndpointSlice controller: serving is the pod's Ready condition alone,
       // terminating is a set deletionTimestamp, and ready is serving and not terminating unless
       // the Service publishes not-ready addresses.
-      boolean terminating = pod.getMetadata().getDeletionTimestamp() != null;
-      boolean serving = podReady(pod);
+      boolean terminating = pod.terminating();
+      boolean serving = pod.ready();
       boolean ready = publishNotReady || (serving && !terminating);
-      String ns = pod.getMetadata().getNamespace();
+      String ns = pod.namespace();
       String hostname = hostname(pod, service);
       for (PodInterface iface : interfaces) {
         if (!network.includes(iface, ns)) {
@@ -132,8 +126,8 @@ public final class EndpointBuilder {
                   a,
                   ports,
                   ns,
-                  pod.getMetadata().getName(),
-                  orEmpty(pod.getMetadata().getUid()),
+                  pod.name(),
+                  pod.uid(),
                   nodeName,
                   zone,
                   ready,
@@ -179,7 +173,7 @@ public final class EndpointBuilder {
     return out;
   }
 
-  private static List<PortRef> resolvePorts(List<ServicePort> servicePorts, Pod pod) {
+  private static List<PortRef> resolvePorts(List<ServicePort> servicePorts, PodRecord pod) {
     List<PortRef> out = new ArrayList<>(servicePorts.size());
     for (ServicePort sp : servicePorts) {
       String protocol = sp.getProtocol() == null ? "TCP" : sp.getProtocol();
@@ -192,7 +186,7 @@ public final class EndpointBuilder {
               && (target.getIntVal() == null || target.getIntVal() == 0))) {
         resolved = port == null ? 0 : port;
       } else if (target.getStrVal() != null) {
-        resolved = findNamedPort(pod, target.getStrVal(), protocol);
+        resolved = pod.namedPort(target.getStrVal(), protocol);
       } else {
         resolved = target.getIntVal();
       }
@@ -204,55 +198,20 @@ public final class EndpointBuilder {
     return out;
   }
 
-  private static int findNamedPort(Pod pod, String name, String protocol) {
-    if (pod.getSpec() == null) {
-      return 0;
-    }
-    for (Container c : pod.getSpec().getContainers()) {
-      for (ContainerPort p : c.getPorts()) {
-        String proto = p.getProtocol() == null ? "TCP" : p.getProtocol();
-        if (name.equals(p.getName()) && proto.equals(protocol) && p.getContainerPort() != null) {
-          return p.getContainerPort();
-        }
-      }
-    }
-    return 0;
-  }
-
   /**
    * The endpoint's hostname, by the Kubernetes EndpointSlice controller's rule: the pod names a
    * hostname and its subdomain is this Service, in the same namespace. DNS then publishes {@code
    * <hostname>.<service>.<namespace>.svc.<domain>}.
    */
-  static @Nullable String hostname(Pod pod, Service service) {
-    if (pod.getSpec() == null) {
-      return null;
-    }
-    String hostname = pod.getSpec().getHostname();
+  static @Nullable String hostname(PodRecord pod, Service service) {
+    String hostname = pod.hostname();
     if (hostname == null
         || hostname.isEmpty()
-        || !service.getMetadata().getName().equals(pod.getSpec().getSubdomain())
-        || !service.getMetadata().getNamespace().equals(pod.getMetadata().getNamespace())) {
+        || !service.getMetadata().getName().equals(pod.subdomain())
+        || !service.getMetadata().getNamespace().equals(pod.namespace())) {
       return null;
     }
     return hostname;
-  }
-
-  private static boolean finished(Pod pod) {
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    return "Succeeded".equals(phase) || "Failed".equals(phase);
-  }
-
-  private static boolean podReady(Pod pod) {
-    if (pod.getStatus() == null) {
-      return false;
-    }
-    for (PodCondition c : pod.getStatus().getConditions()) {
-      if ("Ready".equals(c.getType())) {
-        return "True".equals(c.getStatus());
-      }
-    }
-    return false;
   }
 
   public static boolean matches(
@@ -268,16 +227,11 @@ public final class EndpointBuilder {
     return true;
   }
 
-  private static Problem problem(Pod pod, String reason, String message) {
-    return new Problem(
-        "Pod", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), reason, message);
+  private static Problem problem(PodRecord pod, String reason, String message) {
+    return new Problem("Pod", pod.namespace(), pod.name(), reason, message);
   }
 
   private static <K, V> Map<K, V> orEmpty(@Nullable Map<K, V> m) {
     return m == null ? Map.of() : m;
-  }
-
-  private static String orEmpty(@Nullable String s) {
-    return s == null ? "" : s;
   }
 }

@@ -5,12 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.multinet.kube.WellKnown;
 import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.kube.service.ServiceNetworkResolver;
 import io.multinet.network.IpAddress;
+import io.multinet.nodeproxy.view.SliceRecord;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -75,7 +74,7 @@ record ServiceRecords(int networkId, Map<String, NameData> names, Set<String> an
       @Nullable NetworkDefinition network,
       int networkId,
       String domain,
-      Collection<EndpointSlice> slices) {
+      Collection<SliceRecord> slices) {
     ServiceSpec spec = service.getSpec();
     if (spec == null) {
       return null;
@@ -156,43 +155,34 @@ record ServiceRecords(int networkId, Map<String, NameData> names, Set<String> an
       Service service,
       @Nullable NetworkDefinition network,
       String base,
-      Collection<EndpointSlice> slices,
+      Collection<SliceRecord> slices,
       Map<String, Acc> names) {
     ServiceSpec spec = requireNonNull(service.getSpec(), "spec");
     boolean publishNotReady = Boolean.TRUE.equals(spec.getPublishNotReadyAddresses());
-    List<EndpointSlice> own = own(service, network, slices);
+    List<SliceRecord> own = own(service, network, slices);
     // One SRV weight per endpoint, so a port's weights add up to about 100 (as CoreDNS does).
     int endpoints = 0;
-    for (EndpointSlice s : own) {
-      endpoints += s.getEndpoints() == null ? 0 : s.getEndpoints().size();
+    for (SliceRecord s : own) {
+      endpoints += s.endpoints().size();
     }
     int weight = Math.max(1, 100 / Math.max(1, endpoints));
-    for (EndpointSlice s : own) {
-      String family = s.getAddressType();
+    for (SliceRecord s : own) {
+      String family = s.addressType();
       if (!"IPv4".equals(family) && !"IPv6".equals(family)) {
         continue;
       }
-      for (var e :
-          Objects.requireNonNullElse(
-              s.getEndpoints(), List.<io.fabric8.kubernetes.api.model.discovery.v1.Endpoint>of())) {
-        var c = e.getConditions();
-        boolean ready = c == null || c.getReady() == null || c.getReady();
-        if (!ready && !publishNotReady) {
+      for (SliceRecord.EndpointRecord e : s.endpoints()) {
+        if (!e.ready() && !publishNotReady) {
           continue;
         }
-        for (String raw : Objects.requireNonNullElse(e.getAddresses(), List.<String>of())) {
-          IpAddress a;
-          try {
-            a = IpAddress.parse(raw);
-          } catch (IllegalArgumentException ex) {
-            continue; // the node pipeline reports unparsable addresses
-          }
+        // Unparsable addresses were dropped from the record (the node pipeline reports them).
+        for (IpAddress a : e.addresses()) {
           if (a.isV4() != "IPv4".equals(family)) {
             continue;
           }
           String host =
-              Wire.dnsLabel(e.getHostname())
-                  ? requireNonNull(e.getHostname()).toLowerCase(Locale.ROOT)
+              Wire.dnsLabel(e.hostname())
+                  ? requireNonNull(e.hostname()).toLowerCase(Locale.ROOT)
                   : dashed(a);
           String hostName = host + "." + base;
           if (!Wire.validName(hostName)) {
@@ -201,13 +191,14 @@ record ServiceRecords(int networkId, Map<String, NameData> names, Set<String> an
           names.computeIfAbsent(base, k -> new Acc()).addresses.add(a);
           names.computeIfAbsent(hostName, k -> new Acc()).addresses.add(a);
           names.computeIfAbsent(Wire.reverse(a), k -> new Acc()).ptr.add(hostName);
-          for (EndpointPort p : Objects.requireNonNullElse(s.getPorts(), List.<EndpointPort>of())) {
-            String srvName = srvName(p.getName(), p.getProtocol(), base);
-            if (srvName != null && p.getPort() != null) {
+          for (SliceRecord.Port p : s.ports()) {
+            String srvName = srvName(p.name(), p.protocol(), base);
+            Integer port = p.port();
+            if (srvName != null && port != null) {
               names
                   .computeIfAbsent(srvName, k -> new Acc())
                   .srv
-                  .add(new Srv(0, weight, p.getPort(), hostName));
+                  .add(new Srv(0, weight, port, hostName));
             }
           }
         }
@@ -248,14 +239,12 @@ record ServiceRecords(int networkId, Map<String, NameData> names, Set<String> an
    * chooses them: ours for that network, else (selectorless) the hand-written ones; for the default
    * network, Kubernetes' own.
    */
-  private static List<EndpointSlice> own(
-      Service service, @Nullable NetworkDefinition network, Collection<EndpointSlice> slices) {
-    List<EndpointSlice> own = new ArrayList<>();
-    for (EndpointSlice s : slices) {
-      Map<String, String> labels =
-          Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
-      String sliceNetwork = labels.get(WellKnown.NETWORK_LABEL);
-      boolean ours = WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL));
+  private static List<SliceRecord> own(
+      Service service, @Nullable NetworkDefinition network, Collection<SliceRecord> slices) {
+    List<SliceRecord> own = new ArrayList<>();
+    for (SliceRecord s : slices) {
+      String sliceNetwork = s.network();
+      boolean ours = s.ours();
       if (network == null
           ? sliceNetwork == null && !ours
           : ours && network.name().equals(sliceNetwork)) {
@@ -269,10 +258,8 @@ record ServiceRecords(int networkId, Map<String, NameData> names, Set<String> an
         (spec.getSelector() == null || spec.getSelector().isEmpty())
             && !annotations.containsKey(ServiceNetworkResolver.CALICO_SELECTOR);
     if (network != null && own.isEmpty() && selectorless) {
-      for (EndpointSlice s : slices) {
-        Map<String, String> labels =
-            Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
-        if (!WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL))) {
+      for (SliceRecord s : slices) {
+        if (!s.ours()) {
           own.add(s);
         }
       }

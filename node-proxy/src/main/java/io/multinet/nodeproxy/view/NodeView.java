@@ -49,11 +49,11 @@ public final class NodeView {
       @Nullable String proxyName,
       @Nullable ServiceTable previous) {
     requireNonNull(node, "node");
-    Map<String, List<EndpointSlice>> byService = new HashMap<>();
+    Map<String, List<SliceRecord>> byService = new HashMap<>();
     for (EndpointSlice s : slices) {
       String svc = serviceOf(s);
       if (svc != null) {
-        byService.computeIfAbsent(svc, k -> new ArrayList<>()).add(s);
+        byService.computeIfAbsent(svc, k -> new ArrayList<>()).add(SliceRecord.of(s));
       }
     }
     // By namespace/name, as the node proxy keeps them: on a clash the same Service wins.
@@ -101,7 +101,7 @@ public final class NodeView {
       Service service,
       @Nullable Namespace namespace,
       NetworkCatalog catalog,
-      Collection<EndpointSlice> slices,
+      Collection<SliceRecord> slices,
       @Nullable String proxyName) {
     requireNonNull(service, "service");
     String label =

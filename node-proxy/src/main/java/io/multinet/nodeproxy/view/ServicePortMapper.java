@@ -5,10 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.ForNode;
-import io.fabric8.kubernetes.api.model.discovery.v1.ForZone;
 import io.multinet.kube.WellKnown;
 import io.multinet.kube.network.NetworkDefinition;
 import io.multinet.network.IpAddress;
@@ -55,7 +51,7 @@ public final class ServicePortMapper {
    * @param slices every slice in the Service's namespace naming it (any manager)
    */
   public static Result map(
-      Service service, @Nullable NetworkDefinition network, Collection<EndpointSlice> slices) {
+      Service service, @Nullable NetworkDefinition network, Collection<SliceRecord> slices) {
     requireNonNull(service, "service");
     List<ServicePort> out = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
@@ -68,12 +64,10 @@ public final class ServicePortMapper {
     String name = service.getMetadata().getName();
     List<IpAddress> clusterIps = clusterIps(service, network, skipped);
     ServicePortPolicy policy = policy(service);
-    List<EndpointSlice> own = new ArrayList<>();
-    for (EndpointSlice s : slices) {
-      Map<String, String> labels =
-          Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
-      String sliceNetwork = labels.get(WellKnown.NETWORK_LABEL);
-      boolean ours = WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL));
+    List<SliceRecord> own = new ArrayList<>();
+    for (SliceRecord s : slices) {
+      String sliceNetwork = s.network();
+      boolean ours = s.ours();
       if (network == null
           ? sliceNetwork == null && !ours
           : ours && network.name().equals(sliceNetwork)) {
@@ -83,10 +77,8 @@ public final class ServicePortMapper {
     if (network != null && own.isEmpty() && selectorless(service)) {
       // A selectorless network Service is served from hand-written slices; the table builder
       // drops (and reports) any address outside the network's pod CIDRs.
-      for (EndpointSlice s : slices) {
-        Map<String, String> labels =
-            Objects.requireNonNullElse(s.getMetadata().getLabels(), Map.of());
-        if (!WellKnown.MANAGED_BY.equals(labels.get(WellKnown.MANAGED_BY_LABEL))) {
+      for (SliceRecord s : slices) {
+        if (!s.ours()) {
           own.add(s);
         }
       }
@@ -232,73 +224,57 @@ public final class ServicePortMapper {
   }
 
   private static List<Endpoint> endpoints(
-      List<EndpointSlice> slices,
+      List<SliceRecord> slices,
       IpAddress vip,
       String portName,
       String protocol,
       List<String> skipped) {
     String family = vip.isV4() ? "IPv4" : "IPv6";
     Map<String, Endpoint> byHostPort = new LinkedHashMap<>();
-    for (EndpointSlice s : slices) {
-      if (!family.equals(s.getAddressType())) {
+    for (SliceRecord s : slices) {
+      if (!family.equals(s.addressType())) {
         continue;
       }
       Integer target = null;
-      for (EndpointPort p : s.getPorts()) {
-        if (portName.equals(Objects.requireNonNullElse(p.getName(), ""))
-            && protocol.equals(Objects.requireNonNullElse(p.getProtocol(), "TCP"))) {
-          target = p.getPort();
+      for (SliceRecord.Port p : s.ports()) {
+        if (portName.equals(Objects.requireNonNullElse(p.name(), ""))
+            && protocol.equals(Objects.requireNonNullElse(p.protocol(), "TCP"))) {
+          target = p.port();
         }
       }
       if (target == null) {
         continue;
       }
-      Map<String, String> interfaces = WellKnown.interfaces(s);
-      for (var e : s.getEndpoints()) {
-        if (e.getAddresses().isEmpty()) {
+      for (SliceRecord.EndpointRecord e : s.endpoints()) {
+        String invalid = e.firstInvalid();
+        if (invalid != null) {
+          skipped.add(s.namespace() + "/" + s.name() + ": " + invalid);
           continue;
         }
-        String address = e.getAddresses().getFirst();
+        IpAddress a = e.address();
+        if (a == null) {
+          continue;
+        }
         try {
-          IpAddress a = IpAddress.parse(address);
-          var c = e.getConditions();
-          // Kubernetes: a nil ready means ready; nil serving means "same as ready".
-          boolean ready = c == null || c.getReady() == null || c.getReady();
-          boolean serving = (c == null || c.getServing() == null) ? ready : c.getServing();
-          boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+          // The record applied Kubernetes' defaults: a nil ready is ready, nil serving is ready.
           var b =
               Endpoint.builder(a, target)
-                  .node(e.getNodeName())
-                  .zone(e.getZone())
-                  .conditions(ready, serving, terminating)
-                  .interfaceName(internName(interfaces.get(a.toString())));
-          if (e.getHints() != null) {
-            b.zoneHints(
-                e.getHints().getForZones().stream().map(ForZone::getName).toArray(String[]::new));
-            b.nodeHints(
-                e.getHints().getForNodes().stream().map(ForNode::getName).toArray(String[]::new));
+                  .node(e.nodeName())
+                  .zone(e.zone())
+                  .conditions(e.ready(), e.serving(), e.terminating())
+                  .interfaceName(e.interfaceName());
+          if (!e.zoneHints().isEmpty() || !e.nodeHints().isEmpty()) {
+            b.zoneHints(e.zoneHints().toArray(String[]::new));
+            b.nodeHints(e.nodeHints().toArray(String[]::new));
           }
           Endpoint ep = b.build();
           // An endpoint in two slices (moving between them) counts once; prefer the ready copy.
           byHostPort.merge(ep.hostPort(), ep, (x, y) -> x.ready() ? x : y);
         } catch (IllegalArgumentException ex) {
-          skipped.add(
-              s.getMetadata().getNamespace()
-                  + "/"
-                  + s.getMetadata().getName()
-                  + ": "
-                  + ex.getMessage());
+          skipped.add(s.namespace() + "/" + s.name() + ": " + ex.getMessage());
         }
       }
     }
     return new ArrayList<>(byHostPort.values());
-  }
-
-  /**
-   * Interface names (net1, net2, ...) are parsed from each slice's annotation at every remap and
-   * kept per endpoint: one shared instance each instead of one string per endpoint.
-   */
-  private static @Nullable String internName(@Nullable String name) {
-    return name == null ? null : name.intern();
   }
 }

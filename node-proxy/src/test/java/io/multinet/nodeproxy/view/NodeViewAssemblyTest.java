@@ -137,7 +137,7 @@ class NodeViewAssemblyTest {
             .withClusterIPs(vip(2), "not-an-address")
             .endSpec()
             .build();
-    var r = NodeView.service(bad, null, NONE, List.of(slice(2, 0)), null);
+    var r = NodeView.service(bad, null, NONE, List.of(SliceRecord.of(slice(2, 0))), null);
     assertThat(r).isNotNull();
     assembly.put(key(2), r);
     NodeView.Result first = assembly.assemble(NODE, NONE);
@@ -158,7 +158,9 @@ class NodeViewAssemblyTest {
       int i,
       int version,
       @Nullable String externalIp) {
-    var r = NodeView.service(service(i, externalIp), null, NONE, List.of(slice(i, version)), null);
+    var r =
+        NodeView.service(
+            service(i, externalIp), null, NONE, List.of(SliceRecord.of(slice(i, version))), null);
     assertThat(r).isNotNull();
     assembly.put(key(i), r);
     all.put(key(i), r);

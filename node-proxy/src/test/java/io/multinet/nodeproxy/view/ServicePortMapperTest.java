@@ -101,7 +101,8 @@ class ServicePortMapperTest {
             .build();
 
     ServicePortMapper.Result r =
-        ServicePortMapper.map(svc, null, List.of(kubernetesOwn, networkSlice));
+        ServicePortMapper.map(
+            svc, null, List.of(SliceRecord.of(kubernetesOwn), SliceRecord.of(networkSlice)));
 
     assertThat(r.skipped()).isEmpty();
     assertThat(r.ports()).hasSize(2);
