@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  * The kernel as the node proxy process leaves it, seen from outside: {@code nft monitor} in the
  * proxy's namespace, each {@code svc4} and {@code ep4_tcp} element stamped when its line arrives.
  * The harness cannot read a proxy in another process, so a change counts as programmed when the
- * kernel announces the endpoint element holding its new address. Keys are {@code "ZONE VIP PORT"}
- * (zone = network id, 0 for the default network).
+ * kernel announces the endpoint element holding its new address, stamped with the arrival of its
+ * transaction's first line (nft ends each transaction's lines with "# new generation"). Keys are
+ * {@code "ZONE VIP PORT"} (zone = network id, 0 for the default network).
  */
 final class KernelWatch implements AutoCloseable {
 
@@ -49,6 +50,8 @@ final class KernelWatch implements AutoCloseable {
   private final List<Long> latencies = new ArrayList<>();
   private long events;
   private long lastEventAt;
+  // When the first element line of the transaction being read arrived; -1 between transactions.
+  private long transactionAt = -1;
   private final List<String> errors = new ArrayList<>();
   private boolean ready;
 
@@ -115,10 +118,24 @@ final class KernelWatch implements AutoCloseable {
           System.err.println("KERNEL WATCH: " + line);
           continue;
         }
+        if (line.startsWith("# new generation")) {
+          synchronized (this) {
+            transactionAt = -1;
+          }
+          continue;
+        }
         List<Event> parsed = parse(line);
         if (!parsed.isEmpty()) {
           synchronized (this) {
-            parsed.forEach(e -> apply(e, at));
+            // A transaction's elements appear at its commit, all at once, but nft prints them one
+            // by one (a full load's 100k lines take it seconds): each is stamped with the arrival
+            // of the transaction's first line, which is the commit plus the pipe's delay.
+            if (transactionAt < 0) {
+              transactionAt = at;
+            }
+            long stamp = transactionAt;
+            parsed.forEach(e -> apply(e, stamp));
+            lastEventAt = at;
             notifyAll();
           }
         }
@@ -162,7 +179,6 @@ final class KernelWatch implements AutoCloseable {
 
   private void apply(Event e, long at) {
     events++;
-    lastEventAt = at;
     String key = e.key();
     if (e.map().equals("svc4")) {
       if (e.add()) {
