@@ -135,7 +135,16 @@ public final class ScaleHarness {
               + " CPU, so the node proxy process runs unpinned beside the harness");
       return false;
     }
-    sh("taskset", "-a", "-p", "-c", "0", String.valueOf(ProcessHandle.current().pid()));
+    var p =
+        new ProcessBuilder(
+                "taskset", "-a", "-p", "-c", "0", String.valueOf(ProcessHandle.current().pid()))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    if (p.waitFor() != 0) {
+      throw new IOException("taskset -a -p -c 0: exit " + p.exitValue());
+    }
+    System.out.println("pinned mode: the harness on CPU 0, the node proxy process on CPU 1");
     return true;
   }
 
@@ -309,7 +318,9 @@ public final class ScaleHarness {
             "ms",
             (seen
                     ? "to the last element of the resync"
-                    : "no resync seen in the kernel: to its metric")
+                    : watch.errors().isEmpty()
+                        ? "no resync seen in the kernel: to its metric"
+                        : "nft monitor lost events: to its metric")
                 + "; "
                 + (watch.events() - eventsBefore)
                 + " element events; its metric counted every port at "
@@ -699,8 +710,24 @@ public final class ScaleHarness {
     long relisted = System.nanoTime() - restart;
     awaitProgrammed(proxy2, restart);
     long restarted = System.nanoTime() - restart;
+    // NodeProxy publishes its table a moment before it records the state (NodeProxy.sync): read
+    // right after the table appeared, lastState() can still be null, which once reported the
+    // kernel as differing after a restart. Wait for it, then compare and name any difference.
     DesiredState again = proxy2.lastState();
-    boolean same = again != null && sameEndpoints(again, backend2.observe());
+    for (int i = 0; again == null && i < 5_000; i++) {
+      LockSupport.parkNanos(1_000_000);
+      again = proxy2.lastState();
+    }
+    DesiredState kernelAgain = backend2.observe();
+    boolean same = again != null && sameEndpoints(again, kernelAgain);
+    if (!same) {
+      List<String> diff =
+          again == null
+              ? List.of("the restarted proxy has no state after 5 s")
+              : differences(kernelState(again), kernelState(kernelAgain));
+      System.err.println("MISMATCH: the kernel differs from the restarted proxy's state: " + diff);
+      results.put("restartDifferences", String.join("; ", first(diff)));
+    }
     row(
         "node proxy restart: programmed again",
         ms(restarted),
