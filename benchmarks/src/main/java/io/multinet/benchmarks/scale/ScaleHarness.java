@@ -212,6 +212,9 @@ public final class ScaleHarness {
         watcher.close();
         sh("ip", "netns", "add", childNetns);
         separateProcesses(client.getConfiguration().getMasterUrl(), childNetns, false);
+        if (aot) {
+          aotCache(client.getConfiguration().getMasterUrl(), childNetns);
+        }
       } else {
         inProcess(client, netns, childNetns, closeables, watcher, withController, beforeProxy);
       }
