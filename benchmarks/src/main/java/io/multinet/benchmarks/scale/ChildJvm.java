@@ -107,22 +107,46 @@ final class ChildJvm implements AutoCloseable {
   static ChildJvm start(
       String name, String masterUrl, List<String> args, boolean track, List<String> jvmFlags)
       throws IOException {
-    requireNonNull(name, "name");
     requireNonNull(masterUrl, "masterUrl");
+    // fabric8 reads its configuration from system properties when there is no kubeconfig.
+    List<String> flags = new ArrayList<>(jvmFlags);
+    flags.add("-Dkubernetes.master=" + masterUrl);
+    flags.add("-Dkubernetes.auth.tryKubeConfig=false");
+    flags.add("-Dkubernetes.auth.tryServiceAccount=false");
+    return start(name, new Launch(List.of(), Map.of(), MEMORY_LIMIT), args, track, flags);
+  }
+
+  /**
+   * How a child is launched beyond the image: {@code prefix} before {@code java} (such as {@code
+   * taskset -c 1}), {@code environment} over the image's (such as {@code KUBECONFIG}), and the
+   * memory limit standing for the container's.
+   */
+  record Launch(List<String> prefix, Map<String, String> environment, String memoryLimit) {
+    Launch {
+      prefix = List.copyOf(requireNonNull(prefix, "prefix"));
+      environment = Map.copyOf(requireNonNull(environment, "environment"));
+      requireNonNull(memoryLimit, "memoryLimit");
+    }
+  }
+
+  /**
+   * {@code multinet-proxy ARGS} launched as {@code launch} says, {@code jvmFlags} after the
+   * image's.
+   */
+  static ChildJvm start(
+      String name, Launch launch, List<String> args, boolean track, List<String> jvmFlags)
+      throws IOException {
+    requireNonNull(name, "name");
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(launch.prefix());
     command.add(java.toString());
     Image image = image(Files.readString(Path.of("Dockerfile"), StandardCharsets.UTF_8));
     command.addAll(image.flags());
-    command.add("-XX:MaxRAM=" + MEMORY_LIMIT);
+    command.add("-XX:MaxRAM=" + launch.memoryLimit());
     if (track) {
       command.add("-XX:NativeMemoryTracking=summary");
     }
     command.addAll(jvmFlags);
-    // fabric8 reads its configuration from system properties when there is no kubeconfig.
-    command.add("-Dkubernetes.master=" + masterUrl);
-    command.add("-Dkubernetes.auth.tryKubeConfig=false");
-    command.add("-Dkubernetes.auth.tryServiceAccount=false");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.multinet.app.MultinetProxy");
@@ -134,12 +158,17 @@ final class ChildJvm implements AutoCloseable {
     // Options meant for the harness (a flight recording, say) would make the child write there too.
     builder.environment().remove("JAVA_TOOL_OPTIONS");
     builder.environment().putAll(image.environment());
+    builder.environment().putAll(launch.environment());
     Process p = builder.start();
     return new ChildJvm(name, p, log, startedAt);
   }
 
   long startedAt() {
     return startedAt;
+  }
+
+  long pid() {
+    return process.pid();
   }
 
   /** Fails with the tail of the child's log if it has exited. */

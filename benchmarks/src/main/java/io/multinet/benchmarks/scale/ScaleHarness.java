@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.multinet.benchmarks.scale.ScaleArgs.Mode;
 import io.multinet.dataplane.kernel.KernelBackend;
 import io.multinet.dataplane.v1.DesiredState;
 import io.multinet.network.IpAddress;
@@ -32,7 +33,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +45,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -71,6 +73,10 @@ public final class ScaleHarness {
   private final boolean histogram;
   private boolean aot;
   private boolean threeNetworks;
+  private int namespaces = 1;
+  private Mode mode = Mode.IN_PROCESS;
+  // Pinned mode on a machine with two CPUs or more: the harness on CPU 0, the proxy on CPU 1.
+  private boolean pinned;
   private List<String> proxyClasses = List.of();
   private String nativeMemory = "";
   private final Path out;
@@ -88,46 +94,64 @@ public final class ScaleHarness {
 
   public static void main(String[] args) throws Exception {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-    String size = "1k";
-    String churn = "10,100,1000";
-    int seconds = 10;
-    boolean histogram = false;
-    boolean aot = false;
-    Path out = Path.of("benchmarks/target/scale");
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--size" -> size = args[++i];
-        case "--churn" -> churn = args[++i];
-        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-        case "--out" -> out = Path.of(args[++i]);
-        case "--histogram" -> histogram = true;
-        case "--aot" -> aot = true;
-        default ->
-            throw new IllegalArgumentException(
-                "argument: "
-                    + args[i]
-                    + " (expected: --size, --churn, --seconds, --out, --histogram, --aot)");
-      }
+    ScaleArgs a;
+    try {
+      a = ScaleArgs.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
     }
-    int n =
-        switch (size) {
-          case "1k", "1k-3net" -> 1_000;
-          case "10k", "10k-3net" -> 10_000;
-          default ->
-              throw new IllegalArgumentException(
-                  "size: " + size + " (expected: 1k, 10k, 1k-3net, 10k-3net)");
-        };
-    List<Integer> rates = Arrays.stream(churn.split(",")).map(Integer::parseInt).toList();
-    Files.createDirectories(out);
-    var h = new ScaleHarness(n, rates, seconds, out.resolve("scale-" + size), histogram);
-    h.threeNetworks = size.endsWith("-3net");
-    h.aot = aot;
+    Files.createDirectories(a.out());
+    var h =
+        new ScaleHarness(
+            a.size().services,
+            a.rates(),
+            a.seconds(),
+            a.out()
+                .resolve("scale-" + a.size().flag + (a.mode() == Mode.PINNED ? "" : "-in-process")),
+            a.histogram());
+    h.threeNetworks = a.size().threeNetworks;
+    h.namespaces = a.size().threeNetworks ? a.size().namespaces() : 1;
+    h.aot = a.aot();
+    h.mode = a.mode();
+    if (a.mode() == Mode.PINNED) {
+      h.pinned = pinSelf();
+    }
     h.run();
     System.exit(0); // informer and vert.x threads are not all daemons
   }
 
+  /**
+   * Pins this JVM, every thread it has and (by inheritance) every one it starts, to CPU 0, leaving
+   * CPU 1 to the node proxy process. On a machine with one CPU there is nothing to separate.
+   */
+  private static boolean pinSelf() throws IOException, InterruptedException {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    if (cpus < 2) {
+      System.out.println(
+          "pinned mode: this machine has "
+              + cpus
+              + " CPU, so the node proxy process runs unpinned beside the harness");
+      return false;
+    }
+    var p =
+        new ProcessBuilder(
+                "taskset", "-a", "-p", "-c", "0", String.valueOf(ProcessHandle.current().pid()))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    if (p.waitFor() != 0) {
+      throw new IOException("taskset -a -p -c 0: exit " + p.exitValue());
+    }
+    System.out.println("pinned mode: the harness on CPU 0, the node proxy process on CPU 1");
+    return true;
+  }
+
   private void run() throws Exception {
     results.put("services", services);
+    results.put(
+        "mode", mode == Mode.PINNED ? (pinned ? "pinned" : "pinned-unavailable") : "in-process");
     results.put("endpointsPerService", ENDPOINTS);
     results.put("loadBefore", loadAverage());
     String netns = "scale-" + UUID.randomUUID().toString().substring(0, 8);
@@ -146,7 +170,7 @@ public final class ScaleHarness {
     try {
       long t0 = System.nanoTime();
       if (threeNetworks) {
-        ThreeNetworks.load(client, services, ENDPOINTS);
+        ThreeNetworks.load(client, services, ENDPOINTS, false, namespaces);
         row(
             "load into API server",
             ms(System.nanoTime() - t0),
@@ -177,122 +201,22 @@ public final class ScaleHarness {
               + (threeNetworks ? "builds every network slice from pods" : "nothing to build"));
       Memory withController = Memory.now();
       HeapHistogram beforeProxy = histogram ? HeapHistogram.now() : null;
-
-      // Cold start: node proxy start (informer lists) to the whole state acknowledged by the agent.
-      var backend = new KernelBackend(netns);
-      var options =
-          new NodeProxy.Options(
-              Duration.ofMillis(10), Duration.ofSeconds(30), null, List.of(), false);
-      long start = System.nanoTime();
-      var node = InProcessNode.start(client, NODE, backend, options, Duration.ofMinutes(2));
-      closeables.add(node);
-      var proxy = node.proxy();
-      long listed = System.nanoTime() - start; // start() returns once every informer has listed
-      awaitProgrammed(proxy, start);
-      long cold = System.nanoTime() - start;
-      // The mock API server opens each watch by replaying every object as ADDED (a real one sends
-      // only what is newer than the list): wait until the proxy has processed that replay, so the
-      // heap is measured in a steady state rather than with the replay in flight.
-      long runs = -1;
-      for (int i = 0; i < 120 && proxy.runner().runs() != runs; i++) {
-        runs = proxy.runner().runs();
-        Thread.sleep(1_000);
-      }
-      // Measured before observe(): its read-back state would otherwise count as the proxy's.
-      Memory withProxy = Memory.now();
-      if (beforeProxy != null) {
-        proxyClasses = HeapHistogram.now().growthSince(beforeProxy, 25);
-      }
-      DesiredState observed = backend.observe();
-      row(
-          "cold start to programmed",
-          ms(cold),
-          "ms",
-          "kernel holds " + observed.getServicePortsCount() + " service ports (target 10k: 1500)");
-      row(
-          "  of which informer lists",
-          ms(listed),
-          "ms",
-          "Services and slices listed from the API server, decoded, cached");
-      row(
-          "  of which first sync",
-          ms(cold - listed),
-          "ms",
-          "map, table, convert, then the agent's full load into the kernel");
-      results.put("coldStartMs", ms(cold));
-      results.put("informerListsMs", ms(listed));
-      results.put("kernelServicePorts", observed.getServicePortsCount());
-      row(
-          "node proxy live heap",
-          mib(withProxy.heap - withController.heap),
-          "MiB",
-          "delta after GC (target 10k: 100)");
       row("controller live heap", mib(withController.heap - base.heap), "MiB", "delta after GC");
-      row("node proxy RSS", mib(withProxy.rss - withController.rss), "MiB", "delta of VmRSS");
       row("controller RSS", mib(withController.rss - base.rss), "MiB", "delta of VmRSS");
-      row("harness JVM live heap", mib(withProxy.heap), "MiB", "API server + controller + proxy");
-      row("harness JVM RSS", mib(withProxy.rss), "MiB", "VmRSS");
-      results.put("proxyHeapMiB", mib(withProxy.heap - withController.heap));
       results.put("controllerHeapMiB", mib(withController.heap - base.heap));
-      results.put("proxyRssMiB", mib(withProxy.rss - withController.rss));
       results.put("controllerRssMiB", mib(withController.rss - base.rss));
-      results.put("jvmHeapMiB", mib(withProxy.heap));
-      results.put("jvmRssMiB", mib(withProxy.rss));
 
-      for (int rate : rates) {
-        churn(client, proxy, rate);
-      }
-      // Spot check: the kernel equals what the node proxy last acknowledged.
-      DesiredState last = proxy.lastState();
-      DesiredState kernel = backend.observe();
-      boolean equal = last != null && sameEndpoints(last, kernel);
-      row("kernel equals acknowledged state after churn", equal ? 1 : 0, "bool", "observe()");
-      results.put("kernelMatchesAfterChurn", equal);
-
-      if (!threeNetworks) {
-        baselines(backend, last); // kube-proxy has no networks: compared on the default network
-      }
-
-      // Node proxy restart at scale: the process goes (its rules stay in the kernel) and a new one
-      // starts on the same namespace; measured until the new one has the whole state acknowledged
-      // (a full resync over the existing table), then the kernel is read back and compared.
-      closeables.remove(node);
-      node.close();
-      var backend2 = new KernelBackend(netns);
-      long restart = System.nanoTime();
-      var node2 = InProcessNode.start(client, NODE, backend2, options, Duration.ofMinutes(2));
-      closeables.add(node2);
-      var proxy2 = node2.proxy();
-      long relisted = System.nanoTime() - restart;
-      awaitProgrammed(proxy2, restart);
-      long restarted = System.nanoTime() - restart;
-      DesiredState again = proxy2.lastState();
-      boolean same = again != null && sameEndpoints(again, backend2.observe());
-      row(
-          "node proxy restart: programmed again",
-          ms(restarted),
-          "ms",
-          "a new proxy over the existing table (full resync); kernel equals its state: " + same);
-      row("  of which informer lists", ms(relisted), "ms", "the new proxy's caches filled");
-      row(
-          "  of which first sync",
-          ms(restarted - relisted),
-          "ms",
-          "map, table, convert, then the agent's full resync over the existing table");
-      results.put("restartMs", ms(restarted));
-      results.put("restartListsMs", ms(relisted));
-      results.put("kernelMatchesAfterRestart", same);
-
-      // The in-process parts go; the controller and the node proxy start again as the chart runs
-      // them, each in a JVM of its own, so their heap and RSS are their own, not shares of one JVM.
-      for (AutoCloseable c : List.of(node2, watcher)) {
-        closeables.remove(c);
-        c.close();
-      }
-      sh("ip", "netns", "add", childNetns);
-      separateProcesses(client.getConfiguration().getMasterUrl(), childNetns);
-      if (aot) {
-        aotCache(client.getConfiguration().getMasterUrl(), childNetns);
+      if (mode == Mode.PINNED) {
+        pinnedProxy(client, netns, withController);
+        closeables.remove(watcher);
+        watcher.close();
+        sh("ip", "netns", "add", childNetns);
+        separateProcesses(client.getConfiguration().getMasterUrl(), childNetns, false);
+        if (aot) {
+          aotCache(client.getConfiguration().getMasterUrl(), childNetns);
+        }
+      } else {
+        inProcess(client, netns, childNetns, closeables, watcher, withController, beforeProxy);
       }
     } finally {
       for (int i = closeables.size() - 1; i >= 0; i--) {
@@ -314,12 +238,557 @@ public final class ScaleHarness {
   }
 
   /**
+   * The node proxy as a process of its own ({@code multinet-proxy run}, in-process kernel agent on
+   * {@code netns}), on CPU 1 while this JVM keeps CPU 0. Everything is measured from the kernel
+   * ({@link KernelWatch}, started on the empty namespace before the proxy) and from outside the
+   * process: launch to the last element of the initial state, write to element under churn, the
+   * kernel compared with the API server's state after churn and after a restart.
+   */
+  private void pinnedProxy(KubernetesClient client, String netns, Memory withController)
+      throws Exception {
+    Path kubeconfig = Files.createTempFile("scale-kubeconfig-", ".yaml");
+    Files.writeString(kubeconfig, kubeconfig(client.getConfiguration().getMasterUrl()));
+    var launch =
+        new ChildJvm.Launch(
+            pinned ? List.of("taskset", "-c", "1") : List.of(),
+            Map.of("KUBECONFIG", kubeconfig.toString()),
+            services >= 100_000 ? "4g" : ChildJvm.MEMORY_LIMIT);
+    try (var watch = KernelWatch.start(netns)) {
+      Map<String, java.util.Set<String>> initial = apiState(client);
+      watch.expect(initial);
+      int metricsPort = freePort();
+      DesiredState last;
+      try (var proxy =
+          ChildJvm.start(
+              "node-proxy", launch, pinnedArgs(netns, metricsPort), histogram, List.of())) {
+        long programmed = awaitKernel(watch, proxy, Duration.ofMinutes(10));
+        long cold = programmed - proxy.startedAt();
+        DesiredState observed = observe(netns);
+        row(
+            "cold start: process launch to programmed",
+            ms(cold),
+            "ms",
+            (pinned ? "node proxy process on CPU 1" : "node proxy process, unpinned")
+                + ", until the kernel holds the last element of the initial state; kernel holds "
+                + observed.getServicePortsCount()
+                + " service ports (target 10k: 2500 with the AOT cache, 100k: 6000)");
+        results.put("coldStartMs", ms(cold));
+        results.put("kernelServicePorts", observed.getServicePortsCount());
+        results.put("kernelEventsAtColdStart", watch.events());
+        proxy.awaitQuiet(Duration.ofMinutes(5));
+        long heap = proxy.liveHeapBytes();
+        long rss = proxy.rssBytes();
+        row(
+            "node proxy process: live heap",
+            mib(heap),
+            "MiB",
+            "after a full GC, idle after cold start (target 10k: 80, 100k: 600)");
+        row(
+            "node proxy process: RSS",
+            mib(rss),
+            "MiB",
+            "VmRSS (limit " + launch.memoryLimit() + ")");
+        results.put("proxyProcessHeapMiB", mib(heap));
+        results.put("proxyProcessRssMiB", mib(rss));
+        if (histogram) {
+          nativeMemory = proxy.nativeMemory();
+        }
+        row("harness JVM live heap", mib(withController.heap), "MiB", "API server + controller");
+
+        for (int rate : rates) {
+          churnPinned(client, watch, proxy, rate);
+        }
+        last = observe(netns);
+        checkKernel("after churn", apiState(client), last, watch);
+
+        // Restart: the process goes (SIGTERM; its rules stay) and a new one starts on the same
+        // namespace, measured from its launch to the last element of its resync.
+      }
+      watch.expect(apiState(client));
+      long eventsBefore = watch.events();
+      int port2 = freePort();
+      try (var proxy2 =
+          ChildJvm.start(
+              "node-proxy-restarted", launch, pinnedArgs(netns, port2), false, List.of())) {
+        long metric = programmed(proxy2, port2);
+        watch.awaitQuiet(Duration.ofMillis(500), Duration.ofMinutes(2));
+        long resynced = watch.expectedAt();
+        boolean seen = resynced > proxy2.startedAt();
+        long restarted = (seen ? resynced : metric) - proxy2.startedAt();
+        row(
+            "node proxy restart: process launch to programmed again",
+            ms(restarted),
+            "ms",
+            (seen
+                    ? "to the last element of the resync"
+                    : watch.errors().isEmpty()
+                        ? "no resync seen in the kernel: to its metric"
+                        : "nft monitor lost events: to its metric")
+                + "; "
+                + (watch.events() - eventsBefore)
+                + " element events; its metric counted every port at "
+                + String.format(Locale.ROOT, "%.0f ms", ms(metric - proxy2.startedAt())));
+        results.put("restartMs", ms(restarted));
+        checkKernel("after restart", apiState(client), observe(netns), watch);
+      }
+      if (!threeNetworks) {
+        baselines(last);
+      }
+    } finally {
+      Files.deleteIfExists(kubeconfig);
+    }
+  }
+
+  /** {@code multinet-proxy run} as the pinned harness runs it: the in-process harness's periods. */
+  private static List<String> pinnedArgs(String netns, int metricsPort) throws IOException {
+    var args = new ArrayList<>(proxyArgs(netns, metricsPort));
+    args.addAll(List.of("--min-sync-period", "PT0.01S", "--sync-period", "PT30S"));
+    return args;
+  }
+
+  /** A kubeconfig for the embedded API server (plain HTTP, no credentials). */
+  static String kubeconfig(String masterUrl) {
+    return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: scale
+          cluster:
+            server: %s
+        users:
+        - name: scale
+          user: {}
+        contexts:
+        - name: scale
+          context:
+            cluster: scale
+            user: scale
+            namespace: default
+        current-context: scale
+        """
+        .formatted(masterUrl);
+  }
+
+  /** Waits for the state {@code watch} expects, failing early if {@code proxy} exits. */
+  private static long awaitKernel(KernelWatch watch, ChildJvm proxy, Duration max)
+      throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (true) {
+      try {
+        return watch.awaitExpected(Duration.ofSeconds(1));
+      } catch (IllegalStateException e) {
+        proxy.checkAlive();
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static DesiredState observe(String netns) throws Exception {
+    try (var b = new KernelBackend(netns)) {
+      return b.observe();
+    }
+  }
+
+  /** The watch key ("ZONE VIP PORT") of service {@code i}'s port. */
+  private String watchKey(int i) {
+    return threeNetworks
+        ? ThreeNetworks.networkId(i) + " " + ThreeNetworks.vip(i) + " 80"
+        : "0 " + vip(i) + " 80";
+  }
+
+  private static final Pattern SERVICE_NAME = Pattern.compile("svc-(\\d+)");
+  private static final Pattern POD_IP = Pattern.compile("\"ips\":\\[\"([^\"]+)\"");
+
+  /**
+   * What the API server says each Service's port should serve: watch key → ready endpoint addresses
+   * (default network: the harness's slices; three networks: the pods' network-status, from which
+   * the controller builds the slices).
+   */
+  private Map<String, java.util.Set<String>> apiState(KubernetesClient client) {
+    var out = new HashMap<String, java.util.Set<String>>();
+    if (threeNetworks) {
+      for (var pod : client.pods().inAnyNamespace().list().getItems()) {
+        Matcher n = SERVICE_NAME.matcher(pod.getMetadata().getName());
+        String status = pod.getMetadata().getAnnotations().get("k8s.v1.cni.cncf.io/network-status");
+        if (!n.lookingAt() || status == null) {
+          continue;
+        }
+        Matcher ip = POD_IP.matcher(status);
+        if (ip.find()) {
+          out.computeIfAbsent(
+                  watchKey(Integer.parseInt(n.group(1))), k -> new java.util.HashSet<>())
+              .add(ip.group(1));
+        }
+      }
+    } else {
+      for (var slice : client.discovery().v1().endpointSlices().inNamespace(NS).list().getItems()) {
+        Matcher n =
+            SERVICE_NAME.matcher(
+                slice.getMetadata().getLabels().getOrDefault("kubernetes.io/service-name", ""));
+        if (!n.matches()) {
+          continue;
+        }
+        var addresses =
+            out.computeIfAbsent(
+                watchKey(Integer.parseInt(n.group(1))), k -> new java.util.HashSet<>());
+        for (var e : slice.getEndpoints()) {
+          if (e.getConditions() == null || !Boolean.FALSE.equals(e.getConditions().getReady())) {
+            addresses.addAll(e.getAddresses());
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The kernel's state as watch keys → distinct backend addresses. */
+  private static Map<String, java.util.Set<String>> kernelState(DesiredState kernel) {
+    var out = new java.util.TreeMap<String, java.util.Set<String>>();
+    for (var sp : kernel.getServicePortsList()) {
+      var addresses = new java.util.HashSet<String>();
+      sp.getBackendsList().forEach(b -> addresses.add(b.getAddress()));
+      out.put(sp.getNetworkId() + " " + sp.getAddress() + " " + sp.getPort(), addresses);
+    }
+    return out;
+  }
+
+  /**
+   * The kernel (read back) against the API server's state, and against what {@code nft monitor}
+   * announced; any difference is printed loudly with its first few services.
+   */
+  private void checkKernel(
+      String when, Map<String, java.util.Set<String>> api, DesiredState kernel, KernelWatch watch) {
+    Map<String, java.util.Set<String>> actual = kernelState(kernel);
+    // multinet-proxy run serves each network's DNS address (allocated by the controller) from its
+    // own listener: ports the workload's Services do not name, counted apart.
+    var dns = new java.util.TreeMap<String, java.util.Set<String>>();
+    actual
+        .entrySet()
+        .removeIf(
+            e -> {
+              boolean listener =
+                  e.getKey().endsWith(" 53")
+                      && e.getValue()
+                          .equals(
+                              java.util.Set.of(
+                                  io.multinet.nodeproxy.dns.DnsOptions.DEFAULT_LISTEN_V4));
+              if (listener) {
+                dns.put(e.getKey(), e.getValue());
+              }
+              return listener;
+            });
+    List<String> diff = differences(api, actual);
+    var announced = new java.util.TreeMap<>(watch.state());
+    announced.keySet().removeAll(dns.keySet());
+    List<String> watched = differences(actual, announced);
+    row(
+        "kernel equals the API's state " + when,
+        diff.isEmpty() ? 1 : 0,
+        "bool",
+        diff.isEmpty()
+            ? api.size()
+                + " services, each VIP with its backends"
+                + (dns.isEmpty() ? "" : "; plus " + dns.size() + " networks' DNS address (port 53)")
+            : "MISMATCH in " + diff.size() + " services, first: " + String.join("; ", first(diff)));
+    row(
+        "nft monitor equals the kernel " + when,
+        watched.isEmpty() ? 1 : 0,
+        "bool",
+        watched.isEmpty()
+            ? "every announced element accounted for"
+            : "MISMATCH in "
+                + watched.size()
+                + ", first: "
+                + String.join("; ", first(watched))
+                + (watch.errors().isEmpty() ? "" : "; monitor: " + watch.errors().getFirst()));
+    results.put("kernelMatchesApi " + when, diff.isEmpty());
+    results.put("watchMatchesKernel " + when, watched.isEmpty());
+    if (!diff.isEmpty()) {
+      System.err.println(
+          "MISMATCH: the kernel differs from the API server "
+              + when
+              + " in "
+              + diff.size()
+              + " services:");
+      first(diff).forEach(d -> System.err.println("  " + d));
+    }
+  }
+
+  private static List<String> first(List<String> diff) {
+    return diff.subList(0, Math.min(3, diff.size()));
+  }
+
+  /** Keys whose address sets differ: "KEY: want [..] have [..]". */
+  static List<String> differences(
+      Map<String, java.util.Set<String>> want, Map<String, java.util.Set<String>> have) {
+    var keys = new java.util.TreeSet<String>(want.keySet());
+    keys.addAll(have.keySet());
+    var out = new ArrayList<String>();
+    for (String k : keys) {
+      var w = want.getOrDefault(k, java.util.Set.of());
+      var h = have.getOrDefault(k, java.util.Set.of());
+      if (!w.equals(h)) {
+        out.add(k + ": want " + new java.util.TreeSet<>(w) + " have " + new java.util.TreeSet<>(h));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Churn against the node proxy process: as {@link #churn}, but a change counts as programmed when
+   * {@code nft monitor} announces its endpoint element; CPU is the proxy process's own.
+   */
+  private void churnPinned(KubernetesClient client, KernelWatch watch, ChildJvm proxy, int rate)
+      throws Exception {
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long proxyTicks0 = proxy.cpuTicks();
+    ExecutorService writers = Executors.newFixedThreadPool(8);
+    var random = new java.util.Random(rate);
+    long periodNanos = 1_000_000_000L / rate;
+    long version = 1_000L * rate;
+    long begin = System.nanoTime();
+    long total = (long) rate * seconds;
+    var written = new AtomicLong();
+    var conflicts = new AtomicLong();
+    for (long k = 0; k < total; k++) {
+      long due = begin + k * periodNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      int svc = random.nextInt(services);
+      int v = (int) ++version;
+      writers.execute(
+          () -> {
+            HasMetadata s =
+                threeNetworks ? ThreeNetworks.pod(svc, 0, v, namespaces) : slice(svc, v);
+            String key = watchKey(svc);
+            String address = endpoint(svc, 0, v);
+            watch.changeWritten(key, address, System.nanoTime());
+            try {
+              client.resource(s).update();
+              written.incrementAndGet();
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+              watch.changeRefused(key, address);
+              conflicts.incrementAndGet();
+            }
+          });
+    }
+    writers.shutdown();
+    writers.awaitTermination(5, TimeUnit.MINUTES);
+    long elapsed = System.nanoTime() - begin;
+    // Changes still in flight reach the kernel within a few syncs; superseded ones never do.
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (watch.pendingCount() > 0 && System.nanoTime() < settle) {
+      watch.awaitQuiet(Duration.ofSeconds(2), Duration.ofSeconds(60));
+      if (System.nanoTime() - watch.lastEventAt() > TimeUnit.SECONDS.toNanos(2)) {
+        break;
+      }
+    }
+    long cpu = os.getProcessCpuTime() - cpu0;
+    long proxyCpu = (proxy.cpuTicks() - proxyTicks0) * 10_000_000L; // 100 ticks a second
+    long[] sorted = watch.takeLatencies();
+    java.util.Arrays.sort(sorted);
+    long unseen = watch.takePending();
+    double achieved = written.get() * 1e9 / elapsed;
+    double p50 = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length / 2]);
+    double p99 = sorted.length == 0 ? Double.NaN : ms(sorted[(int) (sorted.length * 0.99)]);
+    double max = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length - 1]);
+    double proxyPerChange = proxyCpu / 1e3 / Math.max(1, written.get());
+    double harnessPerChange = cpu / 1e3 / Math.max(1, written.get());
+    String label = "churn " + rate + "/s";
+    row(
+        label + " p50",
+        p50,
+        "ms",
+        String.format(
+            Locale.ROOT,
+            "write to element in the kernel; achieved %.0f/s, %d measured, %d superseded, %d lost"
+                + " to write conflicts (target at 1000/s: 20)",
+            achieved,
+            sorted.length,
+            unseen,
+            conflicts.get()));
+    row(
+        label + " p99",
+        p99,
+        "ms",
+        String.format(Locale.ROOT, "max %.1f ms (target at 1000/s: 100)", max));
+    row(label + " node proxy CPU per change", proxyPerChange, "µs", "the proxy process's own");
+    row(
+        label + " harness CPU per change",
+        harnessPerChange,
+        "µs",
+        "API server, controller, writers");
+    var r = new LinkedHashMap<String, Object>();
+    r.put("achievedPerSecond", achieved);
+    r.put("measured", sorted.length);
+    r.put("superseded", unseen);
+    r.put("conflicts", conflicts.get());
+    r.put("p50Ms", p50);
+    r.put("p99Ms", p99);
+    r.put("maxMs", max);
+    r.put("proxyCpuMicrosPerChange", proxyPerChange);
+    r.put("harnessCpuMicrosPerChange", harnessPerChange);
+    r.put("load", loadAverage());
+    results.put("churn" + rate, r);
+  }
+
+  /**
+   * The node proxy in this JVM (the harness before pinned mode): cold start, heap shares, churn
+   * read from the proxy's table, baselines, restart, then each part as a process of its own.
+   */
+  private void inProcess(
+      KubernetesClient client,
+      String netns,
+      String childNetns,
+      List<AutoCloseable> closeables,
+      EndpointWatcher watcher,
+      Memory withController,
+      @Nullable HeapHistogram beforeProxy)
+      throws Exception {
+    // Cold start: node proxy start (informer lists) to the whole state acknowledged by the agent.
+    var backend = new KernelBackend(netns);
+    var options =
+        new NodeProxy.Options(
+            Duration.ofMillis(10), Duration.ofSeconds(30), null, List.of(), false);
+    long start = System.nanoTime();
+    var node = InProcessNode.start(client, NODE, backend, options, Duration.ofMinutes(2));
+    closeables.add(node);
+    var proxy = node.proxy();
+    long listed = System.nanoTime() - start; // start() returns once every informer has listed
+    awaitProgrammed(proxy, start);
+    long cold = System.nanoTime() - start;
+    // The mock API server opens each watch by replaying every object as ADDED (a real one sends
+    // only what is newer than the list): wait until the proxy has processed that replay, so the
+    // heap is measured in a steady state rather than with the replay in flight.
+    long runs = -1;
+    for (int i = 0; i < 120 && proxy.runner().runs() != runs; i++) {
+      runs = proxy.runner().runs();
+      Thread.sleep(1_000);
+    }
+    // Measured before observe(): its read-back state would otherwise count as the proxy's.
+    Memory withProxy = Memory.now();
+    if (beforeProxy != null) {
+      proxyClasses = HeapHistogram.now().growthSince(beforeProxy, 25);
+    }
+    DesiredState observed = backend.observe();
+    row(
+        "cold start to programmed",
+        ms(cold),
+        "ms",
+        "kernel holds " + observed.getServicePortsCount() + " service ports (target 10k: 1500)");
+    row(
+        "  of which informer lists",
+        ms(listed),
+        "ms",
+        "Services and slices listed from the API server, decoded, cached");
+    row(
+        "  of which first sync",
+        ms(cold - listed),
+        "ms",
+        "map, table, convert, then the agent's full load into the kernel");
+    results.put("coldStartMs", ms(cold));
+    results.put("informerListsMs", ms(listed));
+    results.put("kernelServicePorts", observed.getServicePortsCount());
+    row(
+        "node proxy live heap",
+        mib(withProxy.heap - withController.heap),
+        "MiB",
+        "delta after GC (target 10k: 100)");
+    row("node proxy RSS", mib(withProxy.rss - withController.rss), "MiB", "delta of VmRSS");
+    row("harness JVM live heap", mib(withProxy.heap), "MiB", "API server + controller + proxy");
+    row("harness JVM RSS", mib(withProxy.rss), "MiB", "VmRSS");
+    results.put("proxyHeapMiB", mib(withProxy.heap - withController.heap));
+    results.put("proxyRssMiB", mib(withProxy.rss - withController.rss));
+    results.put("jvmHeapMiB", mib(withProxy.heap));
+    results.put("jvmRssMiB", mib(withProxy.rss));
+
+    for (int rate : rates) {
+      churn(client, proxy, rate);
+    }
+    // Spot check: the kernel equals what the node proxy last acknowledged.
+    DesiredState last = proxy.lastState();
+    DesiredState kernel = backend.observe();
+    boolean equal = last != null && sameEndpoints(last, kernel);
+    row("kernel equals acknowledged state after churn", equal ? 1 : 0, "bool", "observe()");
+    results.put("kernelMatchesAfterChurn", equal);
+
+    if (!threeNetworks) {
+      baselines(last); // kube-proxy has no networks: compared on the default network
+    }
+
+    // Node proxy restart at scale: the process goes (its rules stay in the kernel) and a new one
+    // starts on the same namespace; measured until the new one has the whole state acknowledged
+    // (a full resync over the existing table), then the kernel is read back and compared.
+    closeables.remove(node);
+    node.close();
+    var backend2 = new KernelBackend(netns);
+    long restart = System.nanoTime();
+    var node2 = InProcessNode.start(client, NODE, backend2, options, Duration.ofMinutes(2));
+    closeables.add(node2);
+    var proxy2 = node2.proxy();
+    long relisted = System.nanoTime() - restart;
+    awaitProgrammed(proxy2, restart);
+    long restarted = System.nanoTime() - restart;
+    // NodeProxy publishes its table a moment before it records the state (NodeProxy.sync): read
+    // right after the table appeared, lastState() can still be null, which once reported the
+    // kernel as differing after a restart. Wait for it, then compare and name any difference.
+    DesiredState again = proxy2.lastState();
+    for (int i = 0; again == null && i < 5_000; i++) {
+      LockSupport.parkNanos(1_000_000);
+      again = proxy2.lastState();
+    }
+    DesiredState kernelAgain = backend2.observe();
+    boolean same = again != null && sameEndpoints(again, kernelAgain);
+    if (!same) {
+      List<String> diff =
+          again == null
+              ? List.of("the restarted proxy has no state after 5 s")
+              : differences(kernelState(again), kernelState(kernelAgain));
+      System.err.println("MISMATCH: the kernel differs from the restarted proxy's state: " + diff);
+      results.put("restartDifferences", String.join("; ", first(diff)));
+    }
+    row(
+        "node proxy restart: programmed again",
+        ms(restarted),
+        "ms",
+        "a new proxy over the existing table (full resync); kernel equals its state: " + same);
+    row("  of which informer lists", ms(relisted), "ms", "the new proxy's caches filled");
+    row(
+        "  of which first sync",
+        ms(restarted - relisted),
+        "ms",
+        "map, table, convert, then the agent's full resync over the existing table");
+    results.put("restartMs", ms(restarted));
+    results.put("restartListsMs", ms(relisted));
+    results.put("kernelMatchesAfterRestart", same);
+
+    // The in-process parts go; the controller and the node proxy start again as the chart runs
+    // them, each in a JVM of its own, so their heap and RSS are their own, not shares of one JVM.
+    for (AutoCloseable c : List.of(node2, watcher)) {
+      closeables.remove(c);
+      c.close();
+    }
+    sh("ip", "netns", "add", childNetns);
+    separateProcesses(client.getConfiguration().getMasterUrl(), childNetns, true);
+    if (aot) {
+      aotCache(client.getConfiguration().getMasterUrl(), childNetns);
+    }
+  }
+
+  /**
    * The controller, then the node proxy (in-process kernel agent on a fresh namespace), each in a
    * JVM of its own with the image's flags under the chart's memory limit: the node proxy's cold
    * start from JVM launch, and each one's live heap and RSS once it has gone quiet. A process that
    * fails (for example out of memory under the limit) gets a row saying so; the run goes on.
    */
-  private void separateProcesses(String masterUrl, String childNetns) throws Exception {
+  private void separateProcesses(String masterUrl, String childNetns, boolean nodeProxy)
+      throws Exception {
     try (var controller =
         ChildJvm.start(
             "controller",
@@ -337,6 +806,9 @@ public final class ScaleHarness {
         results.put("controllerProcessRssMiB", mib(rss));
       } catch (IllegalStateException e) {
         failedRow("controller process", e);
+      }
+      if (!nodeProxy) {
+        return;
       }
       int metricsPort = freePort();
       try (var proxy =
@@ -645,7 +1117,8 @@ public final class ScaleHarness {
       long id = k;
       writers.execute(
           () -> {
-            HasMetadata s = threeNetworks ? ThreeNetworks.pod(svc, 0, v) : slice(svc, v);
+            HasMetadata s =
+                threeNetworks ? ThreeNetworks.pod(svc, 0, v, namespaces) : slice(svc, v);
             long at = System.nanoTime();
             pending.put(id, new Change(svc, endpoint(svc, 0, v), at));
             try {
@@ -735,7 +1208,7 @@ public final class ScaleHarness {
    * state, {@code nft -f} of the text it rendered, and kube-proxy-style rules through
    * iptables-legacy-restore and iptables-nft-restore.
    */
-  private void baselines(KernelBackend unused, @Nullable DesiredState state) throws Exception {
+  private void baselines(@Nullable DesiredState state) throws Exception {
     if (state == null) {
       return;
     }

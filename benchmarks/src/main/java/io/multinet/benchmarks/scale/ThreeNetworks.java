@@ -43,8 +43,15 @@ final class ThreeNetworks {
 
   private ThreeNetworks() {}
 
+  /** The namespaces of the 1k and 10k workloads; 100k spreads over 1,000. */
+  static final int NAMESPACES = 100;
+
   static String namespace(int i) {
-    return String.format(Locale.ROOT, "scale-%02d", i % 100);
+    return namespace(i, NAMESPACES);
+  }
+
+  static String namespace(int i, int namespaces) {
+    return String.format(Locale.ROOT, "scale-%02d", i % namespaces);
   }
 
   static int networkId(int i) {
@@ -76,6 +83,13 @@ final class ThreeNetworks {
    */
   static void load(KubernetesClient client, int services, int endpoints, boolean lab)
       throws Exception {
+    load(client, services, endpoints, lab, NAMESPACES);
+  }
+
+  /** As {@link #load(KubernetesClient, int, int, boolean)}, over {@code namespaces} namespaces. */
+  static void load(
+      KubernetesClient client, int services, int endpoints, boolean lab, int namespaces)
+      throws Exception {
     for (String f : List.of("networks.multinet.io.yaml", "clusteripclaims.multinet.io.yaml")) {
       try (InputStream in = Files.newInputStream(Path.of("charts/multinet-proxy/crds", f))) {
         client.load(in).items().forEach(item -> client.resource(item).create());
@@ -102,12 +116,12 @@ final class ThreeNetworks {
       network.setSpec(spec);
       client.resources(NetworkResource.class).resource(network).create();
     }
-    for (int ns = 0; ns < Math.min(100, services); ns++) {
+    for (int ns = 0; ns < Math.min(namespaces, services); ns++) {
       client
           .resource(
               new NamespaceBuilder()
                   .withNewMetadata()
-                  .withName(namespace(ns))
+                  .withName(namespace(ns, namespaces))
                   .endMetadata()
                   .build())
           .create();
@@ -117,9 +131,9 @@ final class ThreeNetworks {
       int index = i;
       pool.execute(
           () -> {
-            client.resource(service(index)).create();
+            client.resource(service(index, namespaces)).create();
             for (int j = 0; j < endpoints; j++) {
-              client.resource(pod(index, j, 0)).create();
+              client.resource(pod(index, j, 0, namespaces)).create();
             }
           });
     }
@@ -139,10 +153,14 @@ final class ThreeNetworks {
   }
 
   static Service service(int i) {
+    return service(i, NAMESPACES);
+  }
+
+  static Service service(int i, int namespaces) {
     return new ServiceBuilder()
         .withNewMetadata()
         .withName(name(i))
-        .withNamespace(namespace(i))
+        .withNamespace(namespace(i, namespaces))
         .withAnnotations(
             Map.of("multinet.io/network", NAMES[i % 3], "multinet.io/cluster-ips", vip(i)))
         .endMetadata()
@@ -160,6 +178,11 @@ final class ThreeNetworks {
 
   /** Pod {@code j} of Service {@code i}; its address on the network moves with {@code v}. */
   static Pod pod(int i, int j, int v) {
+    return pod(i, j, v, NAMESPACES);
+  }
+
+  /** As {@link #pod(int, int, int)} in a workload over {@code namespaces} namespaces. */
+  static Pod pod(int i, int j, int v, int namespaces) {
     String status =
         "[{\"name\":\"default/"
             + NAMES[i % 3]
@@ -169,7 +192,7 @@ final class ThreeNetworks {
     return new PodBuilder()
         .withNewMetadata()
         .withName(name(i) + "-" + j)
-        .withNamespace(namespace(i))
+        .withNamespace(namespace(i, namespaces))
         .addToLabels("app", name(i))
         .addToAnnotations("k8s.v1.cni.cncf.io/network-status", status)
         .endMetadata()
