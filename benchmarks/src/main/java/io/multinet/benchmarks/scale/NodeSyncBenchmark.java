@@ -81,6 +81,7 @@ public class NodeSyncBenchmark {
 
   @Setup
   public void setUp() {
+    prepareChanges();
     for (int i = 0; i < services; i++) {
       caches.put(ScaleHarness.service(i), ScaleHarness.slice(i, 0));
     }
@@ -98,18 +99,49 @@ public class NodeSyncBenchmark {
         NodeView.service(s, null, catalog, caches.slices(key), null), "mapped");
   }
 
-  /** The informers' view after {@code changed} more slice updates; returns the Services named. */
+  /** How many Services the changes cycle over; their changed slices are built in the setup. */
+  private static final int CHANGING = 1024;
+
+  private String[] changingKeys = new String[0];
+  private List<SliceRecord>[] versionA = newArray(0);
+  private List<SliceRecord>[] versionB = newArray(0);
+
+  @SuppressWarnings("unchecked")
+  private static List<SliceRecord>[] newArray(int n) {
+    return (List<SliceRecord>[]) new List<?>[n];
+  }
+
+  /**
+   * The changed slices, built before measuring: the informer thread builds a slice's record when
+   * the update arrives, before the sync that this benchmark measures runs.
+   */
+  private void prepareChanges() {
+    int n = Math.min(services, CHANGING);
+    changingKeys = new String[n];
+    versionA = newArray(n);
+    versionB = newArray(n);
+    for (int i = 0; i < n; i++) {
+      changingKeys[i] = key(i);
+      versionA[i] = List.of(SliceRecord.of(ScaleHarness.slice(i, 1)));
+      versionB[i] = List.of(SliceRecord.of(ScaleHarness.slice(i, 2)));
+    }
+  }
+
+  /**
+   * The informers' view after {@code changed} more slice updates, cycling over the first {@link
+   * #CHANGING} Services and alternating two prepared versions of their slices, so that each update
+   * differs from what the cache holds; returns the Services named.
+   */
   private Set<String> change() {
     Set<String> keys = new HashSet<>();
     for (int c = 0; c < changed; c++) {
       int i = next;
-      next = (next + 1) % services;
+      next = (next + 1) % changingKeys.length;
       if (i == 0) {
         version++;
       }
-      EndpointSlice s = ScaleHarness.slice(i, version);
-      caches.slices.put(key(i), List.of(SliceRecord.of(s)));
-      keys.add(key(i));
+      caches.slices.put(changingKeys[i], version % 2 == 0 ? versionA[i] : versionB[i]);
+      keys.add(changingKeys[i]);
     }
     return keys;
   }
