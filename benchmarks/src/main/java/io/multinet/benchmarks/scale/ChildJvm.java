@@ -141,7 +141,13 @@ final class ChildJvm implements AutoCloseable {
     List<String> command = new ArrayList<>(launch.prefix());
     command.add(java.toString());
     Image image = image(Files.readString(Path.of("Dockerfile"), StandardCharsets.UTF_8));
-    command.addAll(image.flags());
+    for (String flag : image.flags()) {
+      // The image's AOT cache is a path inside the image, trained for its jar: not for this
+      // classpath, and a second -XX:AOTCache or an -XX:AOTCacheOutput in jvmFlags would clash.
+      if (!flag.startsWith("-XX:AOTCache=") && !flag.startsWith("-Dmultinet.aotCache=")) {
+        command.add(flag);
+      }
+    }
     command.add("-XX:MaxRAM=" + launch.memoryLimit());
     if (track) {
       command.add("-XX:NativeMemoryTracking=summary");
