@@ -2,16 +2,12 @@ package io.multinet.benchmarks.scale;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.multinet.kube.WellKnown;
-import io.multinet.kube.crd.CalicoNetworkResource;
-import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
-import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.dns.DnsOptions;
 import io.multinet.nodeproxy.dns.DnsRecords;
 import io.multinet.nodeproxy.dns.DnsSnapshot;
@@ -79,7 +75,7 @@ public class DnsRecordsBenchmark {
   private final Set<String> keys = new HashSet<>();
 
   /** The API objects of the workload, in maps a benchmark can change. */
-  static final class Workload implements Caches {
+  static final class Workload implements BenchCaches {
     final Map<String, Service> services = new HashMap<>();
     final Map<String, Service> flipped = new HashMap<>();
     final Map<String, List<SliceRecord>> slices = new HashMap<>();
@@ -177,21 +173,6 @@ public class DnsRecordsBenchmark {
     @Override
     public Collection<NetworkResource> networks() {
       return networks;
-    }
-
-    @Override
-    public Collection<CalicoNetworkResource> calicoNetworks() {
-      return List.of();
-    }
-
-    @Override
-    public Collection<NetworkAttachmentDefinition> attachments() {
-      return List.of();
-    }
-
-    @Override
-    public @Nullable Node node() {
-      return null;
     }
   }
 

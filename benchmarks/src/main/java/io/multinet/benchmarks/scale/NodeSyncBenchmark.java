@@ -1,15 +1,9 @@
 package io.multinet.benchmarks.scale;
 
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.multinet.dataplane.v1.Delta;
-import io.multinet.kube.crd.CalicoNetworkResource;
-import io.multinet.kube.crd.NetworkAttachmentDefinition;
-import io.multinet.kube.crd.NetworkResource;
 import io.multinet.kube.network.NetworkCatalog;
-import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.nodeproxy.view.NodeView;
@@ -71,7 +65,7 @@ public class NodeSyncBenchmark {
 
   private static final NodeInfo NODE = new NodeInfo(ScaleHarness.NODE, null);
   private final NetworkCatalog catalog = NetworkCatalog.build(List.of(), List.of(), List.of());
-  private final BenchCaches caches = new BenchCaches();
+  private final Fixed caches = new Fixed();
   private final NodePipeline pipeline =
       new NodePipeline(ScaleHarness.NODE, NodeProxy.Options.DEFAULTS);
   private final NodeView.Assembly assembly = new NodeView.Assembly();
@@ -184,7 +178,7 @@ public class NodeSyncBenchmark {
   }
 
   /** The informer caches as the node proxy keeps them: by {@code namespace/name}. */
-  private static final class BenchCaches implements Caches {
+  private static final class Fixed implements BenchCaches {
     private final Map<String, Service> services = new HashMap<>();
     private final Map<String, List<SliceRecord>> slices = new HashMap<>();
     private final List<Service> all = new ArrayList<>();
@@ -209,31 +203,6 @@ public class NodeSyncBenchmark {
     @Override
     public Collection<SliceRecord> slices(String key) {
       return slices.getOrDefault(key, List.of());
-    }
-
-    @Override
-    public @Nullable Namespace namespace(String name) {
-      return null;
-    }
-
-    @Override
-    public Collection<NetworkResource> networks() {
-      return List.of();
-    }
-
-    @Override
-    public Collection<CalicoNetworkResource> calicoNetworks() {
-      return List.of();
-    }
-
-    @Override
-    public Collection<NetworkAttachmentDefinition> attachments() {
-      return List.of();
-    }
-
-    @Override
-    public @Nullable Node node() {
-      return null;
     }
   }
 }

@@ -2,8 +2,6 @@ package io.multinet.benchmarks.scale;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,11 +18,8 @@ import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import io.fabric8.kubernetes.client.informers.impl.cache.CacheImpl;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.multinet.kube.WellKnown;
-import io.multinet.kube.crd.CalicoNetworkResource;
-import io.multinet.kube.crd.NetworkAttachmentDefinition;
 import io.multinet.kube.crd.NetworkResource;
 import io.multinet.network.IpAddress;
-import io.multinet.nodeproxy.Caches;
 import io.multinet.nodeproxy.NodePipeline;
 import io.multinet.nodeproxy.NodeProxy;
 import io.multinet.nodeproxy.SliceStore;
@@ -231,7 +226,8 @@ public final class StoreHeap {
 
   /** What a pipeline reads, over the stores. */
   private record StoreCaches(
-      Filled<Service, SlimStore<Service>> serviceCache, SliceStore sliceStore) implements Caches {
+      Filled<Service, SlimStore<Service>> serviceCache, SliceStore sliceStore)
+      implements BenchCaches {
     @Override
     public Collection<Service> services() {
       return serviceCache.cache().list();
@@ -248,28 +244,8 @@ public final class StoreHeap {
     }
 
     @Override
-    public @Nullable Namespace namespace(String name) {
-      return null;
-    }
-
-    @Override
     public Collection<NetworkResource> networks() {
       return ThreeNetworksCatalog.NETWORKS;
-    }
-
-    @Override
-    public Collection<CalicoNetworkResource> calicoNetworks() {
-      return List.of();
-    }
-
-    @Override
-    public Collection<NetworkAttachmentDefinition> attachments() {
-      return List.of();
-    }
-
-    @Override
-    public @Nullable Node node() {
-      return null;
     }
   }
 
