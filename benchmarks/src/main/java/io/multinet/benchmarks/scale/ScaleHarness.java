@@ -546,41 +546,13 @@ public final class ScaleHarness {
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     long proxyTicks0 = proxy.cpuTicks();
-    ExecutorService writers = Executors.newFixedThreadPool(8);
-    var random = new java.util.Random(rate);
-    long periodNanos = 1_000_000_000L / rate;
-    long version = 1_000L * rate;
-    long begin = System.nanoTime();
-    long total = (long) rate * seconds;
-    var written = new AtomicLong();
-    var conflicts = new AtomicLong();
-    for (long k = 0; k < total; k++) {
-      long due = begin + k * periodNanos;
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(wait);
-      }
-      int svc = random.nextInt(services);
-      int v = (int) ++version;
-      writers.execute(
-          () -> {
-            HasMetadata s =
-                threeNetworks ? ThreeNetworks.pod(svc, 0, v, namespaces) : slice(svc, v);
-            String key = watchKey(svc);
-            String address = endpoint(svc, 0, v);
-            watch.changeWritten(key, address, System.nanoTime());
-            try {
-              client.resource(s).update();
-              written.incrementAndGet();
-            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-              watch.changeRefused(key, address);
-              conflicts.incrementAndGet();
-            }
-          });
-    }
-    writers.shutdown();
-    writers.awaitTermination(5, TimeUnit.MINUTES);
-    long elapsed = System.nanoTime() - begin;
+    Written w =
+        churnWrites(
+            client,
+            rate,
+            (id, svc, address) -> watch.changeWritten(watchKey(svc), address, System.nanoTime()),
+            (id, svc, address) -> watch.changeRefused(watchKey(svc), address));
+    long elapsed = w.elapsedNanos();
     // Changes still in flight reach the kernel within a few syncs; superseded ones never do.
     long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (watch.pendingCount() > 0 && System.nanoTime() < settle) {
@@ -594,12 +566,12 @@ public final class ScaleHarness {
     long[] sorted = watch.takeLatencies();
     java.util.Arrays.sort(sorted);
     long unseen = watch.takePending();
-    double achieved = written.get() * 1e9 / elapsed;
+    double achieved = w.written() * 1e9 / elapsed;
     double p50 = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length / 2]);
     double p99 = sorted.length == 0 ? Double.NaN : ms(sorted[(int) (sorted.length * 0.99)]);
     double max = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length - 1]);
-    double proxyPerChange = proxyCpu / 1e3 / Math.max(1, written.get());
-    double harnessPerChange = cpu / 1e3 / Math.max(1, written.get());
+    double proxyPerChange = proxyCpu / 1e3 / Math.max(1, w.written());
+    double harnessPerChange = cpu / 1e3 / Math.max(1, w.written());
     String label = "churn " + rate + "/s";
     row(
         label + " p50",
@@ -612,7 +584,7 @@ public final class ScaleHarness {
             achieved,
             sorted.length,
             unseen,
-            conflicts.get()));
+            w.conflicts()));
     row(
         label + " p99",
         p99,
@@ -628,7 +600,7 @@ public final class ScaleHarness {
     r.put("achievedPerSecond", achieved);
     r.put("measured", sorted.length);
     r.put("superseded", unseen);
-    r.put("conflicts", conflicts.get());
+    r.put("conflicts", w.conflicts());
     r.put("p50Ms", p50);
     r.put("p99Ms", p99);
     r.put("maxMs", max);
@@ -1063,7 +1035,6 @@ public final class ScaleHarness {
   private void churn(KubernetesClient client, NodeProxy proxy, int rate) throws Exception {
     var pending = new ConcurrentHashMap<Long, Change>();
     var latencies = new ArrayList<Long>();
-    long version = 1_000L * rate;
     var done = new java.util.concurrent.atomic.AtomicBoolean();
     Thread checker =
         Thread.ofPlatform()
@@ -1099,41 +1070,14 @@ public final class ScaleHarness {
     var os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
-    ExecutorService writers = Executors.newFixedThreadPool(8);
-    var random = new java.util.Random(rate);
-    long periodNanos = 1_000_000_000L / rate;
-    long begin = System.nanoTime();
-    long total = (long) rate * seconds;
-    var written = new AtomicLong();
-    var conflicts = new AtomicLong();
-    for (long k = 0; k < total; k++) {
-      long due = begin + k * periodNanos;
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(wait);
-      }
-      int svc = random.nextInt(services);
-      int v = (int) ++version;
-      long id = k;
-      writers.execute(
-          () -> {
-            HasMetadata s =
-                threeNetworks ? ThreeNetworks.pod(svc, 0, v, namespaces) : slice(svc, v);
-            long at = System.nanoTime();
-            pending.put(id, new Change(svc, endpoint(svc, 0, v), at));
-            try {
-              client.resource(s).update();
-              written.incrementAndGet();
-            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-              // Two writers on one slice: the later one lost (409), as a real controller's would.
-              pending.remove(id);
-              conflicts.incrementAndGet();
-            }
-          });
-    }
-    writers.shutdown();
-    writers.awaitTermination(5, TimeUnit.MINUTES);
-    long elapsed = System.nanoTime() - begin;
+    Written w =
+        churnWrites(
+            client,
+            rate,
+            (id, svc, address) -> pending.put(id, new Change(svc, address, System.nanoTime())),
+            // Two writers on one slice: the later one lost (409), as a real controller's would.
+            (id, svc, address) -> pending.remove(id));
+    long elapsed = w.elapsedNanos();
     done.set(true);
     checker.join(TimeUnit.SECONDS.toMillis(60));
     long cpu = os.getProcessCpuTime() - cpu0;
@@ -1141,14 +1085,14 @@ public final class ScaleHarness {
     synchronized (latencies) {
       sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
     }
-    double achieved = written.get() * 1e9 / elapsed;
+    double achieved = w.written() * 1e9 / elapsed;
     // A change overwritten by a later one of the same service before any sync never shows; the
     // later change's latency covers it.
     long unseen = pending.size();
     double p50 = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length / 2]);
     double p99 = sorted.length == 0 ? Double.NaN : ms(sorted[(int) (sorted.length * 0.99)]);
     double max = sorted.length == 0 ? Double.NaN : ms(sorted[sorted.length - 1]);
-    double cpuPerChange = cpu / 1e3 / Math.max(1, written.get());
+    double cpuPerChange = cpu / 1e3 / Math.max(1, w.written());
     String label = "churn " + rate + "/s";
     row(
         label + " p50",
@@ -1160,14 +1104,14 @@ public final class ScaleHarness {
             achieved,
             sorted.length,
             unseen,
-            conflicts.get()));
+            w.conflicts()));
     row(label + " p99", p99, "ms", String.format(Locale.ROOT, "max %.1f ms", max));
     row(label + " CPU per change", cpuPerChange, "µs", "whole JVM incl. API server and writers");
     var r = new LinkedHashMap<String, Object>();
     r.put("achievedPerSecond", achieved);
     r.put("measured", sorted.length);
     r.put("superseded", unseen);
-    r.put("conflicts", conflicts.get());
+    r.put("conflicts", w.conflicts());
     r.put("p50Ms", p50);
     r.put("p99Ms", p99);
     r.put("maxMs", max);
@@ -1412,5 +1356,59 @@ public final class ScaleHarness {
       throw new IOException(String.join(" ", command) + ": exit " + p.exitValue());
     }
     return System.nanoTime() - t;
+  }
+
+  /** What one churn's writers did. */
+  private record Written(long written, long conflicts, long elapsedNanos) {}
+
+  /** Told about change {@code id}: Service {@code svc}'s endpoint 0 moving to {@code address}. */
+  @FunctionalInterface
+  private interface ChangeHook {
+    void on(long id, int svc, String address);
+  }
+
+  /**
+   * Writes {@code rate} changes a second for the run's seconds from 8 writers: each moves endpoint
+   * 0 of a random Service (its slice, or its pod over three networks) to a new address. {@code
+   * written} runs just before the write is sent, {@code refused} when the API server refused it.
+   */
+  private Written churnWrites(
+      KubernetesClient client, int rate, ChangeHook written, ChangeHook refused)
+      throws InterruptedException {
+    ExecutorService writers = Executors.newFixedThreadPool(8);
+    var random = new java.util.Random(rate);
+    long periodNanos = 1_000_000_000L / rate;
+    long version = 1_000L * rate;
+    long begin = System.nanoTime();
+    long total = (long) rate * seconds;
+    var sent = new AtomicLong();
+    var lost = new AtomicLong();
+    for (long k = 0; k < total; k++) {
+      long due = begin + k * periodNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      int svc = random.nextInt(services);
+      int v = (int) ++version;
+      long id = k;
+      writers.execute(
+          () -> {
+            HasMetadata s =
+                threeNetworks ? ThreeNetworks.pod(svc, 0, v, namespaces) : slice(svc, v);
+            String address = endpoint(svc, 0, v);
+            written.on(id, svc, address);
+            try {
+              client.resource(s).update();
+              sent.incrementAndGet();
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+              refused.on(id, svc, address);
+              lost.incrementAndGet();
+            }
+          });
+    }
+    writers.shutdown();
+    writers.awaitTermination(5, TimeUnit.MINUTES);
+    return new Written(sent.get(), lost.get(), System.nanoTime() - begin);
   }
 }
